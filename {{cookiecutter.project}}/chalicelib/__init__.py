@@ -1,0 +1,1 @@
+"""Application code packaged with every Lambda function."""

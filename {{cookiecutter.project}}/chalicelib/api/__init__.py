@@ -1,0 +1,1 @@
+"""HTTP routes: parse the request into a schema, call one service, return a schema."""

@@ -1,0 +1,24 @@
+"""HTTP middleware: a correlation id on every request, its logs and its response."""
+
+import uuid
+from collections.abc import Callable
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib.observability import logger
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+middleware = Blueprint(__name__)
+
+
+@middleware.middleware("http")
+def correlate(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Take the caller's correlation id (or the API Gateway request id) and echo it back."""
+    correlation_id = request.headers.get(CORRELATION_HEADER) or request.context.get("requestId") or str(uuid.uuid4())
+    logger.set_correlation_id(correlation_id)
+    logger.append_keys(method=request.method, path=request.path)
+    response = get_response(request)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    logger.info("request handled", extra={"status": response.status_code})
+    return response

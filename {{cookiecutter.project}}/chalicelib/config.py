@@ -1,0 +1,30 @@
+"""Settings read from environment variables, in one cached model."""
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; nothing else touches os.environ."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    stage: str = "dev"
+    service_name: str = "{{ cookiecutter.project }}"
+    aws_region: str = Field(
+        default="{{ cookiecutter.aws_region }}",
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    service_table: str = "{{ cookiecutter.project }}-dev-service"
+    log_level: str = "INFO"
+    cors_allow_origin: str = "*"
+    default_page_size: int = Field(default=20, ge=1, le=100)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once per cold start)."""
+    return Settings()

@@ -1,0 +1,60 @@
+"""Domain errors, and the one table that maps them to HTTP status codes."""
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class InvalidRequest(ServiceError):
+    """The request is malformed: bad JSON, a bad id, a bad query parameter."""
+
+    code = "invalid_request"
+
+
+class ValidationFailed(ServiceError):
+    """The request is well-formed but a field's value is not acceptable."""
+
+    code = "validation_failed"
+
+
+class NotFound(ServiceError):
+    """The addressed resource does not exist."""
+
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The request conflicts with the current state (a duplicate, a race)."""
+
+    code = "conflict"
+
+
+HTTP_STATUS: dict[type[ServiceError], int] = {
+    InvalidRequest: 400,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+    ServiceError: 500,
+}
+
+
+def http_status(error: ServiceError) -> int:
+    """Return the HTTP status for an error: its nearest class in HTTP_STATUS."""
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
+
+
+def field_error(field: str, message: str) -> dict[str, Any]:
+    """Build one entry of an error's details list."""
+    return {"field": field, "message": message}

@@ -1,0 +1,1 @@
+"""Pydantic models: API bodies, responses and event payloads."""

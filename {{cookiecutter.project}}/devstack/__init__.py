@@ -1,0 +1,1 @@
+"""devstack: the offline runtime of this service (never packaged into Lambda)."""

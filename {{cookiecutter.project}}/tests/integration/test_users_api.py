@@ -1,0 +1,147 @@
+"""Users API through chalice.test.Client: every route and every error path."""
+
+import json
+from typing import Any
+
+import pytest
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def call(
+    client: Any, method: str, path: str, body: Any = None, raw: str | None = None, headers: dict[str, str] | None = None
+) -> Any:
+    payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    return client.http.request(
+        method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def create(client: Any, name: str = "Ada", email: str = "ada@example.com") -> dict[str, Any]:
+    response = call(client, "POST", "/users", {"name": name, "email": email})
+    assert response.status_code == 201, response.json_body
+    return response.json_body  # type: ignore[no-any-return]
+
+
+def assert_error(response: Any, status: int, code: str, field: str | None = None) -> None:
+    assert response.status_code == status, response.json_body
+    error = response.json_body["error"]
+    assert error["code"] == code
+    assert error["message"]
+    assert error["correlation_id"]
+    if field is not None:
+        assert field in [detail["field"] for detail in error["details"]], error["details"]
+
+
+def test_health(client: Any) -> None:
+    response = call(client, "GET", "/health")
+    assert response.status_code == 200
+    assert response.json_body["status"] == "ok"
+
+
+def test_create_get_patch_delete(client: Any) -> None:
+    user = create(client)
+    assert call(client, "GET", f"/users/{user['id']}").json_body == user
+    patched = call(client, "PATCH", f"/users/{user['id']}", {"name": "Ada L."})
+    assert patched.status_code == 200 and patched.json_body["name"] == "Ada L."
+    assert call(client, "DELETE", f"/users/{user['id']}").status_code == 204
+    assert_error(call(client, "GET", f"/users/{user['id']}"), 404, "not_found")
+
+
+def test_create_sets_location_and_correlation_id(client: Any) -> None:
+    response = call(
+        client, "POST", "/users", {"name": "Ada", "email": "ada@example.com"}, headers={"X-Correlation-Id": "trace-123"}
+    )
+    assert response.headers["Location"] == f"/users/{response.json_body['id']}"
+    assert response.headers["X-Correlation-Id"] == "trace-123"
+
+
+def test_duplicate_email_is_409(client: Any) -> None:
+    create(client)
+    assert_error(call(client, "POST", "/users", {"name": "B", "email": "ada@example.com"}), 409, "conflict", "email")
+
+
+def test_patch_to_taken_email_is_409(client: Any) -> None:
+    create(client)
+    other = create(client, "Bob", "bob@example.com")
+    response = call(client, "PATCH", f"/users/{other['id']}", {"email": "ada@example.com"})
+    assert_error(response, 409, "conflict", "email")
+
+
+def test_list_paginates_with_an_opaque_cursor(client: Any) -> None:
+    ids = [create(client, f"u{i}", f"u{i}@example.com")["id"] for i in range(5)]
+    first = call(client, "GET", "/users?limit=2").json_body
+    assert [u["id"] for u in first["items"]] == ids[:2]
+    second = call(client, "GET", f"/users?limit=2&cursor={first['next']}").json_body
+    assert [u["id"] for u in second["items"]] == ids[2:4]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("cursor=bm9wZQ", "cursor"),
+        ("colour=red", "colour"),
+    ],
+)
+def test_bad_pagination_is_400(client: Any, query: str, field: str) -> None:
+    assert_error(call(client, "GET", f"/users?{query}"), 400, "invalid_request", field)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "Ada"}, "email"),
+        ({"name": "Ada", "email": "not-an-email"}, "email"),
+        ({"name": 42, "email": "ada@example.com"}, "name"),
+        ({"name": "", "email": "ada@example.com"}, "name"),
+        ({"name": "x" * 101, "email": "ada@example.com"}, "name"),
+        ({"name": "Ada", "email": "ada@example.com", "admin": True}, "admin"),
+    ],
+    ids=["missing", "bad-email", "wrong-type", "empty", "oversize", "unknown-field"],
+)
+def test_invalid_body_is_422_naming_the_field(client: Any, body: dict[str, Any], field: str) -> None:
+    assert_error(call(client, "POST", "/users", body), 422, "validation_failed", field)
+
+
+@pytest.mark.parametrize("raw", ["{not json", "", "[1, 2]"], ids=["malformed", "empty", "not-an-object"])
+def test_malformed_body_is_4xx(client: Any, raw: str) -> None:
+    response = call(client, "POST", "/users", raw=raw)
+    assert response.status_code in (400, 422)
+    assert response.json_body["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "body"), ({"name": None}, "name"), ({"email": "nope"}, "email")],
+    ids=["empty", "null", "bad-email"],
+)
+def test_invalid_patch_is_422(client: Any, body: dict[str, Any], field: str) -> None:
+    user = create(client)
+    assert_error(call(client, "PATCH", f"/users/{user['id']}", body), 422, "validation_failed", field)
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_bad_id_is_400(client: Any, method: str) -> None:
+    assert_error(call(client, method, "/users/not-a-uuid", {"name": "x"}), 400, "invalid_request", "id")
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_missing_user_is_404(client: Any, method: str) -> None:
+    assert_error(call(client, method, f"/users/{MISSING}", {"name": "x"}), 404, "not_found")
+
+
+def test_unexpected_error_is_500_without_a_stack_trace(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import users
+
+    def explode(*_: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(users, "users_repository", explode)
+    response = call(client, "GET", f"/users/{MISSING}", headers={"X-Correlation-Id": "cid-500"})
+    assert_error(response, 500, "internal_error")
+    assert response.json_body["error"]["correlation_id"] == "cid-500"
+    assert "secret internals" not in response.body.decode()
+    assert "Traceback" not in response.body.decode()
