@@ -1,0 +1,56 @@
+# sls-template: the template repo's own commands. `make help` lists them.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null)
+DEMO_DIR ?= .demo
+# pytest-xdist workers for `make test` (the slow tests are mostly waiting on subprocesses).
+WORKERS ?= 2
+# The demo's sub-makes find uv from the template venv when the machine has none; the
+# machine's own python3 and uv still come first on PATH.
+DEMO_PATH := $(PATH):$(abspath $(VENV))/bin
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint demo clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create $(VENV) with the template's dev tools (uv when present, pip otherwise)
+
+$(VENV)/.installed: pyproject.toml
+ifdef UV
+	@echo "==> creating $(VENV) with uv"
+	@uv venv -q --allow-existing --python python3 $(VENV)
+	@VIRTUAL_ENV=$(abspath $(VENV)) uv pip install -q '.[dev]'
+else
+	@echo "==> creating $(VENV) with pip (install uv for much faster installs)"
+	@python3 -m venv $(VENV)
+	@$(PYTHON) -m pip install -q --upgrade pip
+	@$(PYTHON) -m pip install -q '.[dev]'
+endif
+	@touch $@
+
+test: install ## Run the template's test suite (renders every option combination, runs the generated suites)
+	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
+	@$(PYTHON) -m pytest -n $(WORKERS) --durations=8
+
+lint: install ## ruff + mypy on the hooks, tests and scripts
+	@echo "==> ruff"
+	@$(PYTHON) -m ruff check hooks tests scripts
+	@echo "==> mypy"
+	@$(PYTHON) -m mypy
+
+demo: install ## Generate the default service into $(DEMO_DIR)/, run its tests, walk through its API
+	@echo "==> generating the default service into $(DEMO_DIR)/"
+	@rm -rf $(DEMO_DIR)
+	@$(PYTHON) -m cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	@set -e; service="$$(ls -d $(DEMO_DIR)/*/)"; \
+	echo "==> $$service: make install"; \
+	PATH="$(DEMO_PATH)" $(MAKE) --no-print-directory -C "$$service" install VENV=.venv; \
+	echo "==> $$service: make test"; \
+	PATH="$(DEMO_PATH)" $(MAKE) --no-print-directory -C "$$service" test VENV=.venv; \
+	echo "==> $$service: a walk through the API"; \
+	cd "$$service" && .venv/bin/python $(abspath scripts/demo_walk.py)
+
+clean: ## Remove the venv, caches and the demo
+	rm -rf $(VENV) .cache $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -1,0 +1,155 @@
+"""Prune the files of switched-off patterns from the generated service; print next steps.
+
+Cookiecutter runs this inside the generated project. Option values are read as JSON
+data inside main(); the raw file stays importable so tests can call the functions.
+Content inside shared files (README sections, config entries, resources) is pruned
+by Jinja if-blocks in those files; this hook removes whole files only.
+"""
+
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+# Every file (or folder) that belongs to one optional pattern, as paths or glob
+# patterns relative to the project root. The pattern owners keep these lists whole:
+# the template tests check that switching a pattern off removes exactly these.
+FEATURE_PATHS: dict[str, list[str]] = {
+    "orders": [
+        "chalicelib/api/orders.py",
+        "chalicelib/api/products.py",
+        "chalicelib/services/orders.py",
+        "chalicelib/services/inventory.py",
+        "chalicelib/services/payments.py",
+        "chalicelib/db/orders.py",
+        "chalicelib/db/inventory.py",
+        "chalicelib/schemas/orders.py",
+        "chalicelib/schemas/inventory.py",
+        "chalicelib/events/orders_queue.py",
+        "chalicelib/saga",
+        "tests/**/test_orders*.py",
+        "tests/**/test_saga*.py",
+        "tests/**/test_inventory*.py",
+        "tests/**/test_payments*.py",
+        ".chalice/policies/*orders*.json",
+        ".chalice/policies/*saga*.json",
+        "docs/workshop/02-queue-and-dlq.md",
+        "docs/workshop/03-saga.md",
+    ],
+    "uploads": [
+        "chalicelib/*/uploads.py",
+        "chalicelib/events/uploads_events.py",
+        "tests/**/test_upload*.py",
+        ".chalice/policies/*uploads*.json",
+        "docs/workshop/04-s3-events.md",
+    ],
+    "stream": [
+        "chalicelib/*/activity.py",
+        "chalicelib/events/stream.py",
+        "tests/**/test_stream*.py",
+        "tests/**/test_activity*.py",
+        ".chalice/policies/*stream*.json",
+        "docs/workshop/05-streams.md",
+    ],
+    "schedule": [
+        "chalicelib/*/jobs.py",
+        "chalicelib/events/schedules.py",
+        "tests/**/test_schedule*.py",
+        "tests/**/test_jobs*.py",
+        ".chalice/policies/*schedule*.json",
+        "docs/workshop/06-schedules.md",
+    ],
+}
+
+
+def matching_paths(root: Path, patterns: Iterable[str]) -> list[Path]:
+    """Return the existing files and folders under root that the patterns name."""
+    found = {path for pattern in patterns for path in root.glob(pattern)}
+    return sorted(found)
+
+
+def remove_paths(root: Path, patterns: Iterable[str]) -> list[Path]:
+    """Delete what the patterns match under root; return what was deleted."""
+    removed = matching_paths(root, patterns)
+    for path in removed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():  # already gone if a matched folder held it
+            path.unlink()
+    return removed
+
+
+def remove_orders_files(root: Path) -> list[Path]:
+    """Remove the orders pattern: REST orders/products, queue consumer, saga, payments."""
+    return remove_paths(root, FEATURE_PATHS["orders"])
+
+
+def remove_uploads_files(root: Path) -> list[Path]:
+    """Remove the uploads pattern: presigned POST and the S3-via-SQS event handler."""
+    return remove_paths(root, FEATURE_PATHS["uploads"])
+
+
+def remove_stream_files(root: Path) -> list[Path]:
+    """Remove the DynamoDB stream pattern: activity, counters and domain events."""
+    return remove_paths(root, FEATURE_PATHS["stream"])
+
+
+def remove_schedule_files(root: Path) -> list[Path]:
+    """Remove the schedule pattern: sweeps, expiry and the daily report."""
+    return remove_paths(root, FEATURE_PATHS["schedule"])
+
+
+REMOVERS: dict[str, Callable[[Path], list[Path]]] = {
+    "orders": remove_orders_files,
+    "uploads": remove_uploads_files,
+    "stream": remove_stream_files,
+    "schedule": remove_schedule_files,
+}
+
+
+def remove_empty_dirs(root: Path) -> list[Path]:
+    """Delete folders under root left empty (deepest first); return them."""
+    removed = []
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir() and not p.is_symlink()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+            removed.append(folder)
+    return removed
+
+
+def prune(root: Path, switches: dict[str, str]) -> list[Path]:
+    """Remove every switched-off feature's files, then empty folders; return what went."""
+    removed = [path for feature, remove in REMOVERS.items() if switches[feature] == "n" for path in remove(root)]
+    return removed + remove_empty_dirs(root)
+
+
+def next_steps(project: str) -> str:
+    """The commands to run after generation."""
+    return "\n".join([
+        "",
+        f"Generated {project}. Next steps:",
+        f"  cd {project}",
+        "  make install   # create .venv with the service and dev dependencies",
+        "  make test      # unit and integration tests, offline",
+        "  make dev       # local development (make help lists every command)",
+        "",
+    ])
+
+
+def main() -> int:
+    """Prune switched-off patterns in the current (generated) folder and print next steps."""
+    project = json.loads(r"""{{ cookiecutter.project | tojson }}""")
+    switches = {
+        "orders": json.loads(r"""{{ cookiecutter.include_orders | tojson }}"""),
+        "uploads": json.loads(r"""{{ cookiecutter.include_uploads | tojson }}"""),
+        "stream": json.loads(r"""{{ cookiecutter.include_stream | tojson }}"""),
+        "schedule": json.loads(r"""{{ cookiecutter.include_schedule | tojson }}"""),
+    }
+    prune(Path.cwd(), switches)
+    print(next_steps(project))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
