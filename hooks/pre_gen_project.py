@@ -63,15 +63,15 @@ Options = dict[str, str]
 def read_options() -> Options:
     """Return the options cookiecutter rendered into this file, decoded as JSON data."""
     return {
-        "project_name": json.loads(r"""{{ cookiecutter.project_name | tojson }}"""),
-        "project": json.loads(r"""{{ cookiecutter.project | tojson }}"""),
-        "author_email": json.loads(r"""{{ cookiecutter.author_email | tojson }}"""),
-        "aws_region": json.loads(r"""{{ cookiecutter.aws_region | tojson }}"""),
-        "lambda_architecture": json.loads(r"""{{ cookiecutter.lambda_architecture | tojson }}"""),
-        "include_orders": json.loads(r"""{{ cookiecutter.include_orders | tojson }}"""),
-        "include_uploads": json.loads(r"""{{ cookiecutter.include_uploads | tojson }}"""),
-        "include_stream": json.loads(r"""{{ cookiecutter.include_stream | tojson }}"""),
-        "include_schedule": json.loads(r"""{{ cookiecutter.include_schedule | tojson }}"""),
+        "project_name": json.loads(r'''{{ cookiecutter.project_name | tojson }}'''),
+        "project": json.loads(r'''{{ cookiecutter.project | tojson }}'''),
+        "author_email": json.loads(r'''{{ cookiecutter.author_email | tojson }}'''),
+        "aws_region": json.loads(r'''{{ cookiecutter.aws_region | tojson }}'''),
+        "lambda_architecture": json.loads(r'''{{ cookiecutter.lambda_architecture | tojson }}'''),
+        "include_orders": json.loads(r'''{{ cookiecutter.include_orders | tojson }}'''),
+        "include_uploads": json.loads(r'''{{ cookiecutter.include_uploads | tojson }}'''),
+        "include_stream": json.loads(r'''{{ cookiecutter.include_stream | tojson }}'''),
+        "include_schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
     }
 
 
