@@ -30,9 +30,7 @@ class Settings(BaseSettings):
     )
     activity_table: str = "{{ cookiecutter.project }}-dev-activity"
     audit_retention_days: int = Field(default=90, ge=1)
-{%- if cookiecutter.include_orders == 'y' %}
     domain_events_topic: str = "{{ cookiecutter.project }}-dev-domain-events"
-{%- endif %}
 {%- endif %}
 {%- if cookiecutter.include_schedule == 'y' %}
     # Schedules: how many items one job run touches at most (it resumes next run).
