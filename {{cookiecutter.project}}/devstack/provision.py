@@ -36,7 +36,11 @@ def create_table(dynamodb: Any, properties: dict[str, Any]) -> dict[str, str]:
 def create_queue(sqs: Any, properties: dict[str, Any]) -> dict[str, str]:
     """Create one SQS queue (RedrivePolicy included); return its Ref/Arn/QueueName/QueueUrl."""
     attributes = {
-        key: json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(value, bool) else str(value)
+        key: json.dumps(value)
+        if isinstance(value, dict)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
         for key, value in properties.items()
         if key not in ("QueueName", "Tags")
     }

@@ -74,4 +74,6 @@ def order_image(order_id: str, user_id: str, status: str, reason: str | None = N
 
 def upload_image(upload_id: str, user_id: str, status: str) -> dict[str, Any]:
     """An upload item as the service table stores it (the attributes activity reads)."""
-    return {"pk": f"UPLOAD#{upload_id}", "sk": "UPLOAD", "entity": "UPLOAD", "id": upload_id, "user_id": user_id, "status": status}
+    image = {"pk": f"UPLOAD#{upload_id}", "sk": "UPLOAD", "entity": "UPLOAD", "id": upload_id, "user_id": user_id}
+    image["status"] = status
+    return image

@@ -1,6 +1,7 @@
 """A user's activity as the stream recorded it: counters and the latest audit entries."""
 
 from chalice.app import Response
+
 from chalicelib.api.routing import ApiBlueprint, json_response, parse_id, parse_query
 from chalicelib.schemas.activity import ActivityQuery
 from chalicelib.services import activity as service

@@ -2,9 +2,8 @@
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -47,7 +46,7 @@ class AuditItem(ActivityItem):
     at = UTCDateTimeAttribute()
     action = UnicodeAttribute()
     subject_id = UnicodeAttribute()
-    detail = MapAttribute[str, Any](default=dict)
+    detail = JSONAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -68,7 +67,7 @@ def _to_audit(item: AuditItem) -> AuditEntry:
         at=item.at,
         action=item.action,
         subject_id=item.subject_id,
-        detail=dict(item.detail.as_dict() if isinstance(item.detail, MapAttribute) else item.detail),
+        detail=dict(item.detail or {}),
     )
 
 

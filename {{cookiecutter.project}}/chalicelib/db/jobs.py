@@ -7,6 +7,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.constants import DATETIME_FORMAT
+from pynamodb.exceptions import PutError
 
 from chalicelib.config import get_settings
 from chalicelib.db.aws import client
@@ -65,7 +66,7 @@ class JobsRepository:
         condition = JobStateItem.pk.does_not_exist() if state.version == 0 else JobStateItem.version == state.version
         try:
             item.save(condition=condition)
-        except JobStateItem.PutError as error:
+        except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from chalice.app import Blueprint, Cron, Rate, CloudWatchEvent
+from chalice.app import Blueprint, CloudWatchEvent, Cron
 
 from chalicelib.services import jobs as service
 

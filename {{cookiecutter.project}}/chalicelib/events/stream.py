@@ -56,7 +56,7 @@ def to_change(record: DynamoDBRecord) -> TableChange:
     return TableChange(
         event_id=record.event_id or "",
         sequence_number=data.sequence_number or "",
-        kind=record.event_name.name,  # type: ignore[arg-type]
+        kind=record.event_name.name,
         at=datetime.fromtimestamp(created, UTC) if created is not None else datetime.now(UTC),
         old=data.old_image or None,
         new=data.new_image or None,

@@ -8,7 +8,6 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from chalicelib.schemas.common import InputModel
 
-
 DomainEventType = Literal["UserCreated", "UserDeleted", "OrderConfirmed", "OrderCancelled"]
 
 

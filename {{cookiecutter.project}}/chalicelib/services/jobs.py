@@ -8,7 +8,7 @@ version the run loaded, so the slower run's save is refused instead of moving th
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
