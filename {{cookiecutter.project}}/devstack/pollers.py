@@ -341,7 +341,8 @@ class QueuePoller:
             return None
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])]
+            chunk = done[start : start + 10]
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)]
             self.sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
         return failed
 
@@ -378,7 +379,9 @@ class StreamPoller:
                     log.error(
                         "%s: cannot read stream %s (%s); bind it in infra/resources.yaml with "
                         'Stream: {"Fn::GetAtt": [<Table>, StreamArn]}; this trigger stays off',
-                        self.name, self.mapping.stream_arn, error,
+                        self.name,
+                        self.mapping.stream_arn,
+                        error,
                     )
                     return
                 next_discovery = time.monotonic() + SHARD_DISCOVERY_SECONDS

@@ -74,13 +74,14 @@ def _dow_to_croniter(dow: str) -> str:
 
 def _year_matcher(expression: str, field: str) -> Callable[[int], bool]:
     """A predicate for the year field: `*`, N, A-B, A/S, A-B/S and comma lists of those."""
-    allowed: list[Callable[[int], bool]] = []
+    allowed: list[tuple[int, int, int]] = []  # (first, last, step)
     for part in field.split(","):
         match = re.fullmatch(r"(\*|\d{4})(?:-(\d{4}))?(?:/(\d+))?", part)
         if not match:
             raise ScheduleExpressionError(f"{expression!r}: bad year field {field!r}")
+        single = match.group(1) != "*" and not match.group(2) and not match.group(3)
         start = 0 if match.group(1) == "*" else int(match.group(1))
-        end = int(match.group(2)) if match.group(2) else (start if match.group(1) != "*" and not match.group(3) else 9999)
+        end = start if single else int(match.group(2) or 9999)
         step = int(match.group(3) or 1)
-        allowed.append(lambda year, a=start, b=end, s=step: a <= year <= b and (year - a) % s == 0)
-    return lambda year: any(check(year) for check in allowed)
+        allowed.append((start, end, step))
+    return lambda year: any(a <= year <= b and (year - a) % s == 0 for a, b, s in allowed)
