@@ -142,9 +142,7 @@ def runtime_only_distributions(archive: zipfile.ZipFile) -> set[str]:
         kept = requires.keys() - drop
         needed_by_kept = set().union(*(requires[dist] for dist in kept)) if kept else set()
         orphans = {
-            dist
-            for dist in kept
-            if dist not in needed_by_kept and any(dist in requires[dropped] for dropped in drop)
+            dist for dist in kept if dist not in needed_by_kept and any(dist in requires[dropped] for dropped in drop)
         }
         if not orphans:
             return drop
@@ -155,7 +153,7 @@ def _top_level_names(archive: zipfile.ZipFile, distributions: set[str]) -> set[s
     """Top-level zip entries (packages, modules, dist-info) that belong to the distributions."""
     names = set()
     for entry in archive.namelist():
-        if (dist := _distribution(entry)) in distributions and entry.endswith("/RECORD"):
+        if _distribution(entry) in distributions and entry.endswith("/RECORD"):
             names.add(entry.split("/", 1)[0])
             for line in archive.read(entry).decode().splitlines():
                 path = line.split(",", 1)[0]
@@ -168,7 +166,8 @@ def slim_zip(path: Path) -> list[str]:
     """Rewrite the zip without runtime-provided distributions and __pycache__; return the dropped entries."""
     with zipfile.ZipFile(path) as archive:
         top_level = _top_level_names(archive, runtime_only_distributions(archive))
-        keep, dropped = [], []
+        keep: list[zipfile.ZipInfo] = []
+        dropped: list[zipfile.ZipInfo] = []
         for info in archive.infolist():
             unwanted = info.filename.split("/", 1)[0] in top_level or "__pycache__/" in info.filename
             (dropped if unwanted else keep).append(info)
