@@ -139,12 +139,12 @@ def next_steps(project: str) -> str:
 
 def main() -> int:
     """Prune switched-off patterns in the current (generated) folder and print next steps."""
-    project = json.loads(r"""{{ cookiecutter.project | tojson }}""")
+    project = json.loads(r'''{{ cookiecutter.project | tojson }}''')
     switches = {
-        "orders": json.loads(r"""{{ cookiecutter.include_orders | tojson }}"""),
-        "uploads": json.loads(r"""{{ cookiecutter.include_uploads | tojson }}"""),
-        "stream": json.loads(r"""{{ cookiecutter.include_stream | tojson }}"""),
-        "schedule": json.loads(r"""{{ cookiecutter.include_schedule | tojson }}"""),
+        "orders": json.loads(r'''{{ cookiecutter.include_orders | tojson }}'''),
+        "uploads": json.loads(r'''{{ cookiecutter.include_uploads | tojson }}'''),
+        "stream": json.loads(r'''{{ cookiecutter.include_stream | tojson }}'''),
+        "schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
     }
     prune(Path.cwd(), switches)
     print(next_steps(project))

@@ -13,7 +13,10 @@ from collections.abc import Callable
 # The slug names the directory, the Chalice app and every AWS resource, including
 # S3 buckets named "<slug>-<stage>-<account id>-<suffix>" (63 characters at most).
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,29}$")
-SLUG_RULE = "2-30 characters of lowercase letters, digits and single hyphens, starting with a letter, not ending in a hyphen"
+SLUG_RULE = (
+    "2-30 characters of lowercase letters, digits and single hyphens, "
+    "starting with a letter, not ending in a hyphen"
+)
 
 # Commercial AWS regions (partition "aws"): GovCloud and China need other partitions.
 AWS_REGIONS = (
@@ -63,15 +66,15 @@ Options = dict[str, str]
 def read_options() -> Options:
     """Return the options cookiecutter rendered into this file, decoded as JSON data."""
     return {
-        "project_name": json.loads(r"""{{ cookiecutter.project_name | tojson }}"""),
-        "project": json.loads(r"""{{ cookiecutter.project | tojson }}"""),
-        "author_email": json.loads(r"""{{ cookiecutter.author_email | tojson }}"""),
-        "aws_region": json.loads(r"""{{ cookiecutter.aws_region | tojson }}"""),
-        "lambda_architecture": json.loads(r"""{{ cookiecutter.lambda_architecture | tojson }}"""),
-        "include_orders": json.loads(r"""{{ cookiecutter.include_orders | tojson }}"""),
-        "include_uploads": json.loads(r"""{{ cookiecutter.include_uploads | tojson }}"""),
-        "include_stream": json.loads(r"""{{ cookiecutter.include_stream | tojson }}"""),
-        "include_schedule": json.loads(r"""{{ cookiecutter.include_schedule | tojson }}"""),
+        "project_name": json.loads(r'''{{ cookiecutter.project_name | tojson }}'''),
+        "project": json.loads(r'''{{ cookiecutter.project | tojson }}'''),
+        "author_email": json.loads(r'''{{ cookiecutter.author_email | tojson }}'''),
+        "aws_region": json.loads(r'''{{ cookiecutter.aws_region | tojson }}'''),
+        "lambda_architecture": json.loads(r'''{{ cookiecutter.lambda_architecture | tojson }}'''),
+        "include_orders": json.loads(r'''{{ cookiecutter.include_orders | tojson }}'''),
+        "include_uploads": json.loads(r'''{{ cookiecutter.include_uploads | tojson }}'''),
+        "include_stream": json.loads(r'''{{ cookiecutter.include_stream | tojson }}'''),
+        "include_schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
     }
 
 

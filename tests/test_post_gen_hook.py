@@ -1,0 +1,123 @@
+"""The post-gen hook's functions, on small trees laid out like the generated service."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support import FEATURES, REPO_ROOT, empty_dirs, load_hook, project_files
+
+hook = load_hook("post_gen_project")
+
+# Files every variant keeps: the users slice and the shared plumbing.
+SHARED_FILES = (
+    "app.py",
+    "chalicelib/__init__.py",
+    "chalicelib/api/users.py",
+    "chalicelib/services/users.py",
+    "chalicelib/db/users.py",
+    "chalicelib/schemas/users.py",
+    "tests/unit/test_users_service.py",
+    "tests/integration/test_users_api.py",
+    ".chalice/config.json",
+    ".chalice/policies/api.json",
+    "docs/workshop/01-rest-api.md",
+)
+
+
+def example_path(pattern: str) -> str:
+    """A concrete file a pattern stands for: ** -> one folder, * -> 'x', a bare folder -> a file in it."""
+    path = pattern.replace("**", "unit").replace("*", "x")
+    return path if Path(path).suffix else f"{path}/tasks.py"
+
+
+def feature_examples(feature: str) -> set[str]:
+    """One concrete file per pattern of a feature."""
+    return {example_path(pattern) for pattern in hook.FEATURE_PATHS[feature]}
+
+
+def make_tree(root: Path, files: set[str]) -> Path:
+    """Write the given files (each holding its own name) under root."""
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    return root
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    """Given: a tree with the shared files and one example file per pattern of every feature."""
+    files = set(SHARED_FILES).union(*(feature_examples(feature) for feature in FEATURES))
+    return make_tree(tmp_path / "svc", files)
+
+
+def test_mapping_covers_exactly_the_switches() -> None:
+    """Given cookiecutter.json, then every include_* switch has one path list and one remover."""
+    options = json.loads((REPO_ROOT / "cookiecutter.json").read_text())
+    switches = {key.removeprefix("include_") for key in options if key.startswith("include_")}
+    assert switches == set(FEATURES) == set(hook.FEATURE_PATHS) == set(hook.REMOVERS)
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_remover_takes_its_feature_and_nothing_else(service: Path, feature: str) -> None:
+    """Given the full tree, when one feature's remover runs, then exactly that feature's files go."""
+    before = project_files(service)
+    removed = hook.REMOVERS[feature](service)
+    assert removed, "the remover matched nothing"
+    assert before - project_files(service) == feature_examples(feature)
+
+
+def test_folder_pattern_removes_the_whole_folder(tmp_path: Path) -> None:
+    """Given a saga folder with nested files, when orders are removed, then the folder is gone."""
+    root = make_tree(tmp_path, {"chalicelib/saga/__init__.py", "chalicelib/saga/order.asl.json",
+                                "chalicelib/saga/steps/reserve.py", "chalicelib/api/users.py"})
+    hook.remove_orders_files(root)
+    assert not (root / "chalicelib/saga").exists()
+    assert project_files(root) == {"chalicelib/api/users.py"}
+
+
+def test_test_globs_reach_any_depth(tmp_path: Path) -> None:
+    """Given order tests at several depths, then all are removed and similarly named user tests stay."""
+    root = make_tree(tmp_path, {"tests/test_orders.py", "tests/unit/test_orders_service.py",
+                                "tests/integration/api/test_orders_api.py", "tests/unit/test_users_orders_view.py"})
+    hook.remove_orders_files(root)
+    assert project_files(root) == {"tests/unit/test_users_orders_view.py"}
+
+
+def test_missing_files_are_not_an_error(tmp_path: Path) -> None:
+    """Given a tree without any feature file, then each remover removes nothing and does not fail."""
+    make_tree(tmp_path, set(SHARED_FILES))
+    for remove in hook.REMOVERS.values():
+        assert remove(tmp_path) == []
+    assert project_files(tmp_path) == set(SHARED_FILES)
+
+
+def test_remove_empty_dirs_cascades_and_keeps_the_rest(tmp_path: Path) -> None:
+    """Given nested empty folders beside non-empty ones, then only the empty chains go."""
+    (tmp_path / "a/b/c").mkdir(parents=True)
+    (tmp_path / "d/e").mkdir(parents=True)
+    (tmp_path / "d/keep.txt").write_text("x")
+    removed = hook.remove_empty_dirs(tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in removed} == {"a", "a/b", "a/b/c", "d/e"}
+    assert tmp_path.exists() and empty_dirs(tmp_path) == [] and project_files(tmp_path) == {"d/keep.txt"}
+
+
+def test_prune_all_off_leaves_the_shared_files_and_no_empty_folder(service: Path) -> None:
+    """Given every switch off, when pruned, then the shared files remain and no folder is empty."""
+    hook.prune(service, dict.fromkeys(FEATURES, "n"))
+    assert project_files(service) == set(SHARED_FILES)
+    assert empty_dirs(service) == []
+
+
+def test_prune_all_on_removes_nothing(service: Path) -> None:
+    """Given every switch on, when pruned, then nothing is removed."""
+    before = project_files(service)
+    assert hook.prune(service, dict.fromkeys(FEATURES, "y")) == []
+    assert project_files(service) == before
+
+
+def test_next_steps_name_the_folder_and_the_commands() -> None:
+    """Given a slug, then the next steps cd into it and list install, test and dev."""
+    lines = [line.strip() for line in hook.next_steps("billing-api").splitlines()]
+    commands = [line.split("#")[0].strip() for line in lines if line.startswith(("cd ", "make "))]
+    assert commands == ["cd billing-api", "make install", "make test", "make dev"]
