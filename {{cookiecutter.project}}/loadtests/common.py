@@ -100,7 +100,7 @@ class Tracker:
         return {"started": self.started, "terminal": self.terminal, "lost": self.lost, "outcomes": self.outcomes}
 
 
-# pipeline.json sections, filled by the users that ran; only these reach the summary.
+# pipeline.json sections, registered by the user classes that ran (on_start); only these reach the summary.
 PIPELINE: dict[str, Any] = {}
 _environment: list[Environment] = []
 

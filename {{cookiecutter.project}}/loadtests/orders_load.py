@@ -25,7 +25,6 @@ from loadtests.common import (
 from loadtests.report import ORDER_TO_TERMINAL, QUEUE_DRAIN, classify_dlq_bodies, poison_body
 
 ORDERS = Tracker()
-PIPELINE["orders"] = ORDERS.as_dict
 
 # (weight, payment token, items, outcomes that are right for it). Stock of the seeded
 # products runs out under a long run, so an approved card may also end OutOfStock.
@@ -63,6 +62,7 @@ class OrdersUser(FastHttpUser):
 
     def on_start(self) -> None:
         """Register the user the orders belong to."""
+        PIPELINE["orders"] = ORDERS.as_dict
         body = {"name": "Load Orders", "email": f"load-orders-{new_key()}@example.com"}
         self.user_id: str = self.client.post("/users", json=body, name="/users").json()["id"]
 
@@ -130,7 +130,6 @@ DRAIN_TIMEOUT_S = float(os.environ.get("LOAD_DRAIN_TIMEOUT_S", "60"))
 # Poison reaches the DLQ after maxReceiveCount x VisibilityTimeout; waiting for it is capped.
 DLQ_WAIT_MAX_S = float(os.environ.get("LOAD_DLQ_WAIT_S", "240"))
 FLOOD: dict[str, Any] = {"bursts": 0, "sent": 0, "poison_sent": 0}
-PIPELINE["queue"] = FLOOD
 
 
 def queue_counts(sqs: Any, url: str) -> tuple[int, int]:
@@ -153,6 +152,7 @@ class QueueFloodUser(HttpUser):
 
     def on_start(self) -> None:
         """Find the queues and place a few real orders for the valid messages to name."""
+        PIPELINE["queue"] = FLOOD
         self.sqs = aws_client("sqs")
         self.queue_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_QUEUE"))["QueueUrl"]
         dlq_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_DLQ"))["QueueUrl"]
