@@ -8,7 +8,7 @@ import pytest
 
 from devstack.project import PROJECT_DIR
 
-NEVER_PACKAGED = ["boto3/", "botocore/", "s3transfer/", "tests/", "devstack/", "scripts/", "infra/"]
+NEVER_PACKAGED = ["boto3/", "botocore/", "s3transfer/", "tests/", "devstack/", "scripts/", "infra/", "loadtests/"]
 
 
 def _dev_only_packages() -> list[str]:
