@@ -23,11 +23,6 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
 {%- if cookiecutter.include_stream == 'y' %}
-    # Stream: the decorator needs an ARN when app.py is imported, but the real stream ARN
-    # exists only once the table does; infra/resources.yaml binds the real one (GetAtt).
-    service_table_stream_arn: str = (
-        "arn:aws:dynamodb:{{ cookiecutter.aws_region }}:123456789012:table/{{ cookiecutter.project }}-dev-service/stream/placeholder"
-    )
     activity_table: str = "{{ cookiecutter.project }}-dev-activity"
     audit_retention_days: int = Field(default=90, ge=1)
     domain_events_topic: str = "{{ cookiecutter.project }}-dev-domain-events"
@@ -39,6 +34,15 @@ class Settings(BaseSettings):
 {%- if cookiecutter.include_orders == 'y' %}
     pending_order_max_age_seconds: int = Field(default=900, ge=60)
 {%- endif %}
+{%- endif %}
+
+{%- if cookiecutter.include_stream == 'y' %}
+
+    @property
+    def service_table_stream_arn(self) -> str:
+        """A stable placeholder: the decorator needs an ARN when app.py is imported, but the real
+        stream ARN exists only once the table does; infra/resources.yaml binds the real one."""
+        return f"arn:aws:dynamodb:{self.aws_region}:123456789012:table/{self.service_table}/stream/placeholder"
 {%- endif %}
 
 
