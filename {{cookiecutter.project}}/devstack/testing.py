@@ -120,10 +120,12 @@ def _request(base_url: str, method: str, path: str, body: Any, headers: dict[str
 
 
 @contextmanager
-def running_devstack(stage: str = "dev", region: str | None = None) -> Iterator[Devstack]:
-    """Start `python -m devstack` in a child process on free ports; yield it once ready; stop it after."""
+def running_devstack(
+    stage: str = "dev", region: str | None = None, aws_port: int | None = None, api_port: int | None = None
+) -> Iterator[Devstack]:
+    """Start `python -m devstack up` in a child process (free ports unless given); yield it once ready; stop it."""
     region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    aws_port, api_port = free_port(), free_port()
+    aws_port, api_port = aws_port or free_port(), api_port or free_port()
     env = {
         **os.environ,
         "DEVSTACK_AWS_PORT": str(aws_port),
