@@ -62,12 +62,17 @@ def merge_histograms(histograms: Iterable[Histogram]) -> dict[str, int]:
     return merged
 
 
-def entry_metrics(entry: Mapping[str, Any]) -> dict[str, float]:
-    """Requests, failures, rps and latency percentiles of one locust stats entry."""
+def entry_metrics(entry: Mapping[str, Any], duration_s: float = 0.0) -> dict[str, float]:
+    """Requests, failures, rps and latency percentiles of one locust stats entry.
+
+    rps is over the run's duration when known: an entry's own first-to-last span inflates
+    the rate of a request made only a few times (e.g. in on_start).
+    """
     requests = int(entry.get("num_requests", 0))
     failures = int(entry.get("num_failures", 0))
     histogram: Histogram = entry.get("response_times", {})
-    elapsed = max(float(entry.get("last_request_timestamp") or 0) - float(entry.get("start_time") or 0), 0.0)
+    span = float(entry.get("last_request_timestamp") or 0) - float(entry.get("start_time") or 0)
+    elapsed = duration_s if duration_s > 0 else max(span, 0.0)
     return {
         "requests": requests,
         "failures": failures,
@@ -86,7 +91,7 @@ def endpoint_key(entry: Mapping[str, Any]) -> str:
     return f"{entry['method']} {entry['name']}"
 
 
-def total_metrics(entries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+def total_metrics(entries: Sequence[Mapping[str, Any]], duration_s: float = 0.0) -> dict[str, float]:
     """The metrics of every HTTP entry taken together (custom measurements excluded)."""
     http = [entry for entry in entries if entry["method"] not in CUSTOM_TYPES]
     if not http:
@@ -100,7 +105,7 @@ def total_metrics(entries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         "last_request_timestamp": max(float(entry.get("last_request_timestamp") or 0) for entry in http),
         "response_times": merge_histograms(entry.get("response_times", {}) for entry in http),
     }
-    return entry_metrics(combined)
+    return entry_metrics(combined, duration_s)
 
 
 def _custom(endpoints: Mapping[str, Mapping[str, float]], kind: str, name: str) -> Mapping[str, float]:
@@ -111,13 +116,13 @@ def build_summary(
     entries: Sequence[Mapping[str, Any]], pipeline: Mapping[str, Any], meta: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The summary.json of a run: per-endpoint metrics, totals and the pipeline outcomes."""
-    endpoints = {endpoint_key(entry): entry_metrics(entry) for entry in entries}
     duration = float(meta.get("duration_s") or 0)
+    endpoints = {endpoint_key(entry): entry_metrics(entry, duration) for entry in entries}
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run": dict(meta),
         "endpoints": dict(sorted(endpoints.items())),
-        "total": total_metrics(entries),
+        "total": total_metrics(entries, duration),
     }
     orders = pipeline.get("orders")
     if orders is not None:
