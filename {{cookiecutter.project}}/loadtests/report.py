@@ -112,6 +112,20 @@ def _custom(endpoints: Mapping[str, Mapping[str, float]], kind: str, name: str) 
     return endpoints.get(f"{kind} {name}", {})
 
 
+def _followed(
+    counts: Mapping[str, Any], timing: Mapping[str, float], started: str, lost: str, time_name: str
+) -> dict[str, Any]:
+    """A pipeline section: how many started, ended, got lost, their outcomes and time to the end."""
+    return {
+        started: int(counts.get("started", 0)),
+        "reached_terminal": int(counts.get("terminal", 0)),
+        lost: int(counts.get("lost", 0)),
+        "outcomes": dict(sorted(counts.get("outcomes", {}).items())),
+        f"{time_name}_p50_ms": timing.get("p50_ms", 0.0),
+        f"{time_name}_p95_ms": timing.get("p95_ms", 0.0),
+    }
+
+
 def build_summary(
     entries: Sequence[Mapping[str, Any]], pipeline: Mapping[str, Any], meta: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -126,28 +140,13 @@ def build_summary(
     }
     orders = pipeline.get("orders")
     if orders is not None:
-        to_terminal = _custom(endpoints, "PIPELINE", ORDER_TO_TERMINAL)
-        terminal = int(orders.get("terminal", 0))
-        summary["orders"] = {
-            "placed": int(orders.get("started", 0)),
-            "reached_terminal": terminal,
-            "orders_lost": int(orders.get("lost", 0)),
-            "outcomes": dict(sorted(orders.get("outcomes", {}).items())),
-            "orders_per_s": round(terminal / duration, 2) if duration > 0 else 0.0,
-            "time_to_terminal_p50_ms": to_terminal.get("p50_ms", 0.0),
-            "time_to_terminal_p95_ms": to_terminal.get("p95_ms", 0.0),
-        }
+        timing = _custom(endpoints, "PIPELINE", ORDER_TO_TERMINAL)
+        summary["orders"] = _followed(orders, timing, "placed", "orders_lost", "time_to_terminal")
+        summary["orders"]["orders_per_s"] = round(int(orders.get("terminal", 0)) / duration, 2) if duration > 0 else 0.0
     uploads = pipeline.get("uploads")
     if uploads is not None:
-        to_ready = _custom(endpoints, "PIPELINE", UPLOAD_TO_READY)
-        summary["uploads"] = {
-            "started": int(uploads.get("started", 0)),
-            "reached_terminal": int(uploads.get("terminal", 0)),
-            "uploads_lost": int(uploads.get("lost", 0)),
-            "outcomes": dict(sorted(uploads.get("outcomes", {}).items())),
-            "time_to_ready_p50_ms": to_ready.get("p50_ms", 0.0),
-            "time_to_ready_p95_ms": to_ready.get("p95_ms", 0.0),
-        }
+        timing = _custom(endpoints, "PIPELINE", UPLOAD_TO_READY)
+        summary["uploads"] = _followed(uploads, timing, "started", "uploads_lost", "time_to_ready")
     queue = pipeline.get("queue")
     if queue is not None:
         drain = _custom(endpoints, "QUEUE", QUEUE_DRAIN)
