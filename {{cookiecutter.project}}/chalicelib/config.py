@@ -36,14 +36,6 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- endif %}
 
-{%- if cookiecutter.include_stream == 'y' %}
-
-    @property
-    def service_table_stream_arn(self) -> str:
-        """A stable placeholder: the decorator needs an ARN when app.py is imported, but the real
-        stream ARN exists only once the table does; infra/resources.yaml binds the real one."""
-        return f"arn:aws:dynamodb:{self.aws_region}:123456789012:table/{self.service_table}/stream/placeholder"
-{%- endif %}
 
 
 @lru_cache(maxsize=1)
