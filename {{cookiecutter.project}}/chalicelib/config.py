@@ -37,7 +37,6 @@ class Settings(BaseSettings):
 {%- endif %}
 
 
-
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the process-wide settings (read once per cold start)."""
