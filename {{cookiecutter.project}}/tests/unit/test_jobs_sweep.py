@@ -78,6 +78,7 @@ def test_upload_expiry_pages_through_the_uploads_slice_and_resumes(
 ) -> None:
     # Given the uploads slice's expiry, answering three pages
     from chalicelib.schemas.uploads import ExpiryRun
+    from chalicelib.services import uploads
 
     pages = {None: ExpiryRun(seen=2, expired=1, cursor="p2"), "p2": ExpiryRun(seen=2, expired=0, cursor="p3")}
     pages["p3"] = ExpiryRun(seen=1, expired=1, cursor=None)
@@ -87,7 +88,7 @@ def test_upload_expiry_pages_through_the_uploads_slice_and_resumes(
         calls.append((now, limit, cursor))
         return pages[cursor]
 
-    monkeypatch.setattr(jobs.uploads, "expire_stale_uploads", expire)
+    monkeypatch.setattr(uploads, "expire_stale_uploads", expire)
     # When the job runs twice (two pages per run)
     first, second = jobs.expire_stale_uploads(NOW), jobs.expire_stale_uploads(NOW)
     # Then the first run stops after two pages, the second resumes at the saved cursor and finishes
