@@ -1,6 +1,6 @@
 """The 5-minute sweeps, with a fixed clock: stale PENDING items are finished once, fresh ones kept."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime{% if cookiecutter.include_orders == 'y' %}, timedelta{% endif %}
 {%- if cookiecutter.include_uploads == 'y' %}
 from typing import Any
 {%- endif %}
