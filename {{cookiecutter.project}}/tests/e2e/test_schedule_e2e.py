@@ -1,6 +1,6 @@
 """Schedules end to end on devstack: fired on demand, they run against the provisioned table."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime{% if cookiecutter.include_orders == 'y' %}, timedelta{% endif %}
 from typing import Any
 {%- if cookiecutter.include_orders == 'y' %}
 import uuid
