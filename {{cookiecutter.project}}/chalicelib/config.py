@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     activity_table: str = "{{ cookiecutter.project }}-dev-activity"
     audit_retention_days: int = Field(default=90, ge=1)
     domain_events_topic: str = "{{ cookiecutter.project }}-dev-domain-events"
+    stream_dlq: str = "{{ cookiecutter.project }}-dev-stream-dlq"
 {%- endif %}
 {%- if cookiecutter.include_schedule == 'y' %}
     # Schedules: how many items one job run touches at most (it resumes next run).

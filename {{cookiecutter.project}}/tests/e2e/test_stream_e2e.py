@@ -80,7 +80,7 @@ def test_stream_a_record_that_keeps_failing_lands_in_the_stream_dlq_and_the_rest
     user_id = create_user(devstack)
     # When: the mapping retries, bisects, and gives up on the poison record
     sqs = devstack.client("sqs")
-    dlq = sqs.get_queue_url(QueueName=f"{get_settings().service_name}-{get_settings().stage}-stream-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=get_settings().stream_dlq)["QueueUrl"]
 
     def dead_letters() -> list[dict[str, Any]]:
         return list(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", []))
