@@ -1,13 +1,12 @@
 """Schedules end to end on devstack: fired on demand, they run against the provisioned table."""
-
+{% if cookiecutter.include_orders == 'y' %}
+import uuid
+{%- endif %}
 from datetime import UTC, datetime{% if cookiecutter.include_orders == 'y' %}, timedelta{% endif %}
 from typing import Any
-{%- if cookiecutter.include_orders == 'y' %}
-import uuid
-
+{% if cookiecutter.include_orders == 'y' %}
 from pynamodb.constants import DATETIME_FORMAT
-{%- endif %}
-
+{% endif %}
 from chalicelib.config import get_settings
 from devstack.testing import Devstack
 
@@ -27,7 +26,8 @@ def test_schedule_daily_report_counts_items_per_status(devstack: Devstack) -> No
     # Given: two items in one status and one in another
     dynamodb = devstack.client("dynamodb")
     for i, status in enumerate(["OPEN", "OPEN", "DONE"]):
-        item = {"pk": {"S": f"E2ETHING#{i}"}, "sk": {"S": "THING"}, "entity": {"S": "E2ETHING"}, "status": {"S": status}}
+        item = {"pk": {"S": f"E2ETHING#{i}"}, "sk": {"S": "THING"}, "entity": {"S": "E2ETHING"}}
+        item["status"] = {"S": status}
         dynamodb.put_item(TableName=get_settings().service_table, Item=item)
     # When: the daily report is fired on demand
     report = result_of(devstack.trigger("daily_report"))
