@@ -52,7 +52,7 @@ def test_stream_an_order_is_counted_placed_and_finished(devstack: Devstack) -> N
         counters = activity(devstack, user_id)["counters"]
         return counters if counters["orders_confirmed"] + counters["orders_cancelled"] == 1 else None
 
-    counters = devstack.wait_until(finished, timeout=30)
+    counters = devstack.wait_until(finished, timeout=30) or {}
     # Then: one order placed, one finished, and the audit trail tells the story
     assert counters["orders_placed"] == 1
     actions = [entry["action"] for entry in activity(devstack, user_id)["audit"]]
