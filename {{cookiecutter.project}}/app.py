@@ -4,10 +4,24 @@ from chalice.app import Chalice
 
 from chalicelib.api.health import health
 from chalicelib.api.middleware import middleware
+{%- if cookiecutter.include_orders == 'y' %}
+from chalicelib.api.orders import orders
+from chalicelib.api.products import products
+{%- endif %}
 from chalicelib.api.users import users
 from chalicelib.config import get_settings
+{%- if cookiecutter.include_orders == 'y' %}
+from chalicelib.events.orders_queue import orders_queue
+from chalicelib.saga.order_saga import order_saga
+{%- endif %}
 
 app = Chalice(app_name=get_settings().service_name)
 app.register_blueprint(middleware)
 app.register_blueprint(health)
 app.register_blueprint(users)
+{%- if cookiecutter.include_orders == 'y' %}
+app.register_blueprint(orders)
+app.register_blueprint(products)
+app.register_blueprint(orders_queue)
+app.register_blueprint(order_saga)
+{%- endif %}
