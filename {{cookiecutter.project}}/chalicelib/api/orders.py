@@ -23,7 +23,8 @@ def place_order() -> Response:
             f"{service.IDEMPOTENCY_HEADER} is not valid",
             [field_error(service.IDEMPOTENCY_HEADER, "1-255 visible ASCII characters")],
         )
-    order = service.place_order(PlaceOrder(idempotency_key=key, order=parse_body(request, OrderCreate)))
+    body = parse_body(request, OrderCreate)
+    order = service.place_order(PlaceOrder(idempotency_key=key, order=body), orders.lambda_context)
     return json_response(order, status=202, headers={"Location": f"/orders/{order.id}"})
 
 

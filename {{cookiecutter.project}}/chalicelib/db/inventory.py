@@ -108,10 +108,10 @@ class InventoryRepository:
             _to_schema(item) for item in ProductItem.by_type.query(PRODUCTS_PARTITION) if isinstance(item, ProductItem)
         ]
 
-    def reservation_status(self, order_id: str) -> str | None:
-        """Return RESERVED, RELEASED or None (never reserved) for an order."""
+    def holds_stock(self, order_id: str) -> bool:
+        """True while the order has a reservation that was not released."""
         item = self._reservation(order_id)
-        return item.status if item else None
+        return item is not None and item.status == RESERVED
 
     def reserve(self, order_id: str, lines: list[StockLine], now: datetime | None = None) -> bool:
         """Move each line's quantity from available to reserved, all or nothing, once per order.

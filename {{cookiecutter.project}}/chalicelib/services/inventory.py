@@ -19,7 +19,7 @@ SEED_PRODUCTS: tuple[Product, ...] = (
 def seed_products(products: tuple[Product, ...] = SEED_PRODUCTS) -> int:
     """Create the products that do not exist yet (live stock is never reset); return how many."""
     created = sum(inventory_repository().put_product(product) for product in products)
-    logger.info("products seeded", extra={"created": created, "total": len(products)})
+    logger.info("products seeded", extra={"products_created": created, "products_total": len(products)})
     return created
 
 
@@ -49,3 +49,8 @@ def release_stock(order_id: str) -> bool:
     released = inventory_repository().release(order_id)
     logger.info("stock released" if released else "nothing to release", extra={"order_id": order_id})
     return released
+
+
+def reservation_held(order_id: str) -> bool:
+    """True while the order holds reserved stock."""
+    return inventory_repository().holds_stock(order_id)

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -28,12 +29,17 @@ def _not_found(order_id: str) -> NotFound:
     return NotFound(f"order {order_id} not found")
 
 
-def place_order(request: PlaceOrder) -> Order:
+def place_order(request: PlaceOrder, lambda_context: Any = None) -> Order:
     """Create a PENDING order and enqueue it; a repeated Idempotency-Key returns the first order.
 
     The same key with a different body is a 422; the same key while the first request is
-    still running is a 409.
+    still running is a 409. lambda_context (optional) bounds how long a crashed request's
+    key stays "in progress".
     """
+    if request.idempotency_key is None:
+        return _place_order(request)
+    if lambda_context is not None:
+        _idempotency_config().register_lambda_context(lambda_context)
     try:
         return _idempotent_place_order()(request=request)
     except IdempotencyValidationError:
@@ -49,18 +55,24 @@ def place_order(request: PlaceOrder) -> Order:
 
 
 @lru_cache(maxsize=1)
-def _idempotent_place_order() -> Callable[..., Order]:
-    """Wrap _place_order with Powertools idempotency (built lazily: the store needs a boto3 client)."""
-    config = IdempotencyConfig(
+def _idempotency_config() -> IdempotencyConfig:
+    """Key: the Idempotency-Key header; validated payload: the body (a mismatch is a 422)."""
+    return IdempotencyConfig(
         event_key_jmespath="idempotency_key",
         payload_validation_jmespath="order",
+        raise_on_no_idempotency_key=True,
         expires_after_seconds=get_settings().idempotency_ttl_seconds,
     )
+
+
+@lru_cache(maxsize=1)
+def _idempotent_place_order() -> Callable[..., Order]:
+    """Wrap _place_order with Powertools idempotency (built lazily: the store needs a boto3 client)."""
     wrapped: Callable[..., Order] = idempotent_function(
         _place_order,
         data_keyword_argument="request",
         persistence_store=idempotency_store(),
-        config=config,
+        config=_idempotency_config(),
         output_serializer=PydanticSerializer(model=Order),
     )
     return wrapped
