@@ -32,7 +32,7 @@ endif
 
 test: install ## Run the template's test suite (renders every option combination, runs the generated suites)
 	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
-	@$(PYTHON) -m pytest -n $(WORKERS) --durations=8
+	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8
 
 lint: install ## ruff + mypy on the hooks, tests and scripts
 	@echo "==> ruff"
@@ -43,7 +43,8 @@ lint: install ## ruff + mypy on the hooks, tests and scripts
 demo: install ## Generate the default service into $(DEMO_DIR)/, run its tests, walk through its API
 	@echo "==> generating the default service into $(DEMO_DIR)/"
 	@rm -rf $(DEMO_DIR)
-	@$(PYTHON) -m cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	@$(PYTHON) scripts/template_snapshot.py $(DEMO_DIR)/.template >/dev/null
+	@$(PYTHON) -m cookiecutter --no-input --output-dir $(DEMO_DIR) $(DEMO_DIR)/.template
 	@set -e; service="$$(ls -d $(DEMO_DIR)/*/)"; \
 	echo "==> $$service: make install"; \
 	PATH="$(DEMO_PATH)" $(MAKE) --no-print-directory -C "$$service" install VENV=.venv; \

@@ -39,6 +39,7 @@ FEATURE_PATHS: dict[str, list[str]] = {
         ".chalice/policies/*saga*.json",
         "docs/workshop/02-queue-and-dlq.md",
         "docs/workshop/03-saga.md",
+        "loadtests/orders_load.py",
     ],
     "uploads": [
         "chalicelib/*/uploads.py",
@@ -46,6 +47,7 @@ FEATURE_PATHS: dict[str, list[str]] = {
         "tests/**/test_upload*.py",
         ".chalice/policies/*uploads*.json",
         "docs/workshop/04-s3-events.md",
+        "loadtests/uploads_load.py",
     ],
     "stream": [
         "chalicelib/*/activity.py",

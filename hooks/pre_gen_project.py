@@ -13,7 +13,10 @@ from collections.abc import Callable
 # The slug names the directory, the Chalice app and every AWS resource, including
 # S3 buckets named "<slug>-<stage>-<account id>-<suffix>" (63 characters at most).
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,29}$")
-SLUG_RULE = "2-30 characters of lowercase letters, digits and single hyphens, starting with a letter, not ending in a hyphen"
+SLUG_RULE = (
+    "2-30 characters of lowercase letters, digits and single hyphens, "
+    "starting with a letter, not ending in a hyphen"
+)
 
 # Commercial AWS regions (partition "aws"): GovCloud and China need other partitions.
 AWS_REGIONS = (

@@ -17,7 +17,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 HOOKS_DIR = REPO_ROOT / "hooks"
 CACHE_DIR = REPO_ROOT / ".cache"
 FEATURES = ("orders", "uploads", "stream", "schedule")
-DEFAULT_SLUG = "orders-service"
 
 
 def load_hook(name: str) -> ModuleType:
@@ -45,7 +44,7 @@ def combos() -> dict[str, tuple[str, ...]]:
     defaults = default_options()
     return {
         name: off for name, off in candidates.items()
-        if not pre_gen.check_schedule_has_work({**defaults, **switches(off)})
+        if not pre_gen.validate({**defaults, **switches(off)})
     }
 
 

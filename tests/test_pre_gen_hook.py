@@ -134,8 +134,9 @@ def test_validate_reports_every_problem() -> None:
 def render_cli(template_dir: Path, output_dir: Path, **context: str) -> subprocess.CompletedProcess[str]:
     """Run the cookiecutter CLI without prompts, as a user would."""
     extra = [f"{key}={value}" for key, value in context.items()]
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir), str(template_dir)]
     return subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir), str(template_dir), *extra],
+        [*command, *extra],
         capture_output=True, text=True, env=subprocess_env(), timeout=120, check=False,
     )
 

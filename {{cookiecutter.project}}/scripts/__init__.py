@@ -1,1 +1,1 @@
-"""Operator scripts run from the project root: `python -m scripts.<name>` (the Makefile wraps them)."""
+"""Operator and developer scripts, run from the project root as `python -m scripts.<name>` (the Makefile wraps them)."""

@@ -1,0 +1,242 @@
+"""`make load`: run locust headless with a fixed profile and write loadtests/reports/<timestamp>/.
+
+Against devstack by default (starting it for the run when nothing answers on the API port),
+or against a deployed stage with --host https://... --stage prod. The report folder gets
+locust's CSV + HTML, run.json (profile and machine) and summary.json, and a short table
+is printed.
+"""
+
+import argparse
+import contextlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loadtests.report import META_FILE, STATS_FILE, format_table, summarize
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_API = "http://127.0.0.1:8000"
+LOCAL_AWS = "http://127.0.0.1:4566"
+# How `make dev` runs devstack, per mode; split = the AWS endpoint in its own process.
+DEVSTACK_COMMANDS = {
+    "single": [sys.executable, "-m", "devstack", "up", "--single"],
+    "split": [sys.executable, "-m", "devstack", "up"],
+}
+READY_TIMEOUT_S = 60.0
+# Time locust may take after the run for users to finish and for the last pipeline sweep.
+STOP_TIMEOUT_S = 10
+SWEEP_MARGIN_S = 150.0
+
+
+def seconds(run_time: str) -> float:
+    """Locust's run-time syntax ('60', '60s', '2m', '1h30m') in seconds."""
+    if re.fullmatch(r"\d+(\.\d+)?", run_time):
+        return float(run_time)
+    parts = re.findall(r"(\d+)([hms])", run_time)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != run_time:
+        raise ValueError(f"not a run time: {run_time!r} (use e.g. 60s, 2m, 1h30m)")
+    return float(sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts))
+
+
+def is_local(host: str) -> bool:
+    """True for a loopback host (devstack), False for a deployed stage."""
+    return bool(re.match(r"https?://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", host))
+
+
+def answers(url: str) -> bool:
+    """True when GET url answers at all within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback or the user's own host)
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def devstack(mode: str, host: str, log_file: Path) -> Iterator[str]:
+    """Start devstack in `mode` for the duration of the block (unless mode is 'off'); yield the mode used."""
+    if mode == "off" or (mode == "auto" and answers(f"{host}/health")):
+        yield "external"
+        return
+    mode = "split" if mode == "auto" else mode
+    with log_file.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            DEVSTACK_COMMANDS[mode], cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not answers(f"{host}/health"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"devstack did not come up ({mode}); see {log_file}")
+                time.sleep(0.2)
+            yield mode
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _versions(*names: str) -> dict[str, str]:
+    found = {}
+    for name in names:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            found[name] = importlib.metadata.version(name)
+    return found
+
+
+def _memory_gib() -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024**2, 1)
+    return None
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on, including how busy the machine already was."""
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_1m_before": round(os.getloadavg()[0], 2),
+        "versions": _versions("locust", "chalice", "moto", "boto3", "pynamodb", "aws-lambda-powertools"),
+    }
+
+
+def locust_command(args: argparse.Namespace, run_dir: Path) -> list[str]:
+    """The headless locust invocation for the profile in args."""
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        "loadtests/locustfile.py",
+        "--headless",
+        "--users",
+        str(args.users),
+        "--spawn-rate",
+        str(args.spawn_rate),
+        "--run-time",
+        args.run_time,
+        "--host",
+        args.host,
+        "--stop-timeout",
+        str(STOP_TIMEOUT_S),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--csv",
+        str(run_dir / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(run_dir / "report.html"),
+    ]
+    if args.tags:
+        command += ["--tags", *args.tags.split(",")]
+    return command + (args.classes.split(",") if args.classes else [])
+
+
+def locust_env(args: argparse.Namespace, run_dir: Path) -> dict[str, str]:
+    """Environment of the locust process: where to write, which stage, which AWS endpoint."""
+    env = {
+        **os.environ,
+        "LOAD_REPORT_DIR": str(run_dir),
+        "LOAD_RUN_ID": run_dir.name,
+        "LOAD_STAGE": args.stage,
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    if is_local(args.host):
+        # devstack's fake account: nothing in this run can reach a real one.
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": args.aws_endpoint,
+                "AWS_ACCESS_KEY_ID": "devstack",
+                "AWS_SECRET_ACCESS_KEY": "devstack",
+                "AWS_SESSION_TOKEN": "devstack",
+            }
+        )
+        env.pop("AWS_PROFILE", None)
+    env.setdefault("AWS_DEFAULT_REGION", "{{ cookiecutter.aws_region }}")
+    return env
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The profile: defaults are the fixed baseline profile; every value can be overridden."""
+    parser = argparse.ArgumentParser(prog="python -m loadtests.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=LOCAL_API, help="API base URL (default: devstack)")
+    parser.add_argument("--stage", default="dev", help="stage whose resource names the queue users use")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--run-time", default="60s")
+    parser.add_argument("--classes", default="", help="comma-separated user classes (default: all)")
+    parser.add_argument("--tags", default="", help="comma-separated locust tags")
+    parser.add_argument(
+        "--devstack",
+        choices=["auto", "off", "single", "split"],
+        default="auto",
+        help="start devstack for the run: auto = split mode unless the API already answers",
+    )
+    parser.add_argument("--aws-endpoint", default=os.environ.get("AWS_ENDPOINT_URL", LOCAL_AWS))
+    parser.add_argument("--reports-dir", type=Path, default=PROJECT_ROOT / "loadtests" / "reports")
+    args = parser.parse_args(argv)
+    seconds(args.run_time)
+    if not is_local(args.host):
+        args.devstack = "off"
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the profile, write the report folder, print the summary table."""
+    args = parse_args(argv)
+    run_dir = args.reports_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir.mkdir(parents=True)
+    meta: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": args.host,
+        "stage": args.stage,
+        "users": args.users,
+        "spawn_rate": args.spawn_rate,
+        "run_time": args.run_time,
+        "duration_s": seconds(args.run_time),
+        "classes": args.classes or "all",
+        "tags": args.tags or "all",
+        "machine": machine(),
+    }
+    with devstack(args.devstack, args.host, run_dir / "devstack.log") as mode:
+        meta["devstack"] = mode
+        print(f"==> locust: {args.users} users, spawn {args.spawn_rate}/s, {args.run_time} against {args.host}")
+        timeout = seconds(args.run_time) + STOP_TIMEOUT_S + SWEEP_MARGIN_S
+        result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            locust_command(args, run_dir), cwd=PROJECT_ROOT, env=locust_env(args, run_dir), timeout=timeout, check=False
+        )
+    meta["locust_exit_code"] = result.returncode
+    meta["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+    (run_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    if not (run_dir / STATS_FILE).exists():
+        print(f"locust wrote no stats (exit {result.returncode}); see the output above", file=sys.stderr)
+        return 2
+    print(format_table(summarize(run_dir)))
+    print(f"report: {run_dir}/ (report.html, summary.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Uploads under load: presigned POST, the upload itself, then polling until the file is processed."""
+
+import time
+from typing import Any
+
+from locust import HttpUser, between, tag, task
+
+from loadtests.common import PIPELINE, WAIT_MAX_S, Tracker, fire, poll
+from loadtests.report import UPLOAD_TO_READY
+
+UPLOADS = Tracker()
+
+# A valid 1x1 PNG: the object-created handler checks content by its magic bytes.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+TERMINAL = frozenset({"READY", "QUARANTINED", "REJECTED", "FAILED"})
+
+
+def processed(response: Any) -> dict[str, Any] | None:
+    """The upload if the GET answered with a terminal status, else None."""
+    if response.status_code != 200:
+        return None
+    upload: dict[str, Any] = response.json()
+    return upload if upload.get("status") in TERMINAL else None
+
+
+class UploadsUser(HttpUser):
+    """Asks for a presigned POST, uploads a small PNG straight to S3, and waits for READY."""
+
+    wait_time = between(0, WAIT_MAX_S)
+
+    def on_start(self) -> None:
+        """Report the uploads section only when this user runs."""
+        PIPELINE["uploads"] = UPLOADS.as_dict
+
+    @tag("uploads")
+    @task
+    def upload_and_follow(self) -> None:
+        """POST /uploads, POST the file to the presigned URL, poll GET /uploads/{id}."""
+        started = time.perf_counter()
+        request = {"filename": "load.png", "content_type": "image/png", "size": len(PNG)}
+        with self.client.post("/uploads", json=request, name="/uploads", catch_response=True) as response:
+            if response.status_code not in (200, 201):
+                response.failure(f"presign: {response.status_code} {response.text[:200]}")
+                return
+            grant: dict[str, Any] = response.json()
+        upload_id = str(grant["id"])
+        files = {"file": ("load.png", PNG, "image/png")}
+        with self.client.post(
+            grant["url"], data=grant["fields"], files=files, name="S3 presigned POST", catch_response=True
+        ) as response:
+            if response.status_code not in (200, 201, 204):
+                response.failure(f"S3 upload: {response.status_code} {response.text[:200]}")
+                return
+        UPLOADS.start(upload_id, started)
+        upload = poll(lambda: processed(self.client.get(f"/uploads/{upload_id}", name="/uploads/{id} [poll]")))
+        if upload is None:
+            UPLOADS.lost += 1
+            UPLOADS.pending.pop(upload_id, None)
+            fire("PIPELINE", UPLOAD_TO_READY, started, TimeoutError("upload not processed in time"))
+            return
+        UPLOADS.finish(upload_id, upload["status"])
+        error = None if upload["status"] == "READY" else AssertionError(f"a valid PNG ended {upload['status']}")
+        fire("PIPELINE", UPLOAD_TO_READY, started, error)

@@ -1,0 +1,174 @@
+"""Load-test report: percentiles, summary.json, the printed table and the baseline comparison."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtests import report
+
+
+def entry(method: str, name: str, times: dict[int, int], failures: int = 0, seconds: float = 10.0) -> dict[str, Any]:
+    """A raw locust stats entry as loadtests/common.py dumps it."""
+    requests = sum(times.values())
+    return {
+        "method": method,
+        "name": name,
+        "num_requests": requests,
+        "num_failures": failures,
+        "total_response_time": sum(time * count for time, count in times.items()),
+        "max_response_time": max(times) if times else 0,
+        "start_time": 1000.0,
+        "last_request_timestamp": 1000.0 + seconds,
+        "response_times": {str(time): count for time, count in times.items()},
+    }
+
+
+def test_percentile_picks_the_rank_bucket() -> None:
+    histogram = {"1": 50, "2": 45, "30": 4, "100": 1}
+    assert report.percentile(histogram, 0.50) == 1
+    assert report.percentile(histogram, 0.95) == 2
+    assert report.percentile(histogram, 0.99) == 30
+    assert report.percentile(histogram, 1.0) == 100
+
+
+def test_percentile_of_nothing_is_zero() -> None:
+    assert report.percentile({}, 0.95) == 0
+
+
+def test_entry_metrics() -> None:
+    # Given 100 requests over 10 s with 5 failures
+    metrics = report.entry_metrics(entry("GET", "/users/{id}", {2: 90, 10: 10}, failures=5))
+    # Then rps, failure ratio, mean and percentiles follow from them
+    assert metrics["rps"] == 10.0
+    assert metrics["failure_ratio"] == 0.05
+    assert metrics["avg_ms"] == 2.8
+    assert (metrics["p50_ms"], metrics["p95_ms"], metrics["p99_ms"]) == (2, 10, 10)
+
+
+def test_summary_separates_http_from_pipeline_measurements() -> None:
+    # Given two endpoints, a time-to-terminal measurement and pipeline counters
+    entries = [
+        entry("GET", "/users/{id}", {1: 100}),
+        entry("POST", "/orders", {5: 50}),
+        entry("PIPELINE", report.ORDER_TO_TERMINAL, {200: 45, 900: 5}),
+    ]
+    pipeline = {"orders": {"started": 50, "terminal": 50, "lost": 0, "outcomes": {"CONFIRMED": 40, "CANCELLED": 10}}}
+    # When summarised over a 10 s run
+    summary = report.build_summary(entries, pipeline, {"duration_s": 10})
+    # Then the HTTP total leaves the pipeline measurement out
+    assert summary["total"]["requests"] == 150
+    assert summary["total"]["p50_ms"] == 1
+    # And the orders section carries throughput, time to terminal and losses
+    assert summary["orders"] == {
+        "placed": 50,
+        "reached_terminal": 50,
+        "orders_lost": 0,
+        "outcomes": {"CANCELLED": 10, "CONFIRMED": 40},
+        "orders_per_s": 5.0,
+        "time_to_terminal_p50_ms": 200,
+        "time_to_terminal_p95_ms": 900,
+    }
+    assert "queue" not in summary and "uploads" not in summary
+
+
+def test_summary_counts_poison_missing_from_the_dlq() -> None:
+    pipeline = {"queue": {"bursts": 2, "sent": 200, "poison_sent": 4, "poison_in_dlq": 3, "unexpected_in_dlq": 1}}
+    summary = report.build_summary([], pipeline, {})
+    assert summary["dlq"]["poison_missing"] == 1
+    assert summary["dlq"]["unexpected_in_dlq"] == 1
+    assert summary["total"]["requests"] == 0
+
+
+def test_summarize_writes_summary_and_table(tmp_path: Path) -> None:
+    # Given the files a locust run leaves
+    (tmp_path / report.STATS_FILE).write_text(json.dumps([entry("GET", "/users/{id}", {3: 10})]))
+    (tmp_path / report.META_FILE).write_text(json.dumps({"duration_s": 10}))
+    # When summarised
+    summary = report.summarize(tmp_path)
+    # Then summary.json is written and the table names the endpoint
+    assert report.read_summary(tmp_path) == summary
+    table = report.format_table(summary)
+    assert "GET /users/{id}" in table and "TOTAL (HTTP)" in table
+
+
+def summary_with(p95: float, rps: float, failures: int = 0, lost: int = 0) -> dict[str, Any]:
+    """A summary with one endpoint of 1000 requests and an orders section."""
+    metrics = {
+        "requests": 1000,
+        "failures": failures,
+        "failure_ratio": failures / 1000,
+        "rps": rps,
+        "p50_ms": p95 / 2,
+        "p95_ms": p95,
+        "p99_ms": p95 * 2,
+    }
+    orders = {
+        "orders_per_s": 5.0,
+        "time_to_terminal_p50_ms": 300.0,
+        "time_to_terminal_p95_ms": 800.0,
+        "orders_lost": lost,
+    }
+    return {"endpoints": {"POST /orders": metrics}, "orders": orders}
+
+
+def regressions(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    return [item.metric for item in report.compare(current, baseline, threshold=0.2) if item.regression]
+
+
+def test_same_run_has_no_regression() -> None:
+    assert regressions(summary_with(100, 50), summary_with(100, 50)) == []
+
+
+def test_slower_and_lower_throughput_are_regressions() -> None:
+    found = regressions(summary_with(130, 35), summary_with(100, 50))
+    assert found == ["POST /orders rps", "POST /orders p50_ms", "POST /orders p95_ms", "POST /orders p99_ms"]
+
+
+def test_changes_within_threshold_or_below_min_delta_pass() -> None:
+    # 15% slower is within 20%; 2 ms -> 4 ms doubles but is under the 5 ms noise floor
+    assert regressions(summary_with(115, 45), summary_with(100, 50)) == []
+    assert regressions(summary_with(4, 50), summary_with(2, 50)) == []
+
+
+def test_new_failures_and_lost_orders_are_regressions() -> None:
+    found = regressions(summary_with(100, 50, failures=10, lost=1), summary_with(100, 50))
+    assert found == ["POST /orders failure_ratio", "orders.orders_lost"]
+
+
+def test_small_samples_and_unmatched_endpoints_are_reported_not_judged() -> None:
+    baseline = summary_with(100, 50)
+    current = summary_with(500, 5)
+    current["endpoints"]["POST /orders"]["requests"] = 3
+    current["endpoints"]["GET /health"] = current["endpoints"]["POST /orders"]
+    results = {item.metric: item for item in report.compare(current, baseline)}
+    assert results["POST /orders"].note == "too few requests"
+    assert results["GET /health"].note == "only in the current run"
+    assert not any(item.regression for item in results.values() if item.metric.startswith(("POST", "GET")))
+
+
+@pytest.mark.parametrize(("current", "code"), [(summary_with(100, 50), 0), (summary_with(300, 50), 1)])
+def test_compare_cli_exits_1_on_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], current: dict[str, Any], code: int
+) -> None:
+    (tmp_path / "base.json").write_text(json.dumps(summary_with(100, 50)))
+    (tmp_path / "run.json").write_text(json.dumps(current))
+    assert report.main(["compare", str(tmp_path / "run.json"), str(tmp_path / "base.json")]) == code
+    assert ("REGRESSION" in capsys.readouterr().out) == bool(code)
+
+
+def test_poison_is_recognised_by_run() -> None:
+    # Given this run's poison, an earlier run's poison and a real order message in the DLQ
+    bodies = [report.poison_body("run1", 0), report.poison_body("run1", 1), report.poison_body("run0", 0)]
+    bodies.append(json.dumps({"order_id": "6f1c2b1e-0000-4000-8000-000000000000"}))
+    # Then each is counted where it belongs
+    assert report.classify_dlq_bodies(bodies, "run1") == {
+        "poison_in_dlq": 2,
+        "earlier_runs_in_dlq": 1,
+        "unexpected_in_dlq": 1,
+    }
+    # And a poison body is either malformed JSON or names an order that cannot exist
+    assert (
+        json.loads(report.poison_body("run1", 0))["order_id"] != json.loads(report.poison_body("run1", 2))["order_id"]
+    )
