@@ -46,10 +46,16 @@ def redrive(sqs: Any, source_name: str, dlq_name: str) -> dict[str, Any]:
         if not messages:
             break
         entries = [
-            {"Id": str(i), "MessageBody": m["Body"], **({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {})}
+            {
+                "Id": str(i),
+                "MessageBody": m["Body"],
+                **({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {}),
+            }
             for i, m in enumerate(messages)
         ]
-        sent = {entry["Id"] for entry in sqs.send_message_batch(QueueUrl=source_url, Entries=entries).get("Successful", [])}
+        sent = {
+            entry["Id"] for entry in sqs.send_message_batch(QueueUrl=source_url, Entries=entries).get("Successful", [])
+        }
         done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if str(i) in sent]
         if done:
             sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
