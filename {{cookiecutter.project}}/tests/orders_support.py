@@ -65,11 +65,14 @@ class OrdersOnDevstack:
         import urllib.request
 
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - a local devstack URL
-            self.api_url + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+        request = urllib.request.Request(
+            self.api_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
@@ -82,7 +85,11 @@ class OrdersOnDevstack:
 
     def place(self, user_id: str, token: str, items: dict[str, int], key: str | None = None) -> dict[str, Any]:
         """POST /orders; asserts 202."""
-        body = {"user_id": user_id, "items": [{"product_id": p, "quantity": q} for p, q in items.items()], "payment_token": token}
+        body = {
+            "user_id": user_id,
+            "items": [{"product_id": p, "quantity": q} for p, q in items.items()],
+            "payment_token": token,
+        }
         status, order = self.call("POST", "/orders", body, {"Idempotency-Key": key} if key else None)
         assert status == 202, order
         return dict(order)
@@ -112,12 +119,16 @@ class OrdersOnDevstack:
 
     def history(self, order_id: str) -> list[dict[str, Any]]:
         """The execution's history events, oldest first."""
-        events: list[dict[str, Any]] = self.sfn.get_execution_history(executionArn=self.execution_arn(order_id), maxResults=1000)["events"]
+        events: list[dict[str, Any]] = self.sfn.get_execution_history(
+            executionArn=self.execution_arn(order_id), maxResults=1000
+        )["events"]
         return events
 
     def states_entered(self, order_id: str) -> list[str]:
         """The names of the states the order's execution entered, in order."""
-        return [e["stateEnteredEventDetails"]["name"] for e in self.history(order_id) if "stateEnteredEventDetails" in e]
+        return [
+            e["stateEnteredEventDetails"]["name"] for e in self.history(order_id) if "stateEnteredEventDetails" in e
+        ]
 
     def executions_named(self, order_id: str) -> int:
         """How many executions of the saga carry this order id as their name."""
@@ -128,7 +139,9 @@ class OrdersOnDevstack:
     def payment_status(self, order_id: str) -> str | None:
         """CHARGED / REFUNDED, or None if the order was never charged (read from the table)."""
         item = self.dynamodb.get_item(
-            TableName=self.settings.service_table, Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "PAYMENT"}}, ConsistentRead=True
+            TableName=self.settings.service_table,
+            Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "PAYMENT"}},
+            ConsistentRead=True,
         ).get("Item")
         return item["status"]["S"] if item else None
 
@@ -140,6 +153,7 @@ class OrdersOnDevstack:
     def depth(self, dlq: bool = False) -> int:
         """Visible + in-flight messages of the orders queue (or its DLQ)."""
         attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url(dlq), AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            QueueUrl=self.queue_url(dlq),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])

@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("devstack.testing")
 
-from scripts.redrive import redrive  # noqa: E402 - after the skip guard
-from tests.orders_support import OrdersOnDevstack  # noqa: E402
+from scripts.redrive import redrive
+from tests.orders_support import OrdersOnDevstack
 
 HAPPY = ["ReserveInventory", "ChargePayment", "ConfirmOrder", "OrderConfirmed"]
 
@@ -75,7 +75,9 @@ def test_transient_payment_failures_are_retried_then_confirm(orders: OrdersOnDev
     assert orders.states_entered(order["id"]) == HAPPY
 
 
-def test_a_duplicate_post_with_the_same_key_makes_one_order_and_one_execution(orders: OrdersOnDevstack, user: str) -> None:
+def test_a_duplicate_post_with_the_same_key_makes_one_order_and_one_execution(
+    orders: OrdersOnDevstack, user: str
+) -> None:
     first = orders.place(user, "tok_approve", {"filter-papers": 1}, key="e2e-dup")
     second = orders.place(user, "tok_approve", {"filter-papers": 1}, key="e2e-dup")
     assert second == first

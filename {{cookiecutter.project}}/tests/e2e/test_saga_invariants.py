@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("devstack.testing")
 
-from tests.orders_support import OrdersOnDevstack  # noqa: E402
+from tests.orders_support import OrdersOnDevstack
 
 ORDERS = 200
 TOKENS = ["tok_approve"] * 6 + ["tok_decline", "tok_decline", "tok_transient_1", "tok_transient_2"]
