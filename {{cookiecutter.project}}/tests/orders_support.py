@@ -3,6 +3,7 @@
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.schemas.orders import Order, OrderCreate, OrderLine, PlaceOrder
@@ -47,16 +48,14 @@ class OrdersOnDevstack:
 
     TERMINAL = frozenset({"CONFIRMED", "CANCELLED"})
 
-    def __init__(self, api_url: str, endpoint_url: str, region: str) -> None:
-        import boto3
-
+    def __init__(self, api_url: str, clients: Callable[[str], Any], region: str) -> None:
         from chalicelib.config import get_settings
 
         self.api_url = api_url.rstrip("/")
         self.settings = get_settings()
-        self.sqs = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region)
-        self.sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url, region_name=region)
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+        self.sqs = clients("sqs")
+        self.sfn = clients("stepfunctions")
+        self.dynamodb = clients("dynamodb")
         self.region = region
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:

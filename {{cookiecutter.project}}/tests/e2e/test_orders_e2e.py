@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("devstack.testing")
-
+from devstack.testing import Devstack
 from scripts.redrive import redrive
 from tests.orders_support import OrdersOnDevstack
 
@@ -18,9 +17,9 @@ HAPPY = ["ReserveInventory", "ChargePayment", "ConfirmOrder", "OrderConfirmed"]
 
 
 @pytest.fixture(scope="module")
-def orders(devstack: Any) -> OrdersOnDevstack:
+def orders(devstack: Devstack) -> OrdersOnDevstack:
     """Given: a running devstack (seeded catalogue) driven over HTTP and its AWS endpoint."""
-    return OrdersOnDevstack(devstack.api_url, devstack.endpoint_url, devstack.region)
+    return OrdersOnDevstack(devstack.api_url, devstack.client, devstack.region)
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,10 @@ charged at most once and refunded iff the order was cancelled after charging.
 """
 
 import random
-from typing import Any
 
 import pytest
 
-pytest.importorskip("devstack.testing")
-
+from devstack.testing import Devstack
 from tests.orders_support import OrdersOnDevstack
 
 ORDERS = 200
@@ -19,9 +17,9 @@ PRODUCTS = ["espresso-beans", "filter-papers", "grinder", "kettle", "limited-mug
 
 
 @pytest.fixture(scope="module")
-def orders(devstack: Any) -> OrdersOnDevstack:
+def orders(devstack: Devstack) -> OrdersOnDevstack:
     """Given: a running devstack (seeded catalogue) driven over HTTP and its AWS endpoint."""
-    return OrdersOnDevstack(devstack.api_url, devstack.endpoint_url, devstack.region)
+    return OrdersOnDevstack(devstack.api_url, devstack.client, devstack.region)
 
 
 def test_random_orders_keep_every_invariant(orders: OrdersOnDevstack) -> None:
