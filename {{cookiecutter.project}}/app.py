@@ -13,6 +13,9 @@ from chalicelib.api.products import products
 {%- endif %}
 from chalicelib.api.users import users
 from chalicelib.config import get_settings
+{%- if cookiecutter.include_orders == 'y' %}
+from chalicelib.events.orders_queue import orders_queue
+{%- endif %}
 {%- if cookiecutter.include_schedule == 'y' %}
 from chalicelib.events.schedules import schedules
 {%- endif %}
@@ -20,7 +23,6 @@ from chalicelib.events.schedules import schedules
 from chalicelib.events.stream import stream
 {%- endif %}
 {%- if cookiecutter.include_orders == 'y' %}
-from chalicelib.events.orders_queue import orders_queue
 from chalicelib.saga.order_saga import order_saga
 {%- endif %}
 
