@@ -32,7 +32,7 @@ NAME_PROPERTIES = ("TableName", "QueueName", "Name", "BucketName", "TopicName")
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_every_named_resource_reaches_code_through_a_chalice_env_var(stage: str) -> None:
+def test_every_resource_name_in_chalice_config_names_a_resource_of_resources_yaml(stage: str) -> None:
     template = load_resources()
     scope = Scope(default_parameters(template, stage, "us-east-1"), {})
     names = {
@@ -42,4 +42,7 @@ def test_every_named_resource_reaches_code_through_a_chalice_env_var(stage: str)
         for key in NAME_PROPERTIES
         if key in resource.get("Properties", {})
     }
-    assert names <= set(function_environment(stage).values())
+    env = function_environment(stage)
+    prefix = f"{env['SERVICE_NAME']}-{stage}-"
+    named_in_config = {value for value in env.values() if value.startswith(prefix)}
+    assert named_in_config and named_in_config <= names
