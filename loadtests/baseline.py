@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy2(run_dir / name, target / name)
     plot(run_dir, target / "plot.png")
     summary = json.loads((run_dir / "summary.json").read_text())
-    command = "make baseline BASELINE_ARGS='" + " ".join(argv if argv is not None else sys.argv[1:]) + "'"
+    profile = f"--devstack {args.devstack} --users {args.users} --run-time {args.run_time}"
+    command = f"make baseline BASELINE_ARGS='{profile}" + (f" --classes {args.classes}'" if args.classes else "'")
     (target / "README.md").write_text(readme(summary, command, args.note))
     print(f"baseline: {target.relative_to(REPO_ROOT)}/ (README.md, summary.json, plot.png, report.html)")
     return 0
