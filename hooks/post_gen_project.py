@@ -51,6 +51,7 @@ FEATURE_PATHS: dict[str, list[str]] = {
         "chalicelib/events/stream.py",
         "tests/**/test_stream*.py",
         "tests/**/test_activity*.py",
+        "tests/stream_events.py",
         ".chalice/policies/*stream*.json",
         "docs/workshop/05-streams.md",
     ],

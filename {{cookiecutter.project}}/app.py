@@ -2,12 +2,28 @@
 
 from chalice.app import Chalice
 
+{% if cookiecutter.include_stream == 'y' -%}
+from chalicelib.api.activity import activity
+{% endif -%}
 from chalicelib.api.health import health
 from chalicelib.api.middleware import middleware
 from chalicelib.api.users import users
 from chalicelib.config import get_settings
+{%- if cookiecutter.include_schedule == 'y' %}
+from chalicelib.events.schedules import schedules
+{%- endif %}
+{%- if cookiecutter.include_stream == 'y' %}
+from chalicelib.events.stream import stream
+{%- endif %}
 
 app = Chalice(app_name=get_settings().service_name)
 app.register_blueprint(middleware)
 app.register_blueprint(health)
 app.register_blueprint(users)
+{%- if cookiecutter.include_stream == 'y' %}
+app.register_blueprint(activity)
+app.register_blueprint(stream)
+{%- endif %}
+{%- if cookiecutter.include_schedule == 'y' %}
+app.register_blueprint(schedules)
+{%- endif %}

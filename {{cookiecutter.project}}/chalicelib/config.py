@@ -22,6 +22,28 @@ class Settings(BaseSettings):
     cors_allow_origin: str = "*"
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+{%- if cookiecutter.include_stream == 'y' %}
+    activity_table: str = "{{ cookiecutter.project }}-dev-activity"
+    audit_retention_days: int = Field(default=90, ge=1)
+    domain_events_topic: str = "{{ cookiecutter.project }}-dev-domain-events"
+{%- endif %}
+{%- if cookiecutter.include_schedule == 'y' %}
+    # Schedules: how many items one job run touches at most (it resumes next run).
+    job_page_size: int = Field(default=100, ge=1, le=1000)
+    job_max_pages: int = Field(default=10, ge=1, le=100)
+{%- if cookiecutter.include_orders == 'y' %}
+    pending_order_max_age_seconds: int = Field(default=900, ge=60)
+{%- endif %}
+{%- endif %}
+
+{%- if cookiecutter.include_stream == 'y' %}
+
+    @property
+    def service_table_stream_arn(self) -> str:
+        """A stable placeholder: the decorator needs an ARN when app.py is imported, but the real
+        stream ARN exists only once the table does; infra/resources.yaml binds the real one."""
+        return f"arn:aws:dynamodb:{self.aws_region}:123456789012:table/{self.service_table}/stream/placeholder"
+{%- endif %}
 
 
 @lru_cache(maxsize=1)

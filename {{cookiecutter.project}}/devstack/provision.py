@@ -1,5 +1,6 @@
 """Create the resources of infra/resources.yaml on an AWS endpoint (moto, locally)."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -32,9 +33,58 @@ def create_table(dynamodb: Any, properties: dict[str, Any]) -> dict[str, str]:
     return attributes
 
 
+def create_queue(sqs: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one SQS queue (RedrivePolicy included); return its Ref/Arn/QueueName/QueueUrl."""
+    attributes = {
+        key: json.dumps(value)
+        if isinstance(value, dict)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in properties.items()
+        if key not in ("QueueName", "Tags")
+    }
+    url = sqs.create_queue(QueueName=properties["QueueName"], Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return {"Ref": url, "Arn": arn, "QueueName": properties["QueueName"], "QueueUrl": url}
+
+
+def create_queue_policy(sqs: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Attach a policy to each named queue (by URL, as Ref gives it)."""
+    for url in properties["Queues"]:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])})
+    return {}
+
+
+def create_topic(sns: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one SNS topic; return its Ref (the ARN, as CloudFormation gives it)/TopicArn/TopicName."""
+    attributes = {key: str(properties[key]) for key in ("KmsMasterKeyId", "DisplayName") if key in properties}
+    arn = sns.create_topic(Name=properties["TopicName"], Attributes=attributes)["TopicArn"]
+    return {"Ref": arn, "TopicArn": arn, "TopicName": properties["TopicName"]}
+
+
+def create_subscription(sns: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Subscribe an endpoint to a topic (RawMessageDelivery and FilterPolicy included)."""
+    attributes = {"RawMessageDelivery": str(properties.get("RawMessageDelivery", False)).lower()}
+    if "FilterPolicy" in properties:
+        attributes["FilterPolicy"] = json.dumps(properties["FilterPolicy"])
+    arn = sns.subscribe(
+        TopicArn=properties["TopicArn"],
+        Protocol=properties["Protocol"],
+        Endpoint=properties["Endpoint"],
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    return {"Ref": arn}
+
+
 Creator = Callable[[Any, dict[str, Any]], dict[str, str]]
 CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
+    "AWS::SQS::Queue": ("sqs", create_queue),
+    "AWS::SQS::QueuePolicy": ("sqs", create_queue_policy),
+    "AWS::SNS::Topic": ("sns", create_topic),
+    "AWS::SNS::Subscription": ("sns", create_subscription),
 }
 
 
