@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     cors_allow_origin: str = "*"
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+{%- if cookiecutter.include_orders == 'y' %}
+    # Orders: the queue the API feeds, its dead-letter queue, the saga state machine
+    # and the Powertools idempotency table behind POST /orders' Idempotency-Key.
+    orders_queue: str = "{{ cookiecutter.project }}-dev-orders"
+    orders_dlq: str = "{{ cookiecutter.project }}-dev-orders-dlq"
+    order_saga: str = "{{ cookiecutter.project }}-dev-order-saga"
+    idempotency_table: str = "{{ cookiecutter.project }}-dev-idempotency"
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+{%- endif %}
 {%- if cookiecutter.include_stream == 'y' %}
     activity_table: str = "{{ cookiecutter.project }}-dev-activity"
     audit_retention_days: int = Field(default=90, ge=1)
