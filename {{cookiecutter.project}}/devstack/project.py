@@ -29,8 +29,8 @@ def load_resources(path: Path = RESOURCES_FILE) -> dict[str, Any]:
     return template
 
 
-def function_environment(stage: str, function: str | None = None, path: Path = CHALICE_CONFIG_FILE) -> dict[str, str]:
-    """Return the env vars Chalice gives a function in a stage (global < stage < function)."""
+def _config_layers(stage: str, function: str | None, path: Path) -> list[dict[str, Any]]:
+    """The .chalice/config.json sections that apply to a function, weakest first."""
     try:
         config = json.loads(path.read_text())
     except (OSError, ValueError) as error:
@@ -38,16 +38,29 @@ def function_environment(stage: str, function: str | None = None, path: Path = C
     stage_config = config.get("stages", {}).get(stage)
     if stage_config is None:
         raise ProjectFileError(f"{path}: no stage named {stage!r}")
-    layers = [config, stage_config]
+    layers: list[dict[str, Any]] = [config, stage_config]
     if function:
         layers += [
             config.get("lambda_functions", {}).get(function, {}),
             stage_config.get("lambda_functions", {}).get(function, {}),
         ]
+    return layers
+
+
+def function_environment(stage: str, function: str | None = None, path: Path = CHALICE_CONFIG_FILE) -> dict[str, str]:
+    """Return the env vars Chalice gives a function in a stage (global < stage < function)."""
     env: dict[str, str] = {}
-    for layer in layers:
+    for layer in _config_layers(stage, function, path):
         env.update(layer.get("environment_variables", {}))
     return env
+
+
+def function_setting(stage: str, function: str | None, key: str, default: Any, path: Path = CHALICE_CONFIG_FILE) -> Any:
+    """One scalar setting (lambda_timeout, lambda_memory_size...) as Chalice resolves it for a function."""
+    value = default
+    for layer in _config_layers(stage, function, path):
+        value = layer.get(key, value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Create the resources of infra/resources.yaml on an AWS endpoint (moto, locally)."""
 
 import json
+import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from devstack.project import (
@@ -14,6 +15,8 @@ from devstack.project import (
     load_resources,
     resolve,
 )
+
+log = logging.getLogger(__name__)
 
 # Keys whose CloudFormation shape boto3's create_table does not accept as-is.
 _TABLE_KEYS = ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
@@ -108,15 +111,55 @@ def create_state_machine(sfn: Any, properties: dict[str, Any]) -> dict[str, str]
     return {"Ref": arn, "Arn": arn, "Name": name}
 
 
+def create_bucket(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one bucket and apply its queue notifications (moto's CloudFormation skips those)."""
+    name = properties["BucketName"]
+    region = s3.meta.region_name
+    request: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**request)
+    if properties.get("CorsConfiguration"):
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": properties["CorsConfiguration"]["CorsRules"]})
+    queues = properties.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+    if queues:
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"QueueConfigurations": [_queue_notification(q) for q in queues]}
+        )
+    arn = f"arn:aws:s3:::{name}"
+    return {"Ref": name, "Arn": arn, "DomainName": f"{name}.s3.amazonaws.com"}
+
+
+def _queue_notification(config: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation QueueConfiguration as the S3 API spells it."""
+    notification: dict[str, Any] = {"QueueArn": config["Queue"], "Events": [config["Event"]]}
+    rules = config.get("Filter", {}).get("S3Key", {}).get("Rules")
+    if rules:
+        notification["Filter"] = {"Key": {"FilterRules": rules}}
+    return notification
+
+
+def skip(_client: Any, _properties: dict[str, Any]) -> dict[str, str]:
+    """Resources with no local effect (alarms, IAM): nothing to create."""
+    return {}
+
+
 Creator = Callable[[Any, dict[str, Any]], dict[str, str]]
+# CloudFormation type -> (boto3 service, creator). Types not listed are skipped with a debug line
+# (packaging-only types); the skip entries are types that have no local effect on purpose.
 CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
+    "AWS::S3::Bucket": ("s3", create_bucket),
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::SQS::QueuePolicy": ("sqs", create_queue_policy),
     "AWS::SNS::Topic": ("sns", create_topic),
     "AWS::SNS::Subscription": ("sns", create_subscription),
     "AWS::Serverless::StateMachine": ("stepfunctions", create_state_machine),
     "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
+    "AWS::CloudWatch::Alarm": ("cloudwatch", skip),  # moto cannot evaluate alarms
+    "AWS::IAM::Role": ("iam", skip),  # devstack enforces no IAM
+    "AWS::IAM::Policy": ("iam", skip),
+    "AWS::IAM::ManagedPolicy": ("iam", skip),
 }
 
 
@@ -127,18 +170,25 @@ def provision(
     template: dict[str, Any] | None = None,
     functions: Mapping[str, dict[str, str]] | None = None,
 ) -> Scope:
-    """Create every supported resource, in template order; return the resolved scope.
+    """Create every supported resource, in dependency order; return the resolved scope.
 
     `clients(service_name)` returns a boto3 client for that service; `functions` gives the
-    Lambda functions' attributes by logical id (Ref, Arn) for intrinsics that name them.
+    Lambda functions' attributes by logical id (Ref, Arn) for intrinsics that name them
+    (devstack.functions.FunctionRegistry.attributes()).
     """
     template = template if template is not None else load_resources()
     scope = Scope(default_parameters(template, stage, region), dict(functions or {}))
-    for logical_id, resource in template["Resources"].items():
-        kind = resource.get("Type")
+    for logical_id in creation_order(template):
+        resource = template["Resources"][logical_id]
+        kind = resource["Type"]
         if kind not in CREATORS:
+            log.debug("devstack: %s (%s) has no local emulation; skipped", logical_id, kind)
             continue
         service, creator = CREATORS[kind]
+        if creator is skip:
+            log.debug("devstack: %s (%s) skipped (no local effect)", logical_id, kind)
+            scope.attributes[logical_id] = {}
+            continue
         try:
             properties = resolve(resource.get("Properties", {}), scope)
             scope.attributes[logical_id] = creator(clients(service), properties)
@@ -147,3 +197,56 @@ def provision(
         except Exception as error:
             raise ProjectFileError(f"resources.yaml: cannot create {logical_id} ({kind}): {error}") from error
     return scope
+
+
+def creation_order(template: dict[str, Any]) -> list[str]:
+    """Logical ids of the typed resources, each after the resources it refers to (file order otherwise)."""
+    resources = {
+        key: value for key, value in template["Resources"].items() if isinstance(value, dict) and "Type" in value
+    }
+    needs = {
+        key: set(references(value.get("Properties", {}))) & set(resources) - {key} for key, value in resources.items()
+    }
+    needs = {key: deps | set(_depends_on(resources[key])) & set(resources) for key, deps in needs.items()}
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in ordered:
+            return
+        if key in visiting:
+            raise ProjectFileError(f"resources.yaml: circular reference involving {key}")
+        visiting.add(key)
+        for dependency in sorted(needs[key], key=list(resources).index):
+            visit(dependency)
+        visiting.discard(key)
+        ordered.append(key)
+
+    for key in resources:
+        visit(key)
+    return ordered
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else list(depends)
+
+
+def references(value: Any) -> Iterator[str]:
+    """Every logical id (or parameter) an intrinsic inside value names: Ref, Fn::GetAtt, Fn::Sub."""
+    if isinstance(value, list):
+        for item in value:
+            yield from references(item)
+    elif isinstance(value, dict):
+        for key, arg in value.items():
+            if key == "Ref" and isinstance(arg, str):
+                yield arg
+            elif key == "Fn::GetAtt":
+                yield arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+                yield from (name.split(".", 1)[0] for name in re.findall(r"\$\{([^}!]+)\}", text))
+                if isinstance(arg, list):
+                    yield from references(arg[1])
+            else:
+                yield from references(arg)

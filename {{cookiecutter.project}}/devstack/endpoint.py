@@ -1,0 +1,271 @@
+"""The AWS endpoint (127.0.0.1:4566): moto's server app behind a small WSGI dispatcher.
+
+Routes:
+- `POST /2015-03-31/functions/{name-or-arn}/invocations`: Lambda Invoke, run by the
+  function registry (RequestResponse, Event, DryRun). A handler error answers as Lambda does:
+  200, `X-Amz-Function-Error: Unhandled`, body `{errorType, errorMessage, stackTrace}`.
+- `/_devstack/...`: control routes (`GET health`, `GET status`, `GET functions`,
+  `POST schedules/{name}` fires a schedule now and answers `{function, ok, payload, ...}`).
+- everything else: moto (every AWS service, `/moto-api/...`). moto's Step Functions
+  interpreter is on and `MOTO_PORT` is this endpoint's port, so a state machine's Lambda tasks
+  come back to the Invoke route above.
+
+Layout: by default the endpoint runs in a child process (`python -m devstack.endpoint`), so
+importing moto overlaps with the parent importing the Chalice app and moto's request handling
+never holds the API's interpreter lock. The child forwards Invoke and control routes over
+loopback to a small control server in the parent (`Control`, which holds the app). With
+`--single` the same dispatcher runs in the parent and calls `Control` directly.
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+HOST = "127.0.0.1"
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
+CONTROL_PREFIX = "/_devstack/"
+READY = b"ready\n"
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without a log line per request, with TCP_NODELAY (see DESIGN.md section 9)."""
+
+    disable_nagle_algorithm = True
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Requests are not logged: the console shows one line per invocation instead."""
+
+
+def bind(app: WSGIApp, port: int, handler: type[WSGIRequestHandler] = QuietHandler) -> BaseWSGIServer:
+    """Bind a threaded keep-alive WSGI server on 127.0.0.1 (OSError when the port is taken)."""
+    server = make_server(HOST, port, app, threaded=True, request_handler=handler)
+    server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer (threaded=True)
+    return server
+
+
+def serve_in_thread(server: BaseWSGIServer, name: str) -> threading.Thread:
+    """Serve until server.shutdown(); the poll interval bounds how long shutdown takes."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def moto_app() -> WSGIApp:
+    """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets)."""
+    from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    app: WSGIApp = DomainDispatcherApplication(create_backend_app)
+    return app
+
+
+class Dispatcher:
+    """Invoke and `/_devstack/` requests to the control app; all other requests to moto."""
+
+    def __init__(self, aws: WSGIApp, control: WSGIApp) -> None:
+        self.aws, self.control = aws, control
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Route one request."""
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX) or (path.startswith("/2015-03-31/functions/") and INVOKE_PATH.match(path)):
+            return self.control(environ, start_response)
+        return self.aws(environ, start_response)
+
+
+class LazyApp:
+    """A WSGI app that waits for its real app: lets the socket bind before moto is imported."""
+
+    def __init__(self) -> None:
+        self.app: WSGIApp | None = None
+        self.ready = threading.Event()
+
+    def set(self, app: WSGIApp) -> None:
+        """Install the real app and release waiting requests."""
+        self.app = app
+        self.ready.set()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Serve with the real app, waiting for it if needed."""
+        self.ready.wait()
+        assert self.app is not None
+        return self.app(environ, start_response)
+
+
+class Forwarder:
+    """A WSGI app that relays requests to another loopback server (one keep-alive connection per thread)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(HOST, self.port, timeout=900)
+            self._local.connection = connection
+        return connection
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Relay one request and its answer."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        path = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+        headers = {
+            key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        headers["Content-Length"] = str(len(body))
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        for attempt in (1, 2):  # a keep-alive connection the peer closed: reconnect once
+            connection = self._connection()
+            try:
+                connection.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException, OSError):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    start_response("502 Bad Gateway", [("Content-Type", "application/json")])
+                    return [json.dumps({"message": "devstack control server is not answering"}).encode()]
+        skip = {"transfer-encoding", "connection", "content-length"}
+        start_response(
+            f"{response.status} {response.reason}",
+            [(k, v) for k, v in response.getheaders() if k.lower() not in skip] + [("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+
+@dataclass
+class Control:
+    """The control app: Lambda Invoke and `/_devstack/` routes, served by the process holding the app.
+
+    Its parts arrive as devstack starts (`registry` after the app is imported, `fire` and
+    `status` after provisioning); a route whose part is missing answers 503.
+    """
+
+    registry: Any = None  # devstack.functions.FunctionRegistry
+    fire: Callable[[str], Any] | None = None  # fire a schedule by name -> InvocationResult
+    status: Callable[[], dict[str, Any]] | None = None
+    ready: bool = False
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Route one control request."""
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        try:
+            status, headers, body = self.route(method, path, environ)
+        except Exception as error:  # the control plane answers, whatever broke
+            status, headers, body = 500, {}, {"message": f"{type(error).__name__}: {error}"}
+        data = b"" if body is None else json.dumps(body, default=str).encode()
+        header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        start_response(f"{status} {http.client.responses.get(status, '')}", header_list + list(headers.items()))
+        return [data]
+
+    def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        """Answer (status, extra headers, JSON body) for a control path."""
+        if match := INVOKE_PATH.match(path):
+            return self.invoke(unquote(match["name"]), environ)
+        if path == "/_devstack/health":
+            return (200 if self.ready else 503), {}, {"ready": self.ready}
+        if path == "/_devstack/functions" and self.registry is not None:
+            return 200, {}, self.registry.describe()
+        if path == "/_devstack/status" and self.status is not None:
+            return 200, {}, self.status()
+        if (match := SCHEDULE_PATH.match(path)) and method == "POST" and self.fire is not None:
+            try:
+                result = self.fire(unquote(match["name"]))
+            except KeyError as error:
+                return 404, {}, {"message": error.args[0] if error.args else str(error)}
+            return 200, {}, asdict(result)
+        if path.startswith(CONTROL_PREFIX) and self.status is None:
+            return 503, {}, {"message": "devstack is starting"}
+        return 404, {}, {"message": f"no devstack route {method} {path}"}
+
+    def invoke(self, name: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        """Lambda Invoke: RequestResponse (default), Event (202, runs in the background) or DryRun (204)."""
+        if self.registry is None:
+            return 503, {"x-amzn-ErrorType": "ServiceException"}, {"message": "devstack is starting"}
+        try:
+            function = self.registry.resolve(name)
+        except KeyError:
+            message = f"Function not found: {name}"
+            return 404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, {"Type": "User", "message": message}
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            event = json.loads(raw) if raw else {}
+        except ValueError:
+            message = "Could not parse request body into json"
+            return 400, {"x-amzn-ErrorType": "InvalidRequestContentException"}, {"Type": "User", "message": message}
+        kind = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        if kind == "DryRun":
+            return 204, {}, None
+        if kind == "Event":
+            threading.Thread(
+                target=self.registry.invoke, args=(function.name, event, "invoke:event"), daemon=True
+            ).start()
+            return 202, {}, None
+        result = self.registry.invoke(function.name, event, "invoke")
+        headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": result.request_id}
+        if not result.ok:
+            return 200, {**headers, "X-Amz-Function-Error": "Unhandled"}, result.lambda_error()
+        return 200, headers, result.payload
+
+
+def _child_main(argv: list[str] | None = None) -> None:
+    """The endpoint as a child process: bind, tell the parent, load moto, serve until stdin closes."""
+    parser = argparse.ArgumentParser(prog="python -m devstack.endpoint")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--control-port", type=int, required=True)
+    parser.add_argument("--ready-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
+    lazy = LazyApp()
+    try:
+        server = bind(lazy, args.port)
+    except OSError as error:
+        print(f"devstack: cannot listen on {HOST}:{args.port}: {error.strerror}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    serve_in_thread(server, "endpoint")
+    lazy.set(Dispatcher(moto_app(), Forwarder(args.control_port)))
+    os.write(args.ready_fd, READY)
+    os.close(args.ready_fd)
+    # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.stdin.buffer.read()
+    server.shutdown()
+
+
+def port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port (and we may bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group; the parent reports it
+        _child_main()

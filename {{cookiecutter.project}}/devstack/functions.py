@@ -1,0 +1,241 @@
+"""The Chalice app's Lambda functions, invoked offline the way Lambda invokes them.
+
+Contract (used by the endpoint's Invoke route, the pollers and the status view):
+
+- `FunctionRegistry(app, stage, region)` knows every function of the app: the API handler
+  (`api_handler`, the app object itself), `lambda_function`s and every event source handler
+  (`on_sqs_message`, `on_dynamodb_record`, `schedule`, ...), as Chalice registers them in
+  `app.handler_map`. A function is found by its Chalice name (`handle_order_messages`), its
+  CloudFormation logical id (`HandleOrderMessages`), its physical name
+  (`<app>-<stage>-<name>`) or its local ARN (`arn:aws:lambda:<region>:123456789012:function:<physical>`,
+  a `:qualifier` suffix is ignored).
+- `invoke(name_or_arn, event, trigger) -> InvocationResult` runs the handler synchronously
+  with a realistic `LambdaContext` (function name, ARN, request id, memory, remaining time from
+  the timeout in .chalice/config.json). It never raises for a handler error: the result carries
+  `error_type` / `error_message` as Lambda reports them. Thread-safe; invocations run
+  concurrently. Each one prints a console line and lands in a bounded ring (`recent()`).
+- `attributes()` gives every function's `{Ref, Arn}` by logical id, so resources.yaml
+  intrinsics such as `{"Fn::GetAtt": [ReserveInventory, Arn]}` resolve to local ARNs.
+
+Env vars: the process runs with the stage's env vars (.chalice/config.json, global < stage);
+a function whose own `environment_variables` differ gets them set around its invocation, one
+such invocation at a time (os.environ is process-wide; settings cached at import keep theirs).
+"""
+
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice.app import Chalice
+from chalice.local import LambdaContext
+
+from devstack.project import LOCAL_ACCOUNT_ID, function_environment, function_setting, logical_id
+
+API_HANDLER = "api_handler"
+API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
+RECENT_INVOCATIONS = 200
+DEFAULT_TIMEOUT_SECONDS = 60  # Chalice's default lambda_timeout
+DEFAULT_MEMORY_MB = 128
+
+
+class FunctionNotFound(KeyError):
+    """No function of the app has that name, physical name or ARN."""
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    """One Lambda function of the app: names, handler and configuration."""
+
+    name: str
+    logical_id: str
+    physical_name: str
+    arn: str
+    handler: Callable[[Any, Any], Any]
+    timeout_seconds: int
+    memory_mb: int
+    environment: dict[str, str]  # only the vars that differ from the stage's
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """The outcome of one invocation, as Lambda would report it."""
+
+    function: str
+    trigger: str
+    ok: bool
+    payload: Any
+    error_type: str | None
+    error_message: str | None
+    duration_ms: float
+    request_id: str
+    batch_size: int | None = None
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def lambda_error(self) -> dict[str, Any]:
+        """The error body Lambda's Invoke API returns with X-Amz-Function-Error."""
+        return {"errorType": self.error_type, "errorMessage": self.error_message, "stackTrace": []}
+
+
+class FunctionRegistry:
+    """Every function of a Chalice app, resolvable by name or ARN, invocable like Lambda."""
+
+    def __init__(self, app: Chalice, stage: str, region: str, echo: Callable[[str], None] | None = None) -> None:
+        self.app, self.stage, self.region = app, stage, region
+        self.echo = echo if echo is not None else _print
+        self.functions: dict[str, LocalFunction] = {}
+        self._aliases: dict[str, str] = {}
+        self._recent: deque[InvocationResult] = deque(maxlen=RECENT_INVOCATIONS)
+        self._lock = threading.Lock()
+        self._env_lock = threading.Lock()
+        base_env = function_environment(stage)
+        handlers: dict[str, Callable[[Any, Any], Any]] = {API_HANDLER: app}
+        names = [f.name for f in app.pure_lambda_functions] + [s.name for s in app.event_sources]
+        handlers.update({name: app.handler_map[name] for name in names if name in app.handler_map})
+        for name, handler in handlers.items():
+            self._add(name, handler, base_env)
+
+    def _add(self, name: str, handler: Callable[[Any, Any], Any], base_env: dict[str, str]) -> None:
+        physical = f"{self.app.app_name}-{self.stage}-{name}"
+        env = function_environment(self.stage, name)
+        function = LocalFunction(
+            name=name,
+            logical_id=API_LOGICAL_ID if name == API_HANDLER else logical_id(name),
+            physical_name=physical,
+            arn=f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT_ID}:function:{physical}",
+            handler=handler,
+            timeout_seconds=int(function_setting(self.stage, name, "lambda_timeout", DEFAULT_TIMEOUT_SECONDS)),
+            memory_mb=int(function_setting(self.stage, name, "lambda_memory_size", DEFAULT_MEMORY_MB)),
+            environment={key: value for key, value in env.items() if base_env.get(key) != value},
+        )
+        self.functions[name] = function
+        for alias in (name, function.logical_id, physical, function.arn):
+            self._aliases[alias] = name
+        if name == API_HANDLER:
+            self._aliases[f"{self.app.app_name}-{self.stage}"] = name  # chalice deploy's name for it
+
+    def resolve(self, name_or_arn: str) -> LocalFunction:
+        """Find a function by Chalice name, logical id, physical name or (qualified) ARN."""
+        key = name_or_arn
+        if key.startswith("arn:") and key.count(":") > 6:
+            key = key.rsplit(":", 1)[0]  # drop a version/alias qualifier
+        if key not in self._aliases and key.startswith("arn:"):
+            key = key.rsplit(":", 1)[-1]  # an ARN from another region/account: match the name
+        try:
+            return self.functions[self._aliases[key]]
+        except KeyError:
+            known = ", ".join(sorted(self.functions))
+            raise FunctionNotFound(f"no function {name_or_arn!r} (functions: {known})") from None
+
+    def attributes(self) -> dict[str, dict[str, str]]:
+        """`{Ref, Arn}` of every function by logical id: the Scope seed for resources.yaml intrinsics."""
+        return {f.logical_id: {"Ref": f.physical_name, "Arn": f.arn} for f in self.functions.values()}
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every function as JSON-ready data (name, physical name, ARN, timeout, memory)."""
+        return [
+            {
+                "name": f.name,
+                "logical_id": f.logical_id,
+                "physical_name": f.physical_name,
+                "arn": f.arn,
+                "timeout_seconds": f.timeout_seconds,
+                "memory_mb": f.memory_mb,
+            }
+            for f in self.functions.values()
+        ]
+
+    def invoke(self, name_or_arn: str, event: Any, trigger: str) -> InvocationResult:
+        """Run a function synchronously with a Lambda context; report its outcome (never raises for it)."""
+        function = self.resolve(name_or_arn)
+        context = self.context(function)
+        records = event.get("Records") if isinstance(event, dict) else None
+        batch = len(records) if isinstance(records, list) else None
+        started, clock = datetime.now(UTC), time.perf_counter()
+        payload: Any = None
+        error_type = error_message = None
+        try:
+            with self._environment(function):
+                payload = function.handler(event, context)
+        except Exception as error:  # Lambda reports any exception as an Unhandled function error
+            error_type, error_message = type(error).__name__, str(error)
+            self.echo("".join(traceback.format_exception(error)).rstrip())
+        duration = (time.perf_counter() - clock) * 1000
+        if error_type is None and duration > function.timeout_seconds * 1000:
+            # A thread cannot be stopped; report what Lambda would have, after the fact.
+            error_type, error_message = (
+                "Sandbox.Timedout",
+                f"Task timed out after {function.timeout_seconds:.2f} seconds",
+            )
+            payload = None
+        result = InvocationResult(
+            function=function.name,
+            trigger=trigger,
+            ok=error_type is None,
+            payload=payload,
+            error_type=error_type,
+            error_message=error_message,
+            duration_ms=round(duration, 2),
+            request_id=context.aws_request_id,
+            batch_size=batch,
+            started=started,
+        )
+        with self._lock:
+            self._recent.append(result)
+        self.echo(console_line(result))
+        return result
+
+    def context(self, function: LocalFunction) -> LambdaContext:
+        """A fresh Lambda context for one invocation of function."""
+        context = LambdaContext(function.physical_name, function.memory_mb, function.timeout_seconds * 1000)
+        context.aws_request_id = str(uuid.uuid4())
+        context.invoked_function_arn = function.arn
+        context.log_group_name = f"/aws/lambda/{function.physical_name}"
+        context.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        return context
+
+    @contextmanager
+    def _environment(self, function: LocalFunction) -> Iterator[None]:
+        """Apply a function's own env vars around its invocation (serialised: os.environ is shared)."""
+        if not function.environment:
+            yield
+            return
+        with self._env_lock:
+            saved = {key: os.environ.get(key) for key in function.environment}
+            os.environ.update(function.environment)
+            try:
+                yield
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+
+    def recent(self) -> list[InvocationResult]:
+        """The last invocations, oldest first."""
+        with self._lock:
+            return list(self._recent)
+
+
+def console_line(result: InvocationResult) -> str:
+    """One line per invocation: time, function, trigger, batch size, duration, outcome."""
+    batch = f" [{result.batch_size}]" if result.batch_size is not None else ""
+    message = (result.error_message or "").strip().splitlines()
+    outcome = "ok" if result.ok else f"ERROR {result.error_type}: {message[0] if message else ''}"
+    if result.ok and isinstance(result.payload, dict) and "statusCode" in result.payload:
+        outcome = f"ok {result.payload['statusCode']}"
+    when = result.started.astimezone().strftime("%H:%M:%S")
+    return f"{when} λ {result.function} <- {result.trigger}{batch} {result.duration_ms:.1f} ms {outcome}"
+
+
+def _print(line: str) -> None:
+    print(line, file=sys.stdout, flush=True)

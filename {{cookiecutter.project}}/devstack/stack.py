@@ -1,0 +1,286 @@
+"""Start and stop the whole devstack: AWS endpoint, provisioning, seed hook, pollers, API.
+
+Start-up order (the default, two-process layout):
+
+1. check the ports, parse infra/resources.yaml (fail fast, one line each);
+2. bind the control server on a free loopback port, start the endpoint child
+   (`python -m devstack.endpoint`), which binds 4566 and imports moto;
+3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
+4. once the child reports ready: provision resources.yaml, run the seed hook, start the
+   pollers and the API, check that the API answers, print `devstack ready in X.XXs`.
+
+Seed hook: after provisioning, devstack calls the function named by `DEVSTACK_SEED`
+(default `scripts.seed:seed_all`) if that module exists; it runs with the functions' env
+vars and AWS_ENDPOINT_URL set, and returns a JSON-able summary. devstack itself never
+imports chalicelib: everything it knows about the service comes through `app.py`.
+"""
+
+import http.client
+import importlib
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devstack import endpoint
+from devstack.project import PROJECT_DIR, ProjectFileError, Scope, function_environment, load_resources
+
+log = logging.getLogger("devstack")
+
+DEFAULT_AWS_PORT = 4566
+DEFAULT_API_PORT = 8000
+DEFAULT_SEED = "scripts.seed:seed_all"
+CHILD_START_TIMEOUT = 30.0
+STOP_SECONDS = 0.8
+
+
+class StartError(Exception):
+    """devstack cannot start; the message is one line naming the problem."""
+
+
+@dataclass
+class Settings:
+    """What `python -m devstack up` was asked for."""
+
+    stage: str = "dev"
+    region: str = "us-east-1"
+    aws_port: int = DEFAULT_AWS_PORT
+    api_port: int = DEFAULT_API_PORT
+    single: bool = False
+    seed: str = DEFAULT_SEED
+
+    @property
+    def endpoint_url(self) -> str:
+        """The AWS endpoint's URL."""
+        return f"http://{endpoint.HOST}:{self.aws_port}"
+
+
+def local_environment(settings: Settings) -> dict[str, str]:
+    """The env vars the functions see locally: .chalice/config.json's, plus endpoint, region and fake keys."""
+    env = function_environment(settings.stage)
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": settings.endpoint_url,
+            "AWS_DEFAULT_REGION": settings.region,
+            "AWS_REGION": settings.region,
+            "AWS_ACCESS_KEY_ID": "devstack",
+            "AWS_SECRET_ACCESS_KEY": "devstack",
+            # botocore >= 1.38 sends DynamoDB Streams calls to an account-specific host; one endpoint serves all.
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        }
+    )
+    return env
+
+
+@dataclass
+class Stack:
+    """One running devstack. `start()` returns once everything answers; `stop()` takes under a second."""
+
+    settings: Settings
+    echo: Callable[[str], None] = print
+    app: Any = None
+    registry: Any = None  # devstack.functions.FunctionRegistry
+    scope: Scope | None = None
+    template: dict[str, Any] = field(default_factory=dict)
+    seeded: Any = None
+    ready_seconds: float = 0.0
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+    _servers: list[Any] = field(default_factory=list)
+    _child: "subprocess.Popen[bytes] | None" = None
+    _pollers: Any = None
+    control: endpoint.Control = field(default_factory=endpoint.Control)
+
+    # ------------------------------------------------------------------ start
+
+    def start(self) -> None:
+        """Bring everything up (see the module docstring); raise StartError on a problem."""
+        began = time.perf_counter()
+        settings = self.settings
+        for port, variable in ((settings.aws_port, "DEVSTACK_AWS_PORT"), (settings.api_port, "DEVSTACK_API_PORT")):
+            if not endpoint.port_free(port):
+                raise StartError(f"port {port} on {endpoint.HOST} is in use (another devstack?); set {variable}")
+        try:
+            self.template = load_resources()
+        except ProjectFileError as error:
+            raise StartError(f"malformed infra/resources.yaml: {error}") from None
+        os.environ.update(local_environment(settings))
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        ready_child = self._start_endpoint()
+        self._import_app()
+        from devstack.functions import FunctionRegistry
+
+        self.registry = FunctionRegistry(self.app, settings.stage, settings.region, echo=self.echo)
+        self.control.registry = self.registry
+        for service in ("dynamodb", "sqs", "sns", "s3", "stepfunctions", "dynamodbstreams"):
+            self.client(service)  # botocore loads service models while the endpoint loads moto
+        ready_child()
+        self._provision()
+        self._seed()
+        self._start_pollers()
+        self._start_api()
+        self.control.status = self.status
+        self.control.ready = True
+        self.ready_seconds = time.perf_counter() - began
+
+    def _start_endpoint(self) -> Callable[[], None]:
+        """Start the AWS endpoint (child process, or a thread with --single); return a wait-until-ready."""
+        settings = self.settings
+        os.environ["MOTO_PORT"] = str(settings.aws_port)
+        if settings.single:
+            lazy = endpoint.LazyApp()
+            self._serve(endpoint.bind(lazy, settings.aws_port), "endpoint")
+
+            def load_moto() -> None:
+                lazy.set(endpoint.Dispatcher(endpoint.moto_app(), self.control))
+
+            return load_moto
+        control_server = endpoint.bind(self.control, 0)
+        self._serve(control_server, "control")
+        read_fd, write_fd = os.pipe()
+        self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "devstack.endpoint",
+                "--port",
+                str(settings.aws_port),
+                "--control-port",
+                str(control_server.server_port),
+                "--ready-fd",
+                str(write_fd),
+            ],
+            cwd=PROJECT_DIR,
+            stdin=subprocess.PIPE,
+            pass_fds=(write_fd,),
+        )
+        os.close(write_fd)
+
+        def wait_for_child() -> None:
+            reader = threading.Thread(target=lambda: box.append(os.read(read_fd, 64)), daemon=True)
+            box: list[bytes] = []
+            reader.start()
+            reader.join(CHILD_START_TIMEOUT)
+            os.close(read_fd)
+            if not box or box[0] != endpoint.READY:
+                code = self._child.poll() if self._child else None
+                raise StartError(f"the AWS endpoint did not start (exit code {code}); see the line above")
+
+        return wait_for_child
+
+    def _import_app(self) -> None:
+        """Import app.py the way Lambda does; a failure is one line naming the file and line."""
+        if str(PROJECT_DIR) not in sys.path:
+            sys.path.insert(0, str(PROJECT_DIR))
+        try:
+            module = importlib.import_module("app")
+        except Exception as error:
+            frames = traceback.extract_tb(error.__traceback__)
+            own = [f for f in frames if str(PROJECT_DIR) in f.filename and "/.venv" not in f.filename]
+            where = f" ({Path(own[-1].filename).relative_to(PROJECT_DIR)}:{own[-1].lineno})" if own else ""
+            raise StartError(f"app.py failed to import: {type(error).__name__}: {error}{where}") from None
+        self.app = module.app
+
+    def _provision(self) -> None:
+        from devstack.provision import provision
+
+        try:
+            self.scope = provision(
+                self.client, self.settings.stage, self.settings.region, self.template, self.registry.attributes()
+            )
+        except ProjectFileError as error:
+            raise StartError(str(error)) from None
+
+    def _seed(self) -> None:
+        """Run the service's seed hook (DEVSTACK_SEED, `module:function`) when that module exists."""
+        module_name, _, function = self.settings.seed.partition(":")
+        if not module_name or importlib.util.find_spec(module_name.split(".")[0]) is None:
+            return
+        try:
+            if importlib.util.find_spec(module_name) is None:
+                return
+            self.seeded = getattr(importlib.import_module(module_name), function or "seed_all")()
+        except Exception as error:
+            raise StartError(f"seed hook {self.settings.seed} failed: {type(error).__name__}: {error}") from None
+
+    def _start_pollers(self) -> None:
+        from devstack.pollers import Pollers, discover
+
+        assert self.scope is not None
+        mappings = discover(self.app, self.template, self.scope, self.settings.stage)
+        self._pollers = Pollers(mappings, self.registry, self.client, self.settings.region)
+        self._pollers.start()
+        self.control.fire = self._pollers.fire
+
+    def _start_api(self) -> None:
+        from devstack.api import create_server
+
+        try:
+            server = create_server(self.registry, self.settings.api_port, self.settings.stage)
+        except OSError as error:
+            raise StartError(f"cannot serve the API on port {self.settings.api_port}: {error.strerror}") from None
+        self._serve(server.server, "api")
+        connection = http.client.HTTPConnection(endpoint.HOST, self.settings.api_port, timeout=5)
+        try:
+            connection.request("HEAD", "/_devstack_ready_probe")
+            connection.getresponse().read()
+        finally:
+            connection.close()
+
+    def _serve(self, server: Any, name: str) -> None:
+        self._servers.append(server)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True).start()
+
+    # ------------------------------------------------------------------ running
+
+    def client(self, service: str) -> Any:
+        """A cached boto3 client for the endpoint (thread-safe: created once under a lock)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                import boto3
+                from botocore.config import Config
+
+                self._clients[service] = boto3.client(
+                    service,
+                    endpoint_url=self.settings.endpoint_url,
+                    region_name=self.settings.region,
+                    config=Config(retries={"max_attempts": 2}, max_pool_connections=32),
+                )
+            return self._clients[service]
+
+    def status(self) -> dict[str, Any]:
+        """The status view's data (devstack.status)."""
+        from devstack.status import status
+
+        assert self.scope is not None
+        return status(self.client, self.template, self.scope, self.registry.recent() if self.registry else [])
+
+    # ------------------------------------------------------------------ stop
+
+    def stop(self) -> None:
+        """Stop pollers, servers and the endpoint child, within about a second."""
+        self.control.ready = False
+        if self._pollers is not None:
+            self._pollers.stop(0.5)
+        for server in self._servers:
+            threading.Thread(target=server.shutdown, daemon=True).start()
+        child = self._child
+        if child is not None and child.poll() is None:
+            try:
+                if child.stdin:
+                    child.stdin.close()  # the child exits on EOF
+                child.wait(STOP_SECONDS / 2)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            except OSError:
+                child.kill()
