@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     cors_allow_origin: str = "*"
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+{%- if cookiecutter.include_uploads == 'y' %}
+    # Uploads: the bucket clients POST to, the queue its object-created notifications
+    # feed, the largest file accepted and how long a presigned POST stays valid.
+    uploads_bucket: str = "{{ cookiecutter.project }}-dev-uploads"
+    uploads_queue: str = "{{ cookiecutter.project }}-dev-upload-events"
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+{%- endif %}
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
 """Create the resources of infra/resources.yaml on an AWS endpoint (moto, locally)."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -32,9 +33,80 @@ def create_table(dynamodb: Any, properties: dict[str, Any]) -> dict[str, str]:
     return attributes
 
 
+def create_queue(sqs: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one SQS queue (RedrivePolicy included); return its Ref/Arn/QueueName/QueueUrl."""
+    attributes = {
+        key: json.dumps(value)
+        if isinstance(value, dict)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in properties.items()
+        if key not in ("QueueName", "Tags")
+    }
+    url = sqs.create_queue(QueueName=properties["QueueName"], Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return {"Ref": url, "Arn": arn, "QueueName": properties["QueueName"], "QueueUrl": url}
+
+
+def create_queue_policy(sqs: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Attach a policy to each named queue (by URL, as Ref gives it)."""
+    for url in properties["Queues"]:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])})
+    return {}
+
+
+def _notification_request(configuration: dict[str, Any]) -> dict[str, Any]:
+    """Translate NotificationConfiguration.QueueConfigurations into put_bucket_notification_configuration's shape."""
+    queues = []
+    for entry in configuration.get("QueueConfigurations", []):
+        request: dict[str, Any] = {"QueueArn": entry["Queue"], "Events": [entry["Event"]]}
+        rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        if rules:
+            request["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+        queues.append(request)
+    return {"QueueConfigurations": queues}
+
+
+def create_bucket(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one S3 bucket with its public access block, encryption, CORS and queue notifications.
+
+    moto's CloudFormation does not apply notification configurations, so they are set here;
+    moto then delivers object-created events to the queue as S3 does.
+    """
+    name = properties["BucketName"]
+    region = s3.meta.region_name
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **location)
+    if "PublicAccessBlockConfiguration" in properties:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+        )
+    encryption = properties.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
+    if encryption:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": encryption})
+    if "CorsConfiguration" in properties:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": properties["CorsConfiguration"]["CorsRules"]})
+    if "NotificationConfiguration" in properties:
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration=_notification_request(properties["NotificationConfiguration"])
+        )
+    return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+
+def create_bucket_policy(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Attach a bucket policy (the TLS-only deny; moto stores it, the local endpoint is plain HTTP)."""
+    s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
+    return {}
+
+
 Creator = Callable[[Any, dict[str, Any]], dict[str, str]]
 CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
+    "AWS::SQS::Queue": ("sqs", create_queue),
+    "AWS::SQS::QueuePolicy": ("sqs", create_queue_policy),
+    "AWS::S3::Bucket": ("s3", create_bucket),
+    "AWS::S3::BucketPolicy": ("s3", create_bucket_policy),
 }
 
 
