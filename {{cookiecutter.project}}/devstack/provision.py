@@ -68,6 +68,10 @@ def _notification_request(configuration: dict[str, Any]) -> dict[str, Any]:
     return {"QueueConfigurations": queues}
 
 
+# CloudFormation's CorsRule keys where the S3 API spells them differently.
+_CORS_KEYS = {"Id": "ID", "MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+
+
 def create_bucket(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
     """Create one S3 bucket with its public access block, encryption, CORS and queue notifications.
 
@@ -82,11 +86,17 @@ def create_bucket(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
         )
-    encryption = properties.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
+    encryption = properties.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
     if encryption:
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": encryption})
+        # CloudFormation says ServerSideEncryptionByDefault where the S3 API says ApplyServerSideEncryptionByDefault.
+        rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]} for rule in encryption]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     if "CorsConfiguration" in properties:
-        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": properties["CorsConfiguration"]["CorsRules"]})
+        rules = [
+            {_CORS_KEYS.get(key, key): value for key, value in rule.items()}
+            for rule in properties["CorsConfiguration"]["CorsRules"]
+        ]
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
     if "NotificationConfiguration" in properties:
         s3.put_bucket_notification_configuration(
             Bucket=name, NotificationConfiguration=_notification_request(properties["NotificationConfiguration"])
@@ -95,8 +105,17 @@ def create_bucket(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
 
 
 def create_bucket_policy(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
-    """Attach a bucket policy (the TLS-only deny; moto stores it, the local endpoint is plain HTTP)."""
-    s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
+    """Attach a bucket policy, less its TLS-only deny: the local endpoint is plain HTTP on loopback,
+    and moto enforces bucket policies, so that statement would refuse every local request."""
+    document = dict(properties["PolicyDocument"])
+    statements = document.get("Statement", [])
+    document["Statement"] = [
+        statement
+        for statement in (statements if isinstance(statements, list) else [statements])
+        if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
+    ]
+    if document["Statement"]:
+        s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
     return {}
 
 
