@@ -1,9 +1,8 @@
 """Upload use cases on moto: presigned POSTs, checking objects, idempotency, expiry."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import uuid
 
 import boto3
 import pytest
@@ -30,7 +29,10 @@ def bucket_keys() -> list[str]:
 
 def notification(key: str, size: int = 1) -> S3Notification:
     bucket = get_settings().uploads_bucket
-    record = {"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": size}}}
+    record = {
+        "eventName": "ObjectCreated:Post",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": size}},
+    }
     return S3Notification.model_validate({"Records": [record]})
 
 
