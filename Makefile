@@ -10,7 +10,7 @@ WORKERS ?= 2
 DEMO_PATH := $(PATH):$(abspath $(VENV))/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint demo clean
+.PHONY: help install test lint demo baseline clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ test: install ## Run the template's test suite (renders every option combination
 
 lint: install ## ruff + mypy on the hooks, tests and scripts
 	@echo "==> ruff"
-	@$(PYTHON) -m ruff check hooks tests scripts
+	@$(PYTHON) -m ruff check hooks tests scripts loadtests
 	@echo "==> mypy"
 	@$(PYTHON) -m mypy
 
@@ -52,6 +52,20 @@ demo: install ## Generate the default service into $(DEMO_DIR)/, run its tests, 
 	PATH="$(DEMO_PATH)" $(MAKE) --no-print-directory -C "$$service" test VENV=.venv; \
 	echo "==> $$service: a walk through the API"; \
 	cd "$$service" && .venv/bin/python $(abspath scripts/demo_walk.py)
+
+# make baseline's profile and devstack mode (split: the AWS endpoint in its own process).
+BASELINE_ARGS ?= --devstack split --users 10 --run-time 60s
+
+baseline: $(VENV)/.installed-baseline ## Load-test the default service on its devstack; save loadtests/baselines/<date>/
+	@PATH="$(DEMO_PATH)" $(PYTHON) loadtests/baseline.py $(BASELINE_ARGS)
+
+$(VENV)/.installed-baseline: $(VENV)/.installed
+ifdef UV
+	@VIRTUAL_ENV=$(abspath $(VENV)) uv pip install -q '.[dev,baseline]'
+else
+	@$(PYTHON) -m pip install -q '.[dev,baseline]'
+endif
+	@touch $@
 
 clean: ## Remove the venv, caches and the demo
 	rm -rf $(VENV) .cache $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache *.egg-info

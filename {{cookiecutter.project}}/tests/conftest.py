@@ -24,6 +24,9 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "POWERTOOLS_METRICS_NAMESPACE": "tests",
+        # botocore >= 1.38 sends DynamoDB Streams calls to <account>.streams-ddb.<region>, a host
+        # mock_aws does not route; the regional endpoint is the same API.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

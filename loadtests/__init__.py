@@ -1,0 +1,1 @@
+"""The template's load-test baseline runner (make baseline)."""

@@ -1,0 +1,80 @@
+"""Cold start per function: a fresh interpreter imports app.py and resolves the handler (median of 5).
+
+Printed next to the floor measured in the same run: a fresh interpreter importing boto3 + chalice.app,
+which every function pays anyway. Usage: python -m scripts.bench_cold_start [--runs 5] [--stage dev]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from devstack.project import PROJECT_DIR, function_environment
+
+TIMED = """
+import sys, time
+start = time.perf_counter()
+{body}
+print(time.perf_counter() - start)
+"""
+FLOOR = "import boto3, chalice.app"
+HANDLER = "import app\nhandler = {lookup}"
+
+
+def handlers(stage: str) -> dict[str, str]:
+    """Map each chalice function name to the expression that resolves its handler, as Lambda does."""
+    os.environ.update(function_environment(stage))
+    from app import app
+
+    # Chalice registers each handler as a module-level name in app.py's namespace.
+    found = {"api_handler": "app.app"} if app.routes else {}
+    functions: list[Any] = [*app.pure_lambda_functions, *app.event_sources]
+    for function in functions:
+        found[function.name] = f"app.{function.handler_string.split('.', 1)[1]}"
+    return found
+
+
+def measure(body: str, stage: str, runs: int) -> float:
+    """Median seconds a fresh interpreter spends running body."""
+    env = {**os.environ, **function_environment(stage), "PYTHONDONTWRITEBYTECODE": "1"}
+    samples = []
+    for _ in range(runs):
+        result = subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", TIMED.format(body=body)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_DIR,
+            env=env,
+            check=True,
+        )
+        samples.append(float(result.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the floor, then every function's cold start and its excess over the floor."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    floor = measure(FLOOR, args.stage, args.runs)
+    results = {
+        name: measure(HANDLER.format(lookup=lookup), args.stage, args.runs)
+        for name, lookup in handlers(args.stage).items()
+    }
+    if args.json:
+        print(json.dumps({"floor_s": floor, "functions_s": results}))
+        return 0
+    print(f"median of {args.runs} fresh interpreters (import + handler lookup), stage {args.stage}")
+    print(f"  {'floor: import boto3, chalice.app':40} {floor * 1000:8.0f} ms")
+    for name, seconds in results.items():
+        print(f"  {name:40} {seconds * 1000:8.0f} ms  ({seconds / floor:.2f}x floor)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Event latency of devstack's pollers: SQS SendMessage -> handler start, DynamoDB write -> stream handler start.
+
+A benchmark that prints numbers, not a test. The AWS endpoint is a moto server in a child
+process (as devstack runs it); the pollers and a two-handler Chalice app run here, so the
+handler's start time and the send time share one clock. Both triggers use a batching window
+of 0 s: a configured window (MaximumBatchingWindowInSeconds) adds up to its length on
+purpose, on AWS as offline.
+
+    .venv/bin/python scripts/bench_event_latency.py [--samples 30]
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import boto3
+from botocore.config import Config
+from chalice.app import Chalice
+
+from devstack.pollers import Mappings, Pollers, QueueMapping, StreamMapping
+from devstack.testing import free_port
+
+REGION = "us-east-1"
+
+
+class Invoker:
+    """Calls the app's handlers in-process (what devstack's function registry does, minus its bookkeeping)."""
+
+    def __init__(self, app: Chalice) -> None:
+        self.app = app
+
+    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str) -> Any:
+        """Run the handler; the pollers read only ok/payload."""
+        payload = self.app.handler_map[name_or_arn](event, None)
+        return type("Result", (), {"ok": True, "payload": payload, "error_type": None, "error_message": None})()
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    """Block until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"moto server did not listen on {port}")
+
+
+def main() -> int:
+    """Start moto, start the pollers, time each event from send to handler start; print medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=30)
+    samples = parser.parse_args().samples
+
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - moto's own server module
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})  # moto accepts any
+        config = Config(account_id_endpoint_mode="disabled")
+
+        def clients(service: str) -> Any:
+            return boto3.client(service, endpoint_url=f"http://127.0.0.1:{port}", region_name=REGION, config=config)
+
+        return run(clients, samples)
+    finally:
+        server.terminate()
+        server.wait(5)
+
+
+def run(clients: Any, samples: int) -> int:
+    """Measure both latencies against the endpoint the clients reach."""
+    sqs, dynamodb = clients("sqs"), clients("dynamodb")
+    queue_url = sqs.create_queue(QueueName="bench")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    stream_arn = dynamodb.create_table(
+        TableName="bench",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+
+    started: dict[str, float] = {}
+    app = Chalice(app_name="bench")
+
+    @app.on_sqs_message(queue="bench", batch_size=10)
+    def on_message(event: Any) -> None:
+        now = time.perf_counter()
+        for record in event:
+            started.setdefault(record.body, now)
+
+    @app.on_dynamodb_record(stream_arn=stream_arn, batch_size=100)
+    def on_change(event: Any) -> None:
+        now = time.perf_counter()
+        for record in event:
+            started.setdefault(record.keys["pk"]["S"], now)
+
+    mappings = Mappings(
+        queues=[QueueMapping("on_message", "arn:bench", queue_arn, 10, 0, False)],
+        streams=[StreamMapping("on_change", "arn:bench", stream_arn, 100, 0, "LATEST")],
+    )
+    pollers = Pollers(mappings, Invoker(app), clients, REGION)
+    pollers.start()
+    time.sleep(0.5)  # the stream poller takes its LATEST position
+    try:
+        sqs_ms = measure(samples, "sqs", started, lambda key: sqs.send_message(QueueUrl=queue_url, MessageBody=key))
+        ddb_ms = measure(
+            samples, "ddb", started, lambda key: dynamodb.put_item(TableName="bench", Item={"pk": {"S": key}})
+        )
+    finally:
+        pollers.stop()
+    for label, values in (("SQS SendMessage -> handler start", sqs_ms), ("DynamoDB write -> stream handler", ddb_ms)):
+        print(
+            f"{label}: median {statistics.median(values):.1f} ms, p90 {statistics.quantiles(values, n=10)[-1]:.1f} ms,"
+            f" max {max(values):.1f} ms (n={len(values)})"
+        )
+    return 0
+
+
+def measure(samples: int, prefix: str, started: dict[str, float], send: Any) -> list[float]:
+    """Send one event at a time (sent before the call returns), wait for its handler; ms per sample."""
+    values = []
+    for number in range(samples):
+        key = f"{prefix}-{number}"
+        sent = time.perf_counter()
+        send(key)
+        deadline = time.monotonic() + 5
+        while key not in started:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{key} never reached its handler")
+            time.sleep(0.001)
+        values.append((started[key] - sent) * 1000)
+        time.sleep(0.1)  # spread the samples over the pollers' idle cycle
+    return values
+
+
+if __name__ == "__main__":
+    sys.exit(main())

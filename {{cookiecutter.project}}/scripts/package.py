@@ -1,0 +1,212 @@
+"""Build dist/: `chalice package` with infra/resources.yaml merged in, then the fix-ups CloudFormation needs.
+
+Usage: python -m scripts.package --stage dev [--out dist]
+
+Chalice writes sam.yaml (a YAML merge template switches its output to YAML) and
+deployment.zip. This script then
+- sets the Stage parameter's default to the packaged stage (chalice passes no parameters),
+- names every function `<app>-<stage>-<function>` (contract 4) and its log group after it
+  (chalice's own LogGroupName refers to `${ApiHandler}`, which does not exist for the API handler),
+- adds the permissions every function needs to its own role: write to its own log group, send X-Ray traces,
+- inlines each state machine's DefinitionUri (relative to the project root) as Definition,
+  so the template in dist/ is self-contained for `aws cloudformation package`,
+- writes dist/sam.json and removes sam.yaml,
+- drops from the zip what the Lambda runtime provides (boto3, botocore, s3transfer and what only
+  they need) and __pycache__ folders.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devstack.project import CHALICE_CONFIG_FILE, PROJECT_DIR, RESOURCES_FILE, function_environment
+
+# The Lambda Python runtime ships these (with their own dependencies); bundling a second copy
+# only grows the zip and risks two botocores disagreeing.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+# X-Ray has no resource-level permissions: AWS requires "Resource": "*" for these actions.
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# Fn::Sub references, kept out of f-strings (doubled braces would read as Jinja when the template renders).
+STAGE = "${Stage}"
+LOG_GROUP_ARN = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+
+
+def chalice_package(stage: str, out: Path) -> None:
+    """Run `chalice package` for stage into out, with the stage's environment (so the app imports as deployed)."""
+    env = {**os.environ, **function_environment(stage)}
+    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", _default_region()))
+    chalice = Path(sys.executable).with_name("chalice")
+    command = [str(chalice), "package", "--stage", stage, "--merge-template", str(RESOURCES_FILE), str(out)]
+    subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True)  # noqa: S603 - our own argument list
+
+
+def _default_region() -> str:
+    """The region the service was generated for (Settings' default)."""
+    from chalicelib.config import Settings
+
+    return Settings.model_fields["aws_region"].default  # type: ignore[no-any-return]
+
+
+def app_function_names(stage: str) -> dict[str, str]:
+    """Map each function's CloudFormation name stem (as chalice derives it) to its chalice name."""
+    from chalice.utils import to_cfn_resource_name
+
+    os.environ.update(function_environment(stage))
+    from app import app
+
+    names = ["api_handler"] if app.routes else []
+    names += [function.name for function in app.pure_lambda_functions]
+    names += [source.name for source in app.event_sources]
+    return {to_cfn_resource_name(name): name for name in names}
+
+
+def physical_name(app_name: str, function: str) -> dict[str, str]:
+    """Contract 4: `<app>-<stage>-<function>`, with the stage left to the Stage parameter."""
+    return {"Fn::Sub": f"{app_name}-{STAGE}-{function}"}
+
+
+def finalize_template(
+    template: dict[str, Any], stage: str, app_name: str, names: dict[str, str], project_dir: Path = PROJECT_DIR
+) -> dict[str, Any]:
+    """Apply every packaging fix-up to a chalice-generated template (in place); return it."""
+    template["Parameters"]["Stage"]["Default"] = stage
+    resources = template["Resources"]
+    for logical_id, resource in list(resources.items()):
+        if resource.get("Type") == "AWS::Serverless::Function":
+            _name_function(resources, logical_id, app_name, names)
+        elif resource.get("Type") == "AWS::Serverless::StateMachine":
+            _inline_definition(resource["Properties"], project_dir)
+    return template
+
+
+def _name_function(resources: dict[str, Any], logical_id: str, app_name: str, names: dict[str, str]) -> None:
+    """Give one function its contract-4 name, a log group named after it, and baseline permissions."""
+    properties = resources[logical_id]["Properties"]
+    role_id = properties["Role"]["Fn::GetAtt"][0]
+    stem = role_id.removesuffix("Role")
+    function = names[stem]
+    properties["FunctionName"] = physical_name(app_name, function)
+    log_group = f"/aws/lambda/{app_name}-{STAGE}-{function}"
+    if f"{stem}LogGroup" in resources:
+        resources[f"{stem}LogGroup"]["Properties"]["LogGroupName"] = {"Fn::Sub": log_group}
+    log_arn = f"{LOG_GROUP_ARN}{log_group}:*"
+    statements = resources[role_id]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    statements += [
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": LOG_ACTIONS, "Resource": {"Fn::Sub": log_arn}},
+        {"Sid": "XRayTraces", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"},
+    ]
+
+
+def _inline_definition(properties: dict[str, Any], project_dir: Path) -> None:
+    """Replace a project-relative DefinitionUri (contract 3) by the ASL document itself."""
+    uri = properties.get("DefinitionUri")
+    if isinstance(uri, str) and not uri.startswith("s3://"):
+        properties["Definition"] = json.loads((project_dir / uri).read_text())
+        del properties["DefinitionUri"]
+
+
+def _distribution(entry: str) -> str | None:
+    """The distribution a `<name>-<version>.dist-info/...` zip entry belongs to, normalised."""
+    match = re.match(r"([^/]+?)-[^-/]+\.dist-info/", entry)
+    return match.group(1).lower().replace("_", "-") if match else None
+
+
+def _requirements(metadata: str) -> set[str]:
+    """Names in a METADATA file's unconditional Requires-Dist lines."""
+    names = set()
+    for line in metadata.splitlines():
+        if line.startswith("Requires-Dist:") and "extra ==" not in line:
+            name = re.split(r"[ ;<>=!~\[(]", line.removeprefix("Requires-Dist:").strip(), maxsplit=1)[0]
+            names.add(name.lower().replace("_", "-"))
+    return names
+
+
+def runtime_only_distributions(archive: zipfile.ZipFile) -> set[str]:
+    """RUNTIME_PROVIDED plus every bundled distribution that only they require."""
+    requires = {
+        dist: _requirements(archive.read(entry).decode())
+        for entry in archive.namelist()
+        if entry.endswith(".dist-info/METADATA") and (dist := _distribution(entry))
+    }
+    drop = {dist.replace("_", "-") for dist in RUNTIME_PROVIDED} & requires.keys()
+    while True:
+        kept = requires.keys() - drop
+        needed_by_kept = set().union(*(requires[dist] for dist in kept)) if kept else set()
+        orphans = {
+            dist for dist in kept if dist not in needed_by_kept and any(dist in requires[dropped] for dropped in drop)
+        }
+        if not orphans:
+            return drop
+        drop |= orphans
+
+
+def _top_level_names(archive: zipfile.ZipFile, distributions: set[str]) -> set[str]:
+    """Top-level zip entries (packages, modules, dist-info) that belong to the distributions."""
+    names = set()
+    for entry in archive.namelist():
+        if _distribution(entry) in distributions and entry.endswith("/RECORD"):
+            names.add(entry.split("/", 1)[0])
+            for line in archive.read(entry).decode().splitlines():
+                path = line.split(",", 1)[0]
+                if path and not path.startswith(".."):
+                    names.add(path.split("/", 1)[0])
+    return names
+
+
+def slim_zip(path: Path) -> list[str]:
+    """Rewrite the zip without runtime-provided distributions and __pycache__; return the dropped entries."""
+    with zipfile.ZipFile(path) as archive:
+        top_level = _top_level_names(archive, runtime_only_distributions(archive))
+        keep: list[zipfile.ZipInfo] = []
+        dropped: list[zipfile.ZipInfo] = []
+        for info in archive.infolist():
+            unwanted = info.filename.split("/", 1)[0] in top_level or "__pycache__/" in info.filename
+            (dropped if unwanted else keep).append(info)
+        slim = path.with_suffix(".slim.zip")
+        with zipfile.ZipFile(slim, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in keep:
+                out.writestr(info, archive.read(info.filename))
+    slim.replace(path)
+    return [info.filename for info in dropped]
+
+
+def build(stage: str, out: Path) -> Path:
+    """Package the service for stage into out; return the path of the finished template."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("sam.yaml", "sam.json", "deployment.zip"):
+        (out / stale).unlink(missing_ok=True)
+    chalice_package(stage, out)
+    template = yaml.safe_load((out / "sam.yaml").read_text())
+    app_name = json.loads(CHALICE_CONFIG_FILE.read_text())["app_name"]
+    finalize_template(template, stage, app_name, app_function_names(stage))
+    target = out / "sam.json"
+    target.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
+    (out / "sam.yaml").unlink()
+    slim_zip(out / "deployment.zip")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Package one stage and print what was written."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "dist")
+    args = parser.parse_args(argv)
+    template = build(args.stage, args.out)
+    size = (args.out / "deployment.zip").stat().st_size
+    print(f"{template} ({len(json.loads(template.read_text())['Resources'])} resources)")
+    print(f"{args.out / 'deployment.zip'}: {size / 1_000_000:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Users end to end: the API served by devstack writes the table devstack provisioned."""
+
+from chalicelib.config import get_settings
+from devstack.testing import Devstack
+
+
+def test_created_user_is_stored_in_the_provisioned_table(devstack: Devstack) -> None:
+    # Given: the devstack API
+    # When: a user is created over HTTP
+    reply = devstack.api("POST", "/users", {"name": "Ada Lovelace", "email": "ada.e2e@example.com"})
+
+    # Then: the API answers 201 and the item is in the service table on the AWS endpoint
+    assert reply.status == 201, reply.body
+    user_id = reply.body["id"]
+    item = devstack.client("dynamodb").get_item(
+        TableName=get_settings().service_table, Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": "PROFILE"}}
+    )
+    assert item["Item"]["email"]["S"] == "ada.e2e@example.com"
+    assert devstack.api("GET", f"/users/{user_id}").body["name"] == "Ada Lovelace"
+
+
+def test_bad_input_is_a_json_error_naming_the_field(devstack: Devstack) -> None:
+    # Given / When
+    reply = devstack.api("POST", "/users", {"name": "X", "email": "not-an-email"})
+
+    # Then
+    assert reply.status == 422
+    assert "email" in [detail["field"] for detail in reply.body["error"]["details"]]

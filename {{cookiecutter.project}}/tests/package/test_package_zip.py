@@ -1,0 +1,42 @@
+"""deployment.zip holds the app and its runtime dependencies only."""
+
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from devstack.project import PROJECT_DIR
+
+NEVER_PACKAGED = ["boto3/", "botocore/", "s3transfer/", "tests/", "devstack/", "scripts/", "infra/", "loadtests/"]
+
+
+def _dev_only_packages() -> list[str]:
+    """Top-level import names of the dev dependencies that are not also runtime dependencies."""
+    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    names = [
+        spec.split(">")[0].split("[")[0].split("=")[0] for spec in pyproject["project"]["optional-dependencies"]["dev"]
+    ]
+    return [name.replace("-", "_").replace("pyyaml", "yaml") + "/" for name in names if name != "chalice"]
+
+
+def test_zip_has_no_runtime_provided_dev_or_project_only_files(
+    packaged: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: the dev stage's deployment package
+    path = packaged["dev"] / "deployment.zip"
+    names = zipfile.ZipFile(path).namelist()
+    with capsys.disabled():
+        print(f"\n{path.name}: {path.stat().st_size / 1_000_000:.2f} MB, {len(names)} files")
+    # Then: nothing Lambda provides, nothing from tests/devstack/dev tools, no bytecode caches
+    unwanted = [name for name in names if name.startswith(tuple(NEVER_PACKAGED + _dev_only_packages()))]
+    assert unwanted == []
+    assert not [name for name in names if "__pycache__" in name]
+    # ...and chalice contributes only its runtime module
+    assert sorted(name for name in names if name.startswith("chalice/")) == ["chalice/__init__.py", "chalice/app.py"]
+
+
+def test_zip_holds_the_app_and_its_runtime_dependencies(packaged: dict[str, Path]) -> None:
+    names = set(zipfile.ZipFile(packaged["dev"] / "deployment.zip").namelist())
+    assert {"app.py", "chalicelib/config.py", "pydantic/__init__.py", "pynamodb/__init__.py"} <= names
+    assert "aws_lambda_powertools/__init__.py" in names

@@ -1,0 +1,109 @@
+"""scripts/deploy.sh runs exactly these AWS CLI (or SAM CLI) commands; a stub on PATH records them."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack.project import PROJECT_DIR
+
+SCRIPT = PROJECT_DIR / "scripts" / "deploy.sh"
+PROJECT = "{{ cookiecutter.project }}"
+STUB = """#!/usr/bin/env bash
+echo "$(basename "$0") $*" >> "$CALLS"
+case "$*" in
+  "sts get-caller-identity"*) echo 111122223333 ;;
+  "s3api head-bucket"*) exit 1 ;;
+  "cloudformation describe-stacks"*) echo https://abc.execute-api.eu-west-1.amazonaws.com/api/ ;;
+  "list stack-outputs"*) echo '[{"OutputKey": "EndpointURL", "OutputValue": "https://sam.example/api/"}]' ;;
+esac
+"""
+
+
+def _run(tmp_path: Path, clis: list[str], *args: str, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run deploy.sh with only the given stub CLIs (plus bash and coreutils) on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for cli in clis:
+        (bin_dir / cli).write_text(STUB)
+        (bin_dir / cli).chmod(0o755)
+    tools = {"bash": shutil.which("bash"), "basename": shutil.which("basename"), "python3": sys.executable}
+    for tool, found in tools.items():
+        if found and not (bin_dir / tool).exists():
+            (bin_dir / tool).symlink_to(found)
+    calls = tmp_path / "calls"
+    environment = {"PATH": str(bin_dir), "CALLS": str(calls), "AWS_REGION": "eu-west-1", **env}
+    result = subprocess.run(
+        [str(bin_dir / "bash"), str(SCRIPT), *args], capture_output=True, text=True, env=environment, cwd=PROJECT_DIR
+    )
+    return result, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_deploy_packages_deploys_and_prints_the_api_url(tmp_path: Path) -> None:
+    # When: deploying prod with the AWS CLI available
+    result, calls = _run(tmp_path, ["aws"], "deploy", "prod", "dist")
+    # Then: exactly these commands ran, and the API URL from the stack outputs is printed
+    bucket = f"{PROJECT}-artifacts-111122223333-eu-west-1"
+    stack = f"{PROJECT}-prod"
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        "aws sts get-caller-identity --query Account --output text",
+        f"aws s3api head-bucket --bucket {bucket} --region eu-west-1",
+        f"aws s3 mb s3://{bucket} --region eu-west-1",
+        f"aws cloudformation package --template-file dist/sam.json --s3-bucket {bucket} --s3-prefix {stack}"
+        " --output-template-file dist/packaged.yaml --region eu-west-1",
+        f"aws cloudformation deploy --template-file dist/packaged.yaml --stack-name {stack}"
+        " --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=prod"
+        f" --s3-bucket {bucket} --s3-prefix {stack} --no-fail-on-empty-changeset --region eu-west-1",
+        f"aws cloudformation describe-stacks --stack-name {stack} --region eu-west-1"
+        " --query Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue --output text",
+    ]
+    assert "API URL: https://abc.execute-api.eu-west-1.amazonaws.com/api/" in result.stdout
+
+
+def test_deploy_falls_back_to_sam_without_the_aws_cli(tmp_path: Path) -> None:
+    result, calls = _run(tmp_path, ["sam"], "deploy", "dev", "dist")
+    stack = f"{PROJECT}-dev"
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        f"sam deploy --template-file dist/sam.json --stack-name {stack} --resolve-s3 --s3-prefix {stack}"
+        " --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=dev"
+        " --no-fail-on-empty-changeset --region eu-west-1",
+        f"sam list stack-outputs --stack-name {stack} --output json --region eu-west-1",
+    ]
+    assert "API URL: https://sam.example/api/" in result.stdout
+
+
+def test_destroy_deletes_the_stage_stack_and_waits(tmp_path: Path) -> None:
+    result, calls = _run(tmp_path, ["aws"], "destroy", "dev")
+    stack = f"{PROJECT}-dev"
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        f"aws cloudformation delete-stack --stack-name {stack} --region eu-west-1",
+        f"aws cloudformation wait stack-delete-complete --stack-name {stack} --region eu-west-1",
+    ]
+
+
+@pytest.mark.parametrize("confirm", [{}, {"CONFIRM": "dev"}])
+def test_destroying_prod_needs_confirmation(tmp_path: Path, confirm: dict[str, str]) -> None:
+    result, calls = _run(tmp_path, ["aws"], "destroy", "prod", **confirm)
+    assert result.returncode == 1 and calls == []
+    assert "CONFIRM=prod" in result.stderr
+
+
+def test_make_deploy_and_destroy_call_the_script_with_the_stage() -> None:
+    # When: make prints (without running) what deploy and destroy would do
+    env = {**os.environ, "MAKEFLAGS": ""}
+    deploy = subprocess.run(
+        ["make", "-n", "deploy", "STAGE=prod"], capture_output=True, text=True, cwd=PROJECT_DIR, env=env
+    )
+    destroy = subprocess.run(
+        ["make", "-n", "destroy", "STAGE=prod"], capture_output=True, text=True, cwd=PROJECT_DIR, env=env
+    )
+    # Then: package runs first for that stage, then the script
+    assert "scripts.package --stage prod --out dist" in deploy.stdout
+    assert deploy.stdout.index("scripts.package") < deploy.stdout.index("scripts/deploy.sh deploy prod dist")
+    assert "scripts/deploy.sh destroy prod" in destroy.stdout
