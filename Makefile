@@ -40,7 +40,7 @@ lint: install ## ruff + mypy on the hooks, tests and scripts
 	@echo "==> mypy"
 	@$(PYTHON) -m mypy
 
-demo: install ## Generate the default service into $(DEMO_DIR)/, run its tests, walk through its API
+demo: install ## Generate the default service into $(DEMO_DIR)/, run its tests, walk its API and patterns on its devstack
 	@echo "==> generating the default service into $(DEMO_DIR)/"
 	@rm -rf $(DEMO_DIR)
 	@$(PYTHON) scripts/template_snapshot.py $(DEMO_DIR)/.template >/dev/null
@@ -50,7 +50,7 @@ demo: install ## Generate the default service into $(DEMO_DIR)/, run its tests, 
 	PATH="$(DEMO_PATH)" $(MAKE) --no-print-directory -C "$$service" install VENV=.venv; \
 	echo "==> $$service: make test"; \
 	PATH="$(DEMO_PATH)" $(MAKE) --no-print-directory -C "$$service" test VENV=.venv; \
-	echo "==> $$service: a walk through the API"; \
+	echo "==> $$service: a walk through the API and each pattern on its devstack (:8000 API, :4566 AWS)"; \
 	cd "$$service" && .venv/bin/python $(abspath scripts/demo_walk.py)
 
 # make baseline's profile and devstack mode (split: the AWS endpoint in its own process).

@@ -11,8 +11,9 @@ live HTTP transport against the offline devstack can replace it without touching
 
 import json
 import os
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,110 @@ def in_process_service(project: Path) -> Iterator[Transport]:
             yield InProcessTransport(client)
 
 
+class LiveTransport:
+    """Requests over HTTP to the API a running devstack serves (chalice local)."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+
+    def request(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Reply:
+        """Send one request to the devstack's API URL."""
+        reply = self.stack.api(method, path, body, headers)
+        return Reply(reply.status, reply.headers, reply.body)
+
+
+@contextmanager
+def live_service(project: Path) -> Iterator[Any]:
+    """The project's devstack (make dev) in a child process on :4566 / :8000 until the walk ends."""
+    sys.path.insert(0, str(project))
+    from devstack.project import function_environment  # the generated service's own helpers
+    from devstack.testing import running_devstack
+
+    os.environ.update(function_environment("dev"))
+    os.environ["LOG_LEVEL"] = os.environ.get("DEMO_LOG_LEVEL", "WARNING")
+    region = os.environ.get("AWS_DEFAULT_REGION") or _region_of(project)
+    os.environ.update({"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "demo",
+                       "AWS_SECRET_ACCESS_KEY": "demo"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    aws_port = int(os.environ.get("DEVSTACK_AWS_PORT", "4566"))
+    api_port = int(os.environ.get("DEVSTACK_API_PORT", "8000"))
+    with running_devstack(region=region, aws_port=aws_port, api_port=api_port) as stack:
+        yield stack
+
+
+def walk_queue_and_saga(stack: Any, out: Any) -> list[str]:
+    """POST /orders -> orders queue -> handler -> saga execution calling Lambda tasks -> terminal status."""
+    seeded = subprocess.run([sys.executable, "-m", "scripts.seed", "--stage", "dev"], check=False,
+                            env={**os.environ, "AWS_ENDPOINT_URL": stack.endpoint_url}, capture_output=True, text=True)
+    print(f"  seed products: exit {seeded.returncode} {seeded.stdout.strip()[-200:]}", file=out)
+    user = stack.api("POST", "/users", {"name": "Demo Buyer", "email": "buyer@example.com"}).body["id"]
+    results = {}
+    for token in ("tok_approve", "tok_decline"):
+        body = {"user_id": user, "items": [{"product_id": "kettle", "quantity": 1}], "payment_token": token}
+        placed = stack.api("POST", "/orders", body)
+        print(f"  -> POST /orders ({token})  <- {placed.status} status={(placed.body or {}).get('status')}", file=out)
+        if placed.status != 202:
+            return [f"POST /orders ({token}): {placed.status}"]
+        order_id = placed.body["id"]
+        final = stack.wait_until(lambda oid=order_id: _terminal_order(stack, oid), timeout=30)
+        results[token] = final["status"]
+        print(f"  order {order_id[:8]}: {final['status']}{' (' + final['reason'] + ')' if final.get('reason') else ''}",
+              file=out)
+    for machine in stack.status().get("state_machines", []):
+        print(f"  state machine {machine['state_machine']}: {machine.get('counts')}", file=out)
+    expected = {"tok_approve": "CONFIRMED", "tok_decline": "CANCELLED"}
+    return [f"order with {t}: {results.get(t)} != {s}" for t, s in expected.items() if results.get(t) != s]
+
+
+def _terminal_order(stack: Any, order_id: str) -> Any:
+    order = stack.api("GET", f"/orders/{order_id}").body
+    return order if order and order.get("status") in ("CONFIRMED", "CANCELLED") else None
+
+
+def walk_stream(stack: Any, out: Any) -> list[str]:
+    """A user written to the table -> DynamoDB stream -> stream handler -> the user's activity."""
+    user = stack.api("POST", "/users", {"name": "Stream Demo", "email": "stream@example.com"}).body["id"]
+    print(f"  -> POST /users  created {user[:8]}; waiting for the stream handler", file=out)
+    activity = stack.wait_until(lambda: (stack.api("GET", f"/users/{user}/activity").body or {}).get("audit"),
+                                timeout=15)
+    print(f"  <- GET /users/{user[:8]}/activity: {json.dumps(activity)[:300]}", file=out)
+    return [] if activity else ["no activity recorded"]
+
+
+def walk_schedule(stack: Any, out: Any) -> list[str]:
+    """A schedule fired on demand (as `make trigger FN=daily_report` does)."""
+    reply = stack.trigger("daily_report")
+    print(f"  -> POST /_devstack/schedules/daily_report  <- {reply.status} {json.dumps(reply.body)[:300]}", file=out)
+    return [] if reply.status == 200 else [f"trigger daily_report: {reply.status}"]
+
+
+# A pattern's walk runs when the file that defines its handler exists in the service.
+PATTERN_WALKS: list[tuple[str, str, Callable[[Any, Any], list[str]]]] = [
+    ("Queue + saga: orders", "chalicelib/events/orders_queue.py", walk_queue_and_saga),
+    ("DynamoDB stream: activity", "chalicelib/events/stream.py", walk_stream),
+    ("Schedule: daily report", "chalicelib/events/schedules.py", walk_schedule),
+]
+
+
+def run_live(project: Path, out: Any = sys.stdout) -> list[str]:
+    """Start the devstack, walk the API, then each pattern present; print the devstack status; stop."""
+    with live_service(project) as stack:
+        print(f"devstack up: API {stack.api_url}, AWS endpoint {stack.endpoint_url}", file=out)
+        failures = run_walk(LiveTransport(stack), STEPS, out)
+        for title, marker, walk in PATTERN_WALKS:
+            if (project / marker).exists():
+                print(f"\n== {title}", file=out)
+                try:
+                    failures += [f"{title}: {problem}" for problem in walk(stack, out)]
+                except Exception as error:  # one broken pattern should not hide the others
+                    failures.append(f"{title}: {type(error).__name__}: {error}")
+        status = stack.status()
+        print("\n== devstack status", file=out)
+        for queue in (status or {}).get("queues", []):
+            print(f"  {queue['queue']}{' (DLQ)' if queue['dlq'] else ''}: {queue.get('visible')} waiting", file=out)
+    return failures
+
+
 def _region_of(project: Path) -> str:
     """The region the service was generated for (its settings default; read after its env is set)."""
     from chalicelib.config import get_settings
@@ -154,11 +259,15 @@ def _region_of(project: Path) -> str:
 
 
 def main() -> int:
-    """Walk the API of the service in the current folder; exit 1 if any step surprised us."""
+    """Walk the service in the current folder (on its devstack when it has one); exit 1 on any surprise."""
     project = Path.cwd()
-    print(f"Walking the API of {project.name} (in-process: chalice.test.Client on moto)")
-    with in_process_service(project) as transport:
-        failures = run_walk(transport, STEPS)
+    if (project / "devstack" / "__main__.py").exists():
+        print(f"Walking {project.name} on its devstack (HTTP to the API, boto3 to the AWS endpoint)")
+        failures = run_live(project)
+    else:
+        print(f"Walking the API of {project.name} (in-process: chalice.test.Client on moto)")
+        with in_process_service(project) as transport:
+            failures = run_walk(transport, STEPS)
     if failures:
         print("\nUnexpected responses:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1

@@ -62,12 +62,17 @@ def merge_histograms(histograms: Iterable[Histogram]) -> dict[str, int]:
     return merged
 
 
-def entry_metrics(entry: Mapping[str, Any]) -> dict[str, float]:
-    """Requests, failures, rps and latency percentiles of one locust stats entry."""
+def entry_metrics(entry: Mapping[str, Any], duration_s: float = 0.0) -> dict[str, float]:
+    """Requests, failures, rps and latency percentiles of one locust stats entry.
+
+    rps is over the run's duration when known: an entry's own first-to-last span inflates
+    the rate of a request made only a few times (e.g. in on_start).
+    """
     requests = int(entry.get("num_requests", 0))
     failures = int(entry.get("num_failures", 0))
     histogram: Histogram = entry.get("response_times", {})
-    elapsed = max(float(entry.get("last_request_timestamp") or 0) - float(entry.get("start_time") or 0), 0.0)
+    span = float(entry.get("last_request_timestamp") or 0) - float(entry.get("start_time") or 0)
+    elapsed = duration_s if duration_s > 0 else max(span, 0.0)
     return {
         "requests": requests,
         "failures": failures,
@@ -86,7 +91,7 @@ def endpoint_key(entry: Mapping[str, Any]) -> str:
     return f"{entry['method']} {entry['name']}"
 
 
-def total_metrics(entries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+def total_metrics(entries: Sequence[Mapping[str, Any]], duration_s: float = 0.0) -> dict[str, float]:
     """The metrics of every HTTP entry taken together (custom measurements excluded)."""
     http = [entry for entry in entries if entry["method"] not in CUSTOM_TYPES]
     if not http:
@@ -100,49 +105,48 @@ def total_metrics(entries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         "last_request_timestamp": max(float(entry.get("last_request_timestamp") or 0) for entry in http),
         "response_times": merge_histograms(entry.get("response_times", {}) for entry in http),
     }
-    return entry_metrics(combined)
+    return entry_metrics(combined, duration_s)
 
 
 def _custom(endpoints: Mapping[str, Mapping[str, float]], kind: str, name: str) -> Mapping[str, float]:
     return endpoints.get(f"{kind} {name}", {})
 
 
+def _followed(
+    counts: Mapping[str, Any], timing: Mapping[str, float], started: str, lost: str, time_name: str
+) -> dict[str, Any]:
+    """A pipeline section: how many started, ended, got lost, their outcomes and time to the end."""
+    return {
+        started: int(counts.get("started", 0)),
+        "reached_terminal": int(counts.get("terminal", 0)),
+        lost: int(counts.get("lost", 0)),
+        "outcomes": dict(sorted(counts.get("outcomes", {}).items())),
+        f"{time_name}_p50_ms": timing.get("p50_ms", 0.0),
+        f"{time_name}_p95_ms": timing.get("p95_ms", 0.0),
+    }
+
+
 def build_summary(
     entries: Sequence[Mapping[str, Any]], pipeline: Mapping[str, Any], meta: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The summary.json of a run: per-endpoint metrics, totals and the pipeline outcomes."""
-    endpoints = {endpoint_key(entry): entry_metrics(entry) for entry in entries}
     duration = float(meta.get("duration_s") or 0)
+    endpoints = {endpoint_key(entry): entry_metrics(entry, duration) for entry in entries}
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run": dict(meta),
         "endpoints": dict(sorted(endpoints.items())),
-        "total": total_metrics(entries),
+        "total": total_metrics(entries, duration),
     }
     orders = pipeline.get("orders")
     if orders is not None:
-        to_terminal = _custom(endpoints, "PIPELINE", ORDER_TO_TERMINAL)
-        terminal = int(orders.get("terminal", 0))
-        summary["orders"] = {
-            "placed": int(orders.get("started", 0)),
-            "reached_terminal": terminal,
-            "orders_lost": int(orders.get("lost", 0)),
-            "outcomes": dict(sorted(orders.get("outcomes", {}).items())),
-            "orders_per_s": round(terminal / duration, 2) if duration > 0 else 0.0,
-            "time_to_terminal_p50_ms": to_terminal.get("p50_ms", 0.0),
-            "time_to_terminal_p95_ms": to_terminal.get("p95_ms", 0.0),
-        }
+        timing = _custom(endpoints, "PIPELINE", ORDER_TO_TERMINAL)
+        summary["orders"] = _followed(orders, timing, "placed", "orders_lost", "time_to_terminal")
+        summary["orders"]["orders_per_s"] = round(int(orders.get("terminal", 0)) / duration, 2) if duration > 0 else 0.0
     uploads = pipeline.get("uploads")
     if uploads is not None:
-        to_ready = _custom(endpoints, "PIPELINE", UPLOAD_TO_READY)
-        summary["uploads"] = {
-            "started": int(uploads.get("started", 0)),
-            "reached_terminal": int(uploads.get("terminal", 0)),
-            "uploads_lost": int(uploads.get("lost", 0)),
-            "outcomes": dict(sorted(uploads.get("outcomes", {}).items())),
-            "time_to_ready_p50_ms": to_ready.get("p50_ms", 0.0),
-            "time_to_ready_p95_ms": to_ready.get("p95_ms", 0.0),
-        }
+        timing = _custom(endpoints, "PIPELINE", UPLOAD_TO_READY)
+        summary["uploads"] = _followed(uploads, timing, "started", "uploads_lost", "time_to_ready")
     queue = pipeline.get("queue")
     if queue is not None:
         drain = _custom(endpoints, "QUEUE", QUEUE_DRAIN)

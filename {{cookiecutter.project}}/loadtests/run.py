@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,7 +30,8 @@ from loadtests.report import META_FILE, STATS_FILE, format_table, summarize
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_API = "http://127.0.0.1:8000"
 LOCAL_AWS = "http://127.0.0.1:4566"
-# How `make dev` runs devstack, per mode; split = the AWS endpoint in its own process.
+# devstack's command line per mode (as devstack/testing.py starts it); split = the AWS
+# endpoint in its own process, so the API and the emulator do not share one interpreter lock.
 DEVSTACK_COMMANDS = {
     "single": [sys.executable, "-m", "devstack", "up", "--single"],
     "split": [sys.executable, "-m", "devstack", "up"],
@@ -66,8 +68,12 @@ def answers(url: str) -> bool:
         return False
 
 
+def _port(url: str) -> str:
+    return str(urllib.parse.urlsplit(url).port or 80)
+
+
 @contextlib.contextmanager
-def devstack(mode: str, host: str, log_file: Path) -> Iterator[str]:
+def devstack(mode: str, host: str, aws_endpoint: str, stage: str, log_file: Path) -> Iterator[str]:
     """Start devstack in `mode` for the duration of the block (unless mode is 'off'); yield the mode used."""
     if mode == "off" or (mode == "auto" and answers(f"{host}/health")):
         yield "external"
@@ -75,7 +81,12 @@ def devstack(mode: str, host: str, log_file: Path) -> Iterator[str]:
     mode = "split" if mode == "auto" else mode
     with log_file.open("w") as log:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            DEVSTACK_COMMANDS[mode], cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*DEVSTACK_COMMANDS[mode], "--stage", stage],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DEVSTACK_API_PORT": _port(host), "DEVSTACK_AWS_PORT": _port(aws_endpoint)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + READY_TIMEOUT_S
@@ -85,7 +96,7 @@ def devstack(mode: str, host: str, log_file: Path) -> Iterator[str]:
                 time.sleep(0.2)
             yield mode
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: devstack's clean shutdown
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -220,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         "tags": args.tags or "all",
         "machine": machine(),
     }
-    with devstack(args.devstack, args.host, run_dir / "devstack.log") as mode:
+    with devstack(args.devstack, args.host, args.aws_endpoint, args.stage, run_dir / "devstack.log") as mode:
         meta["devstack"] = mode
         print(f"==> locust: {args.users} users, spawn {args.spawn_rate}/s, {args.run_time} against {args.host}")
         timeout = seconds(args.run_time) + STOP_TIMEOUT_S + SWEEP_MARGIN_S

@@ -47,6 +47,13 @@ def test_entry_metrics() -> None:
     assert (metrics["p50_ms"], metrics["p95_ms"], metrics["p99_ms"]) == (2, 10, 10)
 
 
+def test_rps_is_over_the_run_when_its_duration_is_known() -> None:
+    # Given 2 requests made in quick succession early in a 20 s run
+    early = entry("POST", "/users", {300: 2}, seconds=0.01)
+    # Then their rate is 2 per 20 s, not 2 per 10 ms
+    assert report.entry_metrics(early, duration_s=20)["rps"] == 0.1
+
+
 def test_summary_separates_http_from_pipeline_measurements() -> None:
     # Given two endpoints, a time-to-terminal measurement and pipeline counters
     entries = [
