@@ -81,7 +81,7 @@ def plot(run_dir: Path, out: Path) -> None:
     figure.savefig(out, dpi=90)
 
 
-def readme(summary: dict[str, Any], command: str) -> str:
+def readme(summary: dict[str, Any], command: str, note: str = "") -> str:
     """The baseline folder's README: how it was made, on what, and the headline numbers."""
     run, host = summary["run"], summary["run"]["machine"]
     lines = [
@@ -89,8 +89,9 @@ def readme(summary: dict[str, Any], command: str) -> str:
         "",
         f"Made with `{command}` at the template root: the default service, its devstack in "
         f"`{run.get('devstack')}` mode, locust headless with {run['users']} users (spawn {run['spawn_rate']}/s) "
-        f"for {run['run_time']}, all user classes.",
+        f"for {run['run_time']}, user classes: {run.get('classes', 'all')}.",
         "",
+        *([f"**Note:** {note}", ""] if note else []),
         "## Machine",
         "",
         f"- {host['cores']} cores, {host['memory_gib']} GiB, {host['platform']}, Python {host['python']}",
@@ -122,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", default="10")
     parser.add_argument("--spawn-rate", default="5")
     parser.add_argument("--run-time", default="60s")
+    parser.add_argument("--classes", default="", help="comma-separated user classes (default: all)")
+    parser.add_argument("--note", default="", help="a caveat for the README (what was special about this run)")
     parser.add_argument("--name", default=datetime.now(UTC).strftime("%Y-%m-%d"), help="baseline folder name")
     parser.add_argument("--scratch", type=Path, default=SCRATCH)
     args = parser.parse_args(argv)
@@ -130,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     sh(["make", "install-load", "VENV=.venv"], service)
     sh(
         ["make", "load", "VENV=.venv", f"DEVSTACK={args.devstack}", f"USERS={args.users}",
-         f"SPAWN_RATE={args.spawn_rate}", f"RUN_TIME={args.run_time}"],
+         f"SPAWN_RATE={args.spawn_rate}", f"RUN_TIME={args.run_time}", f"CLASSES={args.classes}"],
         service,
     )  # fmt: skip
     run_dir = sorted((service / "loadtests" / "reports").iterdir())[-1]
@@ -142,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy2(run_dir / name, target / name)
     plot(run_dir, target / "plot.png")
     summary = json.loads((run_dir / "summary.json").read_text())
-    command = f"make baseline DEVSTACK={args.devstack} USERS={args.users} RUN_TIME={args.run_time}"
-    (target / "README.md").write_text(readme(summary, command))
+    profile = f"--devstack {args.devstack} --users {args.users} --run-time {args.run_time}"
+    command = f"make baseline BASELINE_ARGS='{profile}" + (f" --classes {args.classes}'" if args.classes else "'")
+    (target / "README.md").write_text(readme(summary, command, args.note))
     print(f"baseline: {target.relative_to(REPO_ROOT)}/ (README.md, summary.json, plot.png, report.html)")
     return 0
 

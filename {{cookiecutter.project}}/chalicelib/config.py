@@ -22,6 +22,29 @@ class Settings(BaseSettings):
     cors_allow_origin: str = "*"
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+{%- if cookiecutter.include_orders == 'y' %}
+    # Orders: the queue the API feeds, its dead-letter queue, the saga state machine
+    # and the Powertools idempotency table behind POST /orders' Idempotency-Key.
+    orders_queue: str = "{{ cookiecutter.project }}-dev-orders"
+    orders_dlq: str = "{{ cookiecutter.project }}-dev-orders-dlq"
+    order_saga: str = "{{ cookiecutter.project }}-dev-order-saga"
+    idempotency_table: str = "{{ cookiecutter.project }}-dev-idempotency"
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+{%- endif %}
+{%- if cookiecutter.include_stream == 'y' %}
+    activity_table: str = "{{ cookiecutter.project }}-dev-activity"
+    audit_retention_days: int = Field(default=90, ge=1)
+    domain_events_topic: str = "{{ cookiecutter.project }}-dev-domain-events"
+    stream_dlq: str = "{{ cookiecutter.project }}-dev-stream-dlq"
+{%- endif %}
+{%- if cookiecutter.include_schedule == 'y' %}
+    # Schedules: how many items one job run touches at most (it resumes next run).
+    job_page_size: int = Field(default=100, ge=1, le=1000)
+    job_max_pages: int = Field(default=10, ge=1, le=100)
+{%- if cookiecutter.include_orders == 'y' %}
+    pending_order_max_age_seconds: int = Field(default=900, ge=60)
+{%- endif %}
+{%- endif %}
 {%- if cookiecutter.include_uploads == 'y' %}
     # Uploads: the bucket clients POST to, the queue its object-created notifications
     # feed, the largest file accepted and how long a presigned POST stays valid.

@@ -38,11 +38,30 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class TransientError(ServiceError):
+    """A dependency failed in a way that may succeed on retry (the saga retries these)."""
+
+    code = "transient_error"
+{% if cookiecutter.include_orders == 'y' %}
+
+class OutOfStock(Conflict):
+    """An order asks for more of a product than is available (a business failure: no retry)."""
+
+    code = "out_of_stock"
+
+
+class PaymentDeclined(Conflict):
+    """The payment provider declined the charge (a business failure: no retry)."""
+
+    code = "payment_declined"
+{% endif %}
+
 HTTP_STATUS: dict[type[ServiceError], int] = {
     InvalidRequest: 400,
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,
+    TransientError: 503,
     ServiceError: 500,
 }
 

@@ -121,3 +121,18 @@ def _substitute(arg: str | list[Any], scope: Scope) -> str:
         return scope.ref(name)
 
     return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+
+def logical_id(function_name: str) -> str:
+    """The CloudFormation logical id `chalice package` gives a function: snake_case -> CamelCase."""
+    return "".join(part[:1].upper() + part[1:] for part in function_name.split("_"))
+
+
+def function_attributes(app_name: str, stage: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
+    """Ref (physical name) and Arn of each Chalice function, by logical id, as deployed locally."""
+    attributes = {}
+    for name in names:
+        physical = f"{app_name}-{stage}-{name}"
+        arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{physical}"
+        attributes[logical_id(name)] = {"Ref": physical, "Arn": arn}
+    return attributes

@@ -1,10 +1,19 @@
 """Create the resources of infra/resources.yaml on an AWS endpoint (moto, locally)."""
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from devstack.project import ProjectFileError, Scope, default_parameters, load_resources, resolve
+from devstack.project import (
+    LOCAL_ACCOUNT_ID,
+    PROJECT_DIR,
+    ProjectFileError,
+    Scope,
+    default_parameters,
+    load_resources,
+    resolve,
+)
 
 # Keys whose CloudFormation shape boto3's create_table does not accept as-is.
 _TABLE_KEYS = ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
@@ -54,6 +63,49 @@ def create_queue_policy(sqs: Any, properties: dict[str, Any]) -> dict[str, str]:
     for url in properties["Queues"]:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])})
     return {}
+
+
+def create_topic(sns: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one SNS topic; return its Ref (the ARN, as CloudFormation gives it)/TopicArn/TopicName."""
+    attributes = {key: str(properties[key]) for key in ("KmsMasterKeyId", "DisplayName") if key in properties}
+    arn = sns.create_topic(Name=properties["TopicName"], Attributes=attributes)["TopicArn"]
+    return {"Ref": arn, "TopicArn": arn, "TopicName": properties["TopicName"]}
+
+
+def create_subscription(sns: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Subscribe an endpoint to a topic (RawMessageDelivery and FilterPolicy included)."""
+    attributes = {"RawMessageDelivery": str(properties.get("RawMessageDelivery", False)).lower()}
+    if "FilterPolicy" in properties:
+        attributes["FilterPolicy"] = json.dumps(properties["FilterPolicy"])
+    arn = sns.subscribe(
+        TopicArn=properties["TopicArn"],
+        Protocol=properties["Protocol"],
+        Endpoint=properties["Endpoint"],
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    return {"Ref": arn}
+
+
+def state_machine_definition(properties: dict[str, Any]) -> str:
+    """The ASL of a state machine: DefinitionUri (project-relative) or Definition, with
+    DefinitionSubstitutions' ${Name} placeholders filled in."""
+    if "DefinitionUri" in properties:
+        text = (PROJECT_DIR / properties["DefinitionUri"]).read_text()
+    else:
+        text = properties.get("DefinitionString") or json.dumps(properties["Definition"])
+    substitutions = properties.get("DefinitionSubstitutions", {})
+    return re.sub(r"\$\{([^}]+)\}", lambda match: str(substitutions.get(match.group(1), match.group(0))), text)
+
+
+def create_state_machine(sfn: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one Step Functions state machine; return its Ref/Arn/Name."""
+    name = properties.get("Name") or properties["StateMachineName"]
+    role = properties.get("Role") or properties.get("RoleArn") or f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{name}"
+    arn = sfn.create_state_machine(name=name, definition=state_machine_definition(properties), roleArn=role)[
+        "stateMachineArn"
+    ]
+    return {"Ref": arn, "Arn": arn, "Name": name}
 
 
 def _notification_request(configuration: dict[str, Any]) -> dict[str, Any]:
@@ -124,20 +176,29 @@ CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::SQS::QueuePolicy": ("sqs", create_queue_policy),
+    "AWS::SNS::Topic": ("sns", create_topic),
+    "AWS::SNS::Subscription": ("sns", create_subscription),
+    "AWS::Serverless::StateMachine": ("stepfunctions", create_state_machine),
+    "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
     "AWS::S3::Bucket": ("s3", create_bucket),
     "AWS::S3::BucketPolicy": ("s3", create_bucket_policy),
 }
 
 
 def provision(
-    clients: Callable[[str], Any], stage: str = "dev", region: str = "us-east-1", template: dict[str, Any] | None = None
+    clients: Callable[[str], Any],
+    stage: str = "dev",
+    region: str = "us-east-1",
+    template: dict[str, Any] | None = None,
+    functions: Mapping[str, dict[str, str]] | None = None,
 ) -> Scope:
     """Create every supported resource, in template order; return the resolved scope.
 
-    `clients(service_name)` returns a boto3 client for that service.
+    `clients(service_name)` returns a boto3 client for that service; `functions` gives the
+    Lambda functions' attributes by logical id (Ref, Arn) for intrinsics that name them.
     """
     template = template if template is not None else load_resources()
-    scope = Scope(default_parameters(template, stage, region), {})
+    scope = Scope(default_parameters(template, stage, region), dict(functions or {}))
     for logical_id, resource in template["Resources"].items():
         kind = resource.get("Type")
         if kind not in CREATORS:

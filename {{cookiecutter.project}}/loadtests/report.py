@@ -292,6 +292,16 @@ def compare(
     return results
 
 
+PROFILE_KEYS = ("users", "spawn_rate", "run_time", "classes", "tags", "devstack")
+
+
+def profile_differences(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> list[str]:
+    """The load profile settings that differ between two runs (their numbers are then not comparable)."""
+    cur, base = current.get("run", {}), baseline.get("run", {})
+    return [f"{key}: baseline {base.get(key)!r}, current {cur.get(key)!r}" for key in PROFILE_KEYS
+            if key in cur and key in base and cur[key] != base[key]]  # fmt: skip
+
+
 def format_comparison(results: list[Comparison], threshold: float) -> str:
     """A table of the comparison, regressions marked, with a one-line verdict."""
     lines = [f"{'metric':<52} {'baseline':>10} {'current':>10} {'ratio':>7}"]
@@ -341,10 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(summarize(args.run_dir)))
         print(f"summary: {args.run_dir / SUMMARY_FILE}")
         return 0
-    results = compare(
-        read_summary(args.current), read_summary(args.baseline), args.threshold, args.min_delta_ms, args.min_requests
-    )
+    current, baseline = read_summary(args.current), read_summary(args.baseline)
+    results = compare(current, baseline, args.threshold, args.min_delta_ms, args.min_requests)
     print(format_comparison(results, args.threshold))
+    for difference in profile_differences(current, baseline):
+        print(f"warning: the runs used different profiles ({difference}); compare like with like")
     return 1 if any(item.regression for item in results) else 0
 
 

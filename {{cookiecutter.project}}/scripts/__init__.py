@@ -1,1 +1,1 @@
-"""Developer scripts: packaging, benchmarks."""
+"""Operator and developer scripts, run from the project root as `python -m scripts.<name>` (the Makefile wraps them)."""

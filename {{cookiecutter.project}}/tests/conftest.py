@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devstack.project import function_environment
+from devstack.project import function_attributes, function_environment
 from devstack.provision import provision
 
 TEST_REGION = "{{ cookiecutter.aws_region }}"
@@ -36,8 +36,14 @@ os.environ.pop("AWS_PROFILE", None)
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Given: a fresh moto AWS with every resource of infra/resources.yaml."""
+    from app import app
+
+    names = [function.name for function in app.pure_lambda_functions] + [source.name for source in app.event_sources]
+    functions = function_attributes(app.app_name, "dev", TEST_REGION, names)
     with mock_aws():
-        provision(lambda service: boto3.client(service, region_name=TEST_REGION), region=TEST_REGION)
+        provision(
+            lambda service: boto3.client(service, region_name=TEST_REGION), region=TEST_REGION, functions=functions
+        )
         yield
 
 

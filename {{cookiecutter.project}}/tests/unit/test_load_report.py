@@ -155,6 +155,12 @@ def test_small_samples_and_unmatched_endpoints_are_reported_not_judged() -> None
     assert not any(item.regression for item in results.values() if item.metric.startswith(("POST", "GET")))
 
 
+def test_profile_differences_name_what_changed() -> None:
+    base = {"run": {"users": 10, "classes": "all", "run_time": "60s"}}
+    assert report.profile_differences(base, base) == []
+    assert report.profile_differences({"run": {**base["run"], "users": 20}}, base) == ["users: baseline 10, current 20"]
+
+
 @pytest.mark.parametrize(("current", "code"), [(summary_with(100, 50), 0), (summary_with(300, 50), 1)])
 def test_compare_cli_exits_1_on_regression(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], current: dict[str, Any], code: int

@@ -52,3 +52,23 @@ def test_upload_queue_policy_names_the_uploads_bucket() -> None:
 def test_resources_yaml_uses_long_form_intrinsics_only() -> None:
     text = (PROJECT_DIR / "infra" / "resources.yaml").read_text()
     assert "!Ref" not in text and "!GetAtt" not in text and "!Sub" not in text
+
+
+NAME_PROPERTIES = ("TableName", "QueueName", "Name", "BucketName", "TopicName")
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_resource_name_in_chalice_config_names_a_resource_of_resources_yaml(stage: str) -> None:
+    template = load_resources()
+    scope = Scope(default_parameters(template, stage, "us-east-1"), {})
+    names = {
+        resolve(resource["Properties"][key], scope)
+        for resource in template["Resources"].values()
+        if "Type" in resource and not resource["Type"].startswith("AWS::CloudWatch::")
+        for key in NAME_PROPERTIES
+        if key in resource.get("Properties", {})
+    }
+    env = function_environment(stage)
+    prefix = f"{env['SERVICE_NAME']}-{stage}-"
+    named_in_config = {value for value in env.values() if value.startswith(prefix)}
+    assert named_in_config and named_in_config <= names

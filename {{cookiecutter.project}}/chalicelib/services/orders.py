@@ -1,0 +1,180 @@
+"""Order use cases: placing (idempotently), reading, starting the saga, and the saga's steps."""
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
+from chalicelib.config import get_settings
+from chalicelib.db.orders import idempotency_store, order_saga_runner, orders_queue, orders_repository
+from chalicelib.db.users import users_repository
+from chalicelib.errors import Conflict, NotFound, ValidationFailed, field_error
+from chalicelib.observability import logger
+from chalicelib.schemas.common import Page, PageQuery
+from chalicelib.schemas.orders import Order, OrderMessage, OrderStatus, PlaceOrder, SagaInput, StepResult
+from chalicelib.services import inventory, payments
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _not_found(order_id: str) -> NotFound:
+    return NotFound(f"order {order_id} not found")
+
+
+def place_order(request: PlaceOrder, lambda_context: Any = None) -> Order:
+    """Create a PENDING order and enqueue it; a repeated Idempotency-Key returns the first order.
+
+    The same key with a different body is a 422; the same key while the first request is
+    still running is a 409. lambda_context (optional) bounds how long a crashed request's
+    key stays "in progress".
+    """
+    if request.idempotency_key is None:
+        return _place_order(request)
+    if lambda_context is not None:
+        _idempotency_config().register_lambda_context(lambda_context)
+    try:
+        return _idempotent_place_order()(request=request)
+    except IdempotencyValidationError:
+        raise ValidationFailed(
+            f"{IDEMPOTENCY_HEADER} was already used with a different request body",
+            [field_error(IDEMPOTENCY_HEADER, "reuse a key only to retry the identical request")],
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict(
+            f"a request with this {IDEMPOTENCY_HEADER} is still in progress",
+            [field_error(IDEMPOTENCY_HEADER, "retry once the first request has finished")],
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def _idempotency_config() -> IdempotencyConfig:
+    """Key: the Idempotency-Key header; validated payload: the body (a mismatch is a 422)."""
+    return IdempotencyConfig(
+        event_key_jmespath="idempotency_key",
+        payload_validation_jmespath="order",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=get_settings().idempotency_ttl_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def _idempotent_place_order() -> Callable[..., Order]:
+    """Wrap _place_order with Powertools idempotency (built lazily: the store needs a boto3 client)."""
+    wrapped: Callable[..., Order] = idempotent_function(
+        _place_order,
+        data_keyword_argument="request",
+        persistence_store=idempotency_store(),
+        config=_idempotency_config(),
+        output_serializer=PydanticSerializer(model=Order),
+    )
+    return wrapped
+
+
+def _place_order(request: PlaceOrder) -> Order:
+    data = request.order
+    if users_repository().get(data.user_id) is None:
+        raise ValidationFailed("user does not exist", [field_error("user_id", f"no user {data.user_id}")])
+    products = inventory.products_by_id([line.product_id for line in data.items])
+    unknown = [
+        field_error(f"items.{i}.product_id", f"no product {line.product_id}")
+        for i, line in enumerate(data.items)
+        if line.product_id not in products
+    ]
+    if unknown:
+        raise ValidationFailed("order names unknown products", unknown)
+    now = datetime.now(UTC)
+    order = Order(
+        id=str(uuid.uuid4()),
+        user_id=data.user_id,
+        items=data.items,
+        payment_token=data.payment_token,
+        total_cents=sum(products[line.product_id].price_cents * line.quantity for line in data.items),
+        status=OrderStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    orders_repository().create(order)
+    orders_queue().send(OrderMessage(order_id=order.id, correlation_id=logger.get_correlation_id()))
+    logger.info("order placed", extra={"order_id": order.id, "user_id": order.user_id})
+    return order
+
+
+def get_order(order_id: str) -> Order:
+    """Return one order or raise NotFound."""
+    order = orders_repository().get(order_id)
+    if order is None:
+        raise _not_found(order_id)
+    return order
+
+
+def list_user_orders(user_id: str, query: PageQuery) -> Page[Order]:
+    """Return one page of a user's orders, oldest first; NotFound if the user does not exist."""
+    if users_repository().get(user_id) is None:
+        raise NotFound(f"user {user_id} not found")
+    return orders_repository().list_for_user(user_id, query.limit, query.cursor)
+
+
+def start_order_saga(message: OrderMessage) -> bool:
+    """Start the order's saga unless it already ran; True if an execution was started now.
+
+    The execution is named by the order id, so a redelivered message cannot start a second one.
+    """
+    order = get_order(message.order_id)
+    if order.status is not OrderStatus.PENDING:
+        logger.info("order already finished", extra={"order_id": order.id, "status": order.status.value})
+        return False
+    saga_input = SagaInput(order_id=order.id, correlation_id=message.correlation_id)
+    started = order_saga_runner().start(order.id, saga_input.model_dump(exclude_none=True))
+    logger.info("saga started" if started else "saga already started", extra={"order_id": order.id})
+    return started
+
+
+# The saga's steps. Each is idempotent: a retry (Step Functions Retry, or a redelivered
+# execution) finds its own earlier write and does nothing twice.
+
+
+def reserve_inventory(step: SagaInput) -> StepResult:
+    """Saga step 1: reserve the order's stock (OutOfStock is a business failure)."""
+    reserved = inventory.reserve_stock(get_order(step.order_id))
+    return StepResult(order_id=step.order_id, step="ReserveInventory", outcome="reserved" if reserved else "unchanged")
+
+
+def charge_payment(step: SagaInput) -> StepResult:
+    """Saga step 2: charge the order's total (PaymentDeclined is business, TransientError is retried)."""
+    payment = payments.charge_order(get_order(step.order_id))
+    return StepResult(order_id=step.order_id, step="ChargePayment", outcome=payment.charge_id)
+
+
+def confirm_order(step: SagaInput) -> StepResult:
+    """Saga step 3: PENDING -> CONFIRMED; a cancelled order cannot be confirmed."""
+    confirmed = orders_repository().finish(step.order_id, OrderStatus.CONFIRMED, None)
+    if not confirmed and get_order(step.order_id).status is not OrderStatus.CONFIRMED:
+        raise Conflict(f"order {step.order_id} is not pending")
+    return StepResult(order_id=step.order_id, step="ConfirmOrder", outcome="confirmed" if confirmed else "unchanged")
+
+
+def refund_payment(step: SagaInput) -> StepResult:
+    """Compensation: refund the charge if there is one not yet refunded."""
+    refunded = payments.refund_order(step.order_id)
+    return StepResult(order_id=step.order_id, step="RefundPayment", outcome="refunded" if refunded else "unchanged")
+
+
+def release_inventory(step: SagaInput) -> StepResult:
+    """Compensation: give reserved stock back if any is held."""
+    released = inventory.release_stock(step.order_id)
+    return StepResult(order_id=step.order_id, step="ReleaseInventory", outcome="released" if released else "unchanged")
+
+
+def cancel_order(step: SagaInput) -> StepResult:
+    """Compensation: PENDING -> CANCELLED with the reason taken from the caught error."""
+    cancelled = orders_repository().finish(step.order_id, OrderStatus.CANCELLED, step.reason())
+    logger.info("order cancelled" if cancelled else "order already finished", extra={"order_id": step.order_id})
+    return StepResult(order_id=step.order_id, step="CancelOrder", outcome="cancelled" if cancelled else "unchanged")

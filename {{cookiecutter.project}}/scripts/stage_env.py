@@ -1,0 +1,21 @@
+"""Point a script at one stage's resources, the way the functions see them."""
+
+import os
+
+from devstack.project import function_environment
+
+DEVSTACK_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def use_stage(stage: str) -> None:
+    """Load the stage's env vars from .chalice/config.json (the caller's env wins).
+
+    AWS_ENDPOINT_URL defaults to devstack; set it empty to reach real AWS with your credentials.
+    """
+    for name, value in function_environment(stage).items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("AWS_ENDPOINT_URL", DEVSTACK_ENDPOINT)
+    if not os.environ["AWS_ENDPOINT_URL"]:
+        del os.environ["AWS_ENDPOINT_URL"]
+    elif "AWS_ACCESS_KEY_ID" not in os.environ:  # devstack accepts any credentials
+        os.environ.update({"AWS_ACCESS_KEY_ID": "devstack", "AWS_SECRET_ACCESS_KEY": "devstack"})

@@ -1,0 +1,121 @@
+"""Orders on devstack: every saga path asserted on its execution history, idempotent POST, DLQ + redrive.
+
+Needs devstack's pytest fixture (devstack/testing.py); runs in its own pytest process (`make e2e`).
+"""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devstack.testing import Devstack
+from scripts.redrive import redrive
+from tests.orders_support import OrdersOnDevstack
+
+HAPPY = ["ReserveInventory", "ChargePayment", "ConfirmOrder", "OrderConfirmed"]
+
+
+@pytest.fixture(scope="module")
+def orders(devstack: Devstack) -> OrdersOnDevstack:
+    """Given: a running devstack (seeded catalogue) driven over HTTP and its AWS endpoint."""
+    return OrdersOnDevstack(devstack.api_url, devstack.client, devstack.region)
+
+
+@pytest.fixture(scope="module")
+def user(orders: OrdersOnDevstack) -> str:
+    """Given: a registered user."""
+    return orders.user()
+
+
+def run_order(orders: OrdersOnDevstack, user: str, token: str, items: dict[str, int]) -> dict[str, Any]:
+    order = orders.place(user, token, items)
+    return orders.wait_terminal([order["id"]])[order["id"]]
+
+
+def test_happy_path_confirms_through_reserve_charge_confirm(orders: OrdersOnDevstack, user: str) -> None:
+    before = orders.stock()["kettle"]
+    order = run_order(orders, user, "tok_approve", {"kettle": 1})
+    assert order["status"] == "CONFIRMED" and order["reason"] is None
+    assert orders.states_entered(order["id"]) == HAPPY
+    assert orders.payment_status(order["id"]) == "CHARGED"
+    assert orders.stock()["kettle"] == (before[0] - 1, before[1] + 1)
+
+
+def test_decline_releases_stock_and_cancels_without_refunding(orders: OrdersOnDevstack, user: str) -> None:
+    before = orders.stock()["kettle"]
+    order = run_order(orders, user, "tok_decline", {"kettle": 1})
+    assert order["status"] == "CANCELLED" and order["reason"].startswith("PaymentDeclined")
+    assert orders.states_entered(order["id"]) == [
+        "ReserveInventory",
+        "ChargePayment",
+        "ReleaseInventory",
+        "CancelOrder",
+        "OrderCancelled",
+    ]
+    assert orders.payment_status(order["id"]) is None
+    assert orders.stock()["kettle"] == before
+
+
+def test_out_of_stock_cancels_straight_away(orders: OrdersOnDevstack, user: str) -> None:
+    before = orders.stock()
+    order = run_order(orders, user, "tok_approve", {"kettle": 1, "limited-mug": 999})
+    assert order["status"] == "CANCELLED" and order["reason"].startswith("OutOfStock")
+    assert orders.states_entered(order["id"]) == ["ReserveInventory", "CancelOrder", "OrderCancelled"]
+    assert orders.stock() == before
+
+
+def test_transient_payment_failures_are_retried_then_confirm(orders: OrdersOnDevstack, user: str) -> None:
+    order = run_order(orders, user, "tok_transient_2", {"filter-papers": 1})
+    assert order["status"] == "CONFIRMED"
+    history = orders.history(order["id"])
+    failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
+    assert failures == ["TransientError", "TransientError"]
+    assert orders.states_entered(order["id"]) == HAPPY
+
+
+def test_a_duplicate_post_with_the_same_key_makes_one_order_and_one_execution(
+    orders: OrdersOnDevstack, user: str
+) -> None:
+    first = orders.place(user, "tok_approve", {"filter-papers": 1}, key="e2e-dup")
+    second = orders.place(user, "tok_approve", {"filter-papers": 1}, key="e2e-dup")
+    assert second == first
+    assert orders.wait_terminal([first["id"]])[first["id"]]["status"] == "CONFIRMED"
+    assert orders.executions_named(first["id"]) == 1
+    status, body = orders.call(
+        "POST",
+        "/orders",
+        {"user_id": user, "items": [{"product_id": "filter-papers", "quantity": 2}], "payment_token": "tok_approve"},
+        {"Idempotency-Key": "e2e-dup"},
+    )
+    assert status == 422, body
+
+
+@pytest.fixture
+def quick_redelivery(orders: OrdersOnDevstack) -> Iterator[None]:
+    """Given: a 1 s visibility timeout, so a failing message's three receives take seconds."""
+    url = orders.queue_url()
+    original = orders.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    orders.sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1"})
+    yield
+    orders.sqs.set_queue_attributes(QueueUrl=url, Attributes=original)
+
+
+@pytest.mark.usefixtures("quick_redelivery")
+def test_a_poison_message_ends_in_the_dlq_and_a_redriven_order_completes(orders: OrdersOnDevstack, user: str) -> None:
+    import time
+
+    orders.sqs.send_message(QueueUrl=orders.queue_url(), MessageBody="not json")
+    deadline = time.monotonic() + 30
+    while orders.depth(dlq=True) < 1 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert orders.depth(dlq=True) == 1 and orders.depth() == 0
+    # An order whose message died (say, during an outage) is finished by a redrive.
+    order = orders.place(user, "tok_approve", {"filter-papers": 1})
+    orders.wait_terminal([order["id"]])
+    stranded = orders.place(user, "tok_approve", {"espresso-beans": 1})
+    orders.sqs.send_message(QueueUrl=orders.queue_url(dlq=True), MessageBody=json.dumps({"order_id": stranded["id"]}))
+    result = redrive(orders.sqs, orders.settings.orders_queue, orders.settings.orders_dlq)
+    assert result["moved"] == 2
+    assert orders.wait_terminal([stranded["id"]])[stranded["id"]]["status"] == "CONFIRMED"
+    assert orders.executions_named(stranded["id"]) == 1
