@@ -11,6 +11,9 @@ from chalicelib.api.middleware import middleware
 from chalicelib.api.orders import orders
 from chalicelib.api.products import products
 {%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+from chalicelib.api.uploads import uploads
+{%- endif %}
 from chalicelib.api.users import users
 from chalicelib.config import get_settings
 {%- if cookiecutter.include_orders == 'y' %}
@@ -22,16 +25,11 @@ from chalicelib.events.schedules import schedules
 {%- if cookiecutter.include_stream == 'y' %}
 from chalicelib.events.stream import stream
 {%- endif %}
-{%- if cookiecutter.include_orders == 'y' %}
-from chalicelib.saga.order_saga import order_saga
-{%- endif %}
-{%- if cookiecutter.include_uploads == 'y' %}
-from chalicelib.api.uploads import uploads
-{%- endif %}
-from chalicelib.api.users import users
-from chalicelib.config import get_settings
 {%- if cookiecutter.include_uploads == 'y' %}
 from chalicelib.events.uploads_events import uploads_events
+{%- endif %}
+{%- if cookiecutter.include_orders == 'y' %}
+from chalicelib.saga.order_saga import order_saga
 {%- endif %}
 
 app = Chalice(app_name=get_settings().service_name)
