@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     activity_table: str = "{{ cookiecutter.project }}-dev-activity"
     audit_retention_days: int = Field(default=90, ge=1)
     domain_events_topic: str = "{{ cookiecutter.project }}-dev-domain-events"
+    stream_dlq: str = "{{ cookiecutter.project }}-dev-stream-dlq"
 {%- endif %}
 {%- if cookiecutter.include_schedule == 'y' %}
     # Schedules: how many items one job run touches at most (it resumes next run).
@@ -43,15 +44,6 @@ class Settings(BaseSettings):
 {%- if cookiecutter.include_orders == 'y' %}
     pending_order_max_age_seconds: int = Field(default=900, ge=60)
 {%- endif %}
-{%- endif %}
-
-{%- if cookiecutter.include_stream == 'y' %}
-
-    @property
-    def service_table_stream_arn(self) -> str:
-        """A stable placeholder: the decorator needs an ARN when app.py is imported, but the real
-        stream ARN exists only once the table does; infra/resources.yaml binds the real one."""
-        return f"arn:aws:dynamodb:{self.aws_region}:123456789012:table/{self.service_table}/stream/placeholder"
 {%- endif %}
 
 

@@ -2,11 +2,24 @@
 
 from typing import Any
 
-from chalice.app import Blueprint, CloudWatchEvent, Cron
+from chalice.app import Blueprint, CloudWatchEvent, Cron{% if cookiecutter.include_orders == 'y' %}, Rate{% endif %}
 
 from chalicelib.services import jobs as service
 
 schedules = Blueprint(__name__)
+{%- if cookiecutter.include_orders == 'y' %}
+
+
+@schedules.schedule(Rate(5, unit=Rate.MINUTES), description="Sweep stale PENDING orders and uploads")
+def sweep_stale_items(event: CloudWatchEvent) -> dict[str, Any]:
+    """Cancel orders and expire uploads left PENDING too long (a bounded slice per run)."""
+    runs = [
+{%- if cookiecutter.include_orders == 'y' %}
+        service.sweep_stale_orders(),
+{%- endif %}
+    ]
+    return {"runs": [run.model_dump(mode="json") for run in runs]}
+{%- endif %}
 
 
 # Every 10 minutes during 00:00-00:59 UTC: the first run counts, the next ones continue a

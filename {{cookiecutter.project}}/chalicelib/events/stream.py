@@ -22,13 +22,21 @@ from chalicelib.services import activity as service
 BATCH_SIZE = 100
 BATCHING_WINDOW_SECONDS = 1
 
+
+def placeholder_stream_arn() -> str:
+    """A stable placeholder: the decorator needs an ARN when app.py is imported, but the real
+    stream ARN exists only once the table does; infra/resources.yaml binds the real one."""
+    settings = get_settings()
+    return f"arn:aws:dynamodb:{settings.aws_region}:123456789012:table/{settings.service_table}/stream/placeholder"
+
+
 stream = Blueprint(__name__)
 # A wholly failed batch is reported, not raised: Lambda then bisects and retries it the same way.
 _processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @stream.on_dynamodb_record(
-    stream_arn=get_settings().service_table_stream_arn,
+    stream_arn=placeholder_stream_arn(),
     batch_size=BATCH_SIZE,
     maximum_batching_window_in_seconds=BATCHING_WINDOW_SECONDS,
 )

@@ -8,14 +8,20 @@ version the run loaded, so the slower run's save is refused instead of moving th
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime{% if cookiecutter.include_orders == 'y' %}, timedelta{% endif %}
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.config import get_settings
 from chalicelib.db.jobs import jobs_repository
+{%- if cookiecutter.include_orders == 'y' %}
+from chalicelib.db.orders import orders_repository
+{%- endif %}
 from chalicelib.observability import logger, metrics
 from chalicelib.schemas.jobs import JobPage, JobRun, StatusReport
+{%- if cookiecutter.include_orders == 'y' %}
+from chalicelib.schemas.orders import OrderStatus
+{%- endif %}
 
 REPORT_JOB = "daily-report"
 
@@ -39,6 +45,29 @@ def run_bounded(job: str, step: PageStep) -> JobRun:
     run.saved = repository.save(state.model_copy(update={"cursor": run.cursor}))
     logger.info("job run", extra=run.model_dump())
     return run
+{%- if cookiecutter.include_orders == 'y' %}
+
+
+def sweep_stale_orders(now: datetime | None = None) -> JobRun:
+    """Cancel orders still PENDING longer than pending_order_max_age_seconds (the saga's safety net).
+
+    Cancelling is the conditional PENDING -> CANCELLED the saga itself uses, so an order the
+    saga finishes meanwhile is left alone; a saga still running finds its order cancelled
+    and compensates (refund, release).
+    """
+    now = now or datetime.now(UTC)
+    max_age = get_settings().pending_order_max_age_seconds
+    cutoff = now - timedelta(seconds=max_age)
+    reason = f"expired: still PENDING after {max_age} s"
+
+    def step(cursor: str | None, limit: int) -> JobPage:
+        page = jobs_repository().candidates(cursor, limit, entity="ORDER", status=OrderStatus.PENDING.value)
+        stale = [order for order in page.items if order.created_at < cutoff]
+        cancelled = sum(orders_repository().finish(order.id, OrderStatus.CANCELLED, reason, now) for order in stale)
+        return JobPage(seen=len(page.items), acted=cancelled, cursor=page.cursor)
+
+    return run_bounded("sweep-stale-orders", step)
+{%- endif %}
 
 
 def daily_report(now: datetime | None = None) -> StatusReport:

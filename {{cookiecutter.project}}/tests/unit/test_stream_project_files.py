@@ -7,7 +7,12 @@ from devstack.project import Scope, default_parameters, function_environment, lo
 
 @pytest.mark.parametrize(
     ("variable", "resource", "name_property"),
-    [("ACTIVITY_TABLE", "ActivityTable", "TableName"), ("DOMAIN_EVENTS_TOPIC", "DomainEventsTopic", "TopicName")],
+    [
+        ("ACTIVITY_TABLE", "ActivityTable", "TableName"),
+        ("DOMAIN_EVENTS_TOPIC", "DomainEventsTopic", "TopicName"),
+        ("DOMAIN_EVENTS_TOPIC", "DomainEventsQueue", "QueueName"),
+        ("STREAM_DLQ", "StreamDeadLetterQueue", "QueueName"),
+    ],
 )
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_stream_resource_names_in_chalice_config_match_resources_yaml(
