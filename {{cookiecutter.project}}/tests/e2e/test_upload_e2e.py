@@ -23,11 +23,11 @@ def post_form(url: str, fields: dict[str, str], filename: str, data: bytes, cont
         + data
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    request = urllib.request.Request(  # noqa: S310 - the devstack endpoint, over loopback
+    request = urllib.request.Request(
         url, data=b"".join(parts), method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
