@@ -46,10 +46,18 @@ def request_upload(devstack: Devstack, content_type: str, size: int) -> dict[str
     return grant
 
 
-def finished(devstack: Devstack, upload_id: str) -> dict[str, Any] | None:
-    reply = devstack.api("GET", f"/uploads/{upload_id}")
-    assert reply.status == 200, reply.body
-    return reply.body if reply.body["status"] != "PENDING" else None  # type: ignore[no-any-return]
+def wait_finished(devstack: Devstack, upload_id: str) -> dict[str, Any]:
+    """Poll GET /uploads/{id} until the upload has left PENDING; return it."""
+
+    def finished() -> dict[str, Any] | None:
+        reply = devstack.api("GET", f"/uploads/{upload_id}")
+        assert reply.status == 200, reply.body
+        upload: dict[str, Any] = reply.body
+        return upload if upload["status"] != "PENDING" else None
+
+    result = devstack.wait_until(finished, timeout=20)
+    assert result is not None
+    return result
 
 
 def test_upload_a_real_png_becomes_ready(devstack: Devstack) -> None:
@@ -59,7 +67,7 @@ def test_upload_a_real_png_becomes_ready(devstack: Devstack) -> None:
     # When: the client uploads straight to the bucket with the presigned POST
     assert post_form(grant["url"], grant["fields"], "photo.png", data, "image/png") in (200, 201, 204)
     # Then: S3 -> SQS -> process_uploads checks it and marks it READY with what it found
-    upload = devstack.wait_until(lambda: finished(devstack, grant["id"]), timeout=20)
+    upload = wait_finished(devstack, grant["id"])
     assert upload["status"] == "READY", upload
     assert (upload["content"]["content_type"], upload["content"]["width"], upload["content"]["height"]) == (
         "image/png",
@@ -77,7 +85,7 @@ def test_upload_a_pdf_declared_as_png_is_rejected_and_quarantined(devstack: Devs
     # When
     assert post_form(grant["url"], grant["fields"], "photo.png", data, "image/png") in (200, 201, 204)
     # Then
-    upload = devstack.wait_until(lambda: finished(devstack, grant["id"]), timeout=20)
+    upload = wait_finished(devstack, grant["id"])
     assert upload["status"] == "REJECTED", upload
     assert upload["reason"] == "content is application/pdf, declared image/png"
     s3 = devstack.client("s3")
@@ -93,6 +101,6 @@ def test_upload_over_the_limit_is_rejected_by_the_handler_even_if_the_endpoint_t
     # When: the endpoint stores it (AWS would answer 403 here)
     assert post_form(grant["url"], grant["fields"], "photo.png", data, "image/png") in (200, 201, 204)
     # Then: the object-created check refuses it all the same
-    upload = devstack.wait_until(lambda: finished(devstack, grant["id"]), timeout=20)
+    upload = wait_finished(devstack, grant["id"])
     assert upload["status"] == "REJECTED", upload
     assert upload["reason"] == f"file is {len(data)} bytes, over the {get_settings().upload_max_bytes}-byte limit"
