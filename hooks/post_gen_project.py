@@ -44,6 +44,8 @@ FEATURE_PATHS: dict[str, list[str]] = {
     "uploads": [
         "chalicelib/*/uploads.py",
         "chalicelib/events/uploads_events.py",
+        "chalicelib/services/upload_content.py",
+        "tests/upload_samples.py",
         "tests/**/test_upload*.py",
         ".chalice/policies/*uploads*.json",
         "docs/workshop/04-s3-events.md",

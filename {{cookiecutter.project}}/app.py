@@ -11,6 +11,9 @@ from chalicelib.api.middleware import middleware
 from chalicelib.api.orders import orders
 from chalicelib.api.products import products
 {%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+from chalicelib.api.uploads import uploads
+{%- endif %}
 from chalicelib.api.users import users
 from chalicelib.config import get_settings
 {%- if cookiecutter.include_orders == 'y' %}
@@ -21,6 +24,9 @@ from chalicelib.events.schedules import schedules
 {%- endif %}
 {%- if cookiecutter.include_stream == 'y' %}
 from chalicelib.events.stream import stream
+{%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+from chalicelib.events.uploads_events import uploads_events
 {%- endif %}
 {%- if cookiecutter.include_orders == 'y' %}
 from chalicelib.saga.order_saga import order_saga
@@ -42,4 +48,8 @@ app.register_blueprint(orders)
 app.register_blueprint(products)
 app.register_blueprint(orders_queue)
 app.register_blueprint(order_saga)
+{%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+app.register_blueprint(uploads)
+app.register_blueprint(uploads_events)
 {%- endif %}

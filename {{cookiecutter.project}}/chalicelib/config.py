@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     pending_order_max_age_seconds: int = Field(default=900, ge=60)
 {%- endif %}
 {%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+    # Uploads: the bucket clients POST to, the queue its object-created notifications
+    # feed, the largest file accepted and how long a presigned POST stays valid.
+    uploads_bucket: str = "{{ cookiecutter.project }}-dev-uploads"
+    uploads_queue: str = "{{ cookiecutter.project }}-dev-upload-events"
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+{%- endif %}
 
 
 @lru_cache(maxsize=1)

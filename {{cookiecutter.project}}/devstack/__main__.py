@@ -50,6 +50,8 @@ def up(args: argparse.Namespace) -> None:
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # A shell starts background jobs with SIGINT ignored; Ctrl-C / kill -INT must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stack = Stack(settings, echo=lambda line: print(line, flush=True))
     try:
         stack.start()

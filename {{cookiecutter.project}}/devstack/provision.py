@@ -111,32 +111,67 @@ def create_state_machine(sfn: Any, properties: dict[str, Any]) -> dict[str, str]
     return {"Ref": arn, "Arn": arn, "Name": name}
 
 
+def _notification_request(configuration: dict[str, Any]) -> dict[str, Any]:
+    """Translate NotificationConfiguration.QueueConfigurations into put_bucket_notification_configuration's shape."""
+    queues = []
+    for entry in configuration.get("QueueConfigurations", []):
+        request: dict[str, Any] = {"QueueArn": entry["Queue"], "Events": [entry["Event"]]}
+        rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        if rules:
+            request["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+        queues.append(request)
+    return {"QueueConfigurations": queues}
+
+
+# CloudFormation's CorsRule keys where the S3 API spells them differently.
+_CORS_KEYS = {"Id": "ID", "MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+
+
 def create_bucket(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
-    """Create one bucket and apply its queue notifications (moto's CloudFormation skips those)."""
+    """Create one S3 bucket with its public access block, encryption, CORS and queue notifications.
+
+    moto's CloudFormation does not apply notification configurations, so they are set here;
+    moto then delivers object-created events to the queue as S3 does.
+    """
     name = properties["BucketName"]
     region = s3.meta.region_name
-    request: dict[str, Any] = {"Bucket": name}
-    if region != "us-east-1":
-        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(**request)
-    if properties.get("CorsConfiguration"):
-        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": properties["CorsConfiguration"]["CorsRules"]})
-    queues = properties.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
-    if queues:
-        s3.put_bucket_notification_configuration(
-            Bucket=name, NotificationConfiguration={"QueueConfigurations": [_queue_notification(q) for q in queues]}
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **location)
+    if "PublicAccessBlockConfiguration" in properties:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
         )
-    arn = f"arn:aws:s3:::{name}"
-    return {"Ref": name, "Arn": arn, "DomainName": f"{name}.s3.amazonaws.com"}
+    encryption = properties.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    if encryption:
+        # CloudFormation says ServerSideEncryptionByDefault where the S3 API says ApplyServerSideEncryptionByDefault.
+        rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]} for rule in encryption]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "CorsConfiguration" in properties:
+        rules = [
+            {_CORS_KEYS.get(key, key): value for key, value in rule.items()}
+            for rule in properties["CorsConfiguration"]["CorsRules"]
+        ]
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+    if "NotificationConfiguration" in properties:
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration=_notification_request(properties["NotificationConfiguration"])
+        )
+    return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
 
-def _queue_notification(config: dict[str, Any]) -> dict[str, Any]:
-    """A CloudFormation QueueConfiguration as the S3 API spells it."""
-    notification: dict[str, Any] = {"QueueArn": config["Queue"], "Events": [config["Event"]]}
-    rules = config.get("Filter", {}).get("S3Key", {}).get("Rules")
-    if rules:
-        notification["Filter"] = {"Key": {"FilterRules": rules}}
-    return notification
+def create_bucket_policy(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Attach a bucket policy, less its TLS-only deny: the local endpoint is plain HTTP on loopback,
+    and moto enforces bucket policies, so that statement would refuse every local request."""
+    document = dict(properties["PolicyDocument"])
+    statements = document.get("Statement", [])
+    document["Statement"] = [
+        statement
+        for statement in (statements if isinstance(statements, list) else [statements])
+        if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
+    ]
+    if document["Statement"]:
+        s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
+    return {}
 
 
 def skip(_client: Any, _properties: dict[str, Any]) -> dict[str, str]:
@@ -149,13 +184,14 @@ Creator = Callable[[Any, dict[str, Any]], dict[str, str]]
 # (packaging-only types); the skip entries are types that have no local effect on purpose.
 CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
-    "AWS::S3::Bucket": ("s3", create_bucket),
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::SQS::QueuePolicy": ("sqs", create_queue_policy),
     "AWS::SNS::Topic": ("sns", create_topic),
     "AWS::SNS::Subscription": ("sns", create_subscription),
     "AWS::Serverless::StateMachine": ("stepfunctions", create_state_machine),
     "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
+    "AWS::S3::Bucket": ("s3", create_bucket),
+    "AWS::S3::BucketPolicy": ("s3", create_bucket_policy),
     "AWS::CloudWatch::Alarm": ("cloudwatch", skip),  # moto cannot evaluate alarms
     "AWS::IAM::Role": ("iam", skip),  # devstack enforces no IAM
     "AWS::IAM::Policy": ("iam", skip),

@@ -68,6 +68,17 @@ def answers(url: str) -> bool:
         return False
 
 
+def _stop(process: "subprocess.Popen[bytes]") -> None:
+    """Ctrl-C devstack's process group (its clean shutdown); kill it if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def _port(url: str) -> str:
     return str(urllib.parse.urlsplit(url).port or 80)
 
@@ -96,12 +107,7 @@ def devstack(mode: str, host: str, aws_endpoint: str, stage: str, log_file: Path
                 time.sleep(0.2)
             yield mode
         finally:
-            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: devstack's clean shutdown
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            _stop(process)
 
 
 def _versions(*names: str) -> dict[str, str]:

@@ -33,9 +33,12 @@ class UploadsUser(HttpUser):
     wait_time = between(0, WAIT_MAX_S)
 
     def on_start(self) -> None:
-        """Report the uploads section only when this user runs; uploads are owned by one id per user."""
+        """Report the uploads section only when this user runs; register the user that owns the uploads."""
         PIPELINE["uploads"] = UPLOADS.as_dict
-        self.owner_id = str(uuid.uuid4())
+        # POST /uploads needs an owner that exists (404 otherwise): one registered user per locust user.
+        body = {"name": "Load Uploader", "email": f"uploader-{uuid.uuid4().hex}@example.com"}
+        response = self.client.post("/users", json=body, name="/users [uploads owner]")
+        self.owner_id = str(response.json()["id"]) if response.status_code == 201 else str(uuid.uuid4())
 
     @tag("uploads")
     @task

@@ -1,19 +1,16 @@
 """The orders queue consumer: starts one saga execution per order message.
 
-Partial batch failure: only the records that failed are returned in batchItemFailures
-(the mapping has ReportBatchItemFailures in infra/resources.yaml), so SQS redelivers just
-those; after maxReceiveCount (3) a record lands in the orders DLQ. A malformed message is
-one failed record, never a crashed batch.
+Partial batch failure (events/sqs_batch.py): only the records that failed are redelivered;
+after maxReceiveCount (3) a record lands in the orders DLQ.
 """
 
-from typing import Any, cast
+from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.config import get_settings
+from chalicelib.events.sqs_batch import process_sqs_batch
 from chalicelib.observability import logger
 from chalicelib.schemas.orders import OrderMessage
 from chalicelib.services import orders as service
@@ -22,9 +19,6 @@ BATCH_SIZE = 10
 BATCHING_WINDOW_SECONDS = 1
 
 orders_queue = Blueprint(__name__)
-# Report failures even when every record failed, instead of raising: the outcome is the same
-# (all redelivered) but the function does not show as errored for one poison batch.
-_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @orders_queue.on_sqs_message(
@@ -34,13 +28,7 @@ _processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_fail
 )
 def handle_order_messages(event: SQSEvent) -> dict[str, Any]:
     """Start the saga of each order in the batch; return the records that failed."""
-    response = process_partial_response(
-        event=event.to_dict(),
-        record_handler=_start_saga,
-        processor=_processor,
-        context=cast(LambdaContext, event.context),
-    )
-    return dict(response)
+    return process_sqs_batch(event, _start_saga)
 
 
 def _start_saga(record: SQSRecord) -> None:

@@ -23,6 +23,32 @@ def test_table_names_in_chalice_config_match_resources_yaml(stage: str) -> None:
     assert function_environment(stage)["SERVICE_TABLE"] == table_name
 
 
+{%- if cookiecutter.include_uploads == 'y' %}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize(
+    ("env_var", "logical_id", "name_property"),
+    [("UPLOADS_BUCKET", "UploadsBucket", "BucketName"), ("UPLOADS_QUEUE", "UploadsQueue", "QueueName")],
+)
+def test_upload_resource_names_in_chalice_config_match_resources_yaml(
+    stage: str, env_var: str, logical_id: str, name_property: str
+) -> None:
+    template = load_resources()
+    scope = Scope(default_parameters(template, stage, "us-east-1"), {})
+    name = resolve(template["Resources"][logical_id]["Properties"][name_property], scope)
+    assert function_environment(stage)[env_var] == name
+
+
+def test_upload_queue_policy_names_the_uploads_bucket() -> None:
+    template = load_resources()
+    scope = Scope(default_parameters(template, "dev", "us-east-1"), {"UploadsQueue": {"Arn": "queue-arn"}})
+    policy = resolve(template["Resources"]["UploadsQueuePolicy"]["Properties"]["PolicyDocument"], scope)
+    bucket = function_environment("dev")["UPLOADS_BUCKET"]
+    assert policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == f"arn:aws:s3:::{bucket}"
+{%- endif %}
+
+
 def test_resources_yaml_uses_long_form_intrinsics_only() -> None:
     text = (PROJECT_DIR / "infra" / "resources.yaml").read_text()
     assert "!Ref" not in text and "!GetAtt" not in text and "!Sub" not in text
