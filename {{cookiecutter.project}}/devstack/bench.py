@@ -63,7 +63,7 @@ def devstack() -> tuple[float, "subprocess.Popen[str]", int]:
     port = free_port()
     env = {**os.environ, "DEVSTACK_AWS_PORT": str(port), "DEVSTACK_API_PORT": str(free_port())}
     began = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up"], cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
