@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from chalice.app import Blueprint, CloudWatchEvent, Cron{% if cookiecutter.include_orders == 'y' %}, Rate{% endif %}
+from chalice.app import Blueprint, CloudWatchEvent, Cron{% if cookiecutter.include_orders == 'y' or cookiecutter.include_uploads == 'y' %}, Rate{% endif %}
 
 from chalicelib.services import jobs as service
 
 schedules = Blueprint(__name__)
-{%- if cookiecutter.include_orders == 'y' %}
+{%- if cookiecutter.include_orders == 'y' or cookiecutter.include_uploads == 'y' %}
 
 
 @schedules.schedule(Rate(5, unit=Rate.MINUTES), description="Sweep stale PENDING orders and uploads")
@@ -16,6 +16,9 @@ def sweep_stale_items(event: CloudWatchEvent) -> dict[str, Any]:
     runs = [
 {%- if cookiecutter.include_orders == 'y' %}
         service.sweep_stale_orders(),
+{%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+        service.expire_stale_uploads(),
 {%- endif %}
     ]
     return {"runs": [run.model_dump(mode="json") for run in runs]}

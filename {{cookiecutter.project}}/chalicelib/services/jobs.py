@@ -22,6 +22,9 @@ from chalicelib.schemas.jobs import JobPage, JobRun, StatusReport
 {%- if cookiecutter.include_orders == 'y' %}
 from chalicelib.schemas.orders import OrderStatus
 {%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+from chalicelib.services import uploads
+{%- endif %}
 
 REPORT_JOB = "daily-report"
 
@@ -67,6 +70,19 @@ def sweep_stale_orders(now: datetime | None = None) -> JobRun:
         return JobPage(seen=len(page.items), acted=cancelled, cursor=page.cursor)
 
     return run_bounded("sweep-stale-orders", step)
+{%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+
+
+def expire_stale_uploads(now: datetime | None = None) -> JobRun:
+    """Expire uploads still PENDING after their presigned POST lapsed (the uploads slice owns the rule)."""
+    when = now or datetime.now(UTC)
+
+    def step(cursor: str | None, limit: int) -> JobPage:
+        page = uploads.expire_stale_uploads(when, limit, cursor)
+        return JobPage(seen=page.seen, acted=page.expired, cursor=page.cursor)
+
+    return run_bounded("expire-stale-uploads", step)
 {%- endif %}
 
 

@@ -1,6 +1,9 @@
 """The 5-minute sweeps, with a fixed clock: stale PENDING items are finished once, fresh ones kept."""
 
 from datetime import UTC, datetime{% if cookiecutter.include_orders == 'y' %}, timedelta{% endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+from typing import Any
+{%- endif %}
 
 import pytest
 
@@ -66,4 +69,31 @@ def test_orders_pending_too_long_are_cancelled_and_the_rest_left_alone(aws: None
     # And a second full sweep (or a concurrent one) cancels nothing more
     again = jobs.sweep_stale_orders(NOW)
     assert again.acted == 0
+{%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+
+
+def test_upload_expiry_pages_through_the_uploads_slice_and_resumes(
+    aws: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the uploads slice's expiry, answering three pages
+    from chalicelib.schemas.uploads import ExpiryRun
+    from chalicelib.services import uploads
+
+    pages = {None: ExpiryRun(seen=2, expired=1, cursor="p2"), "p2": ExpiryRun(seen=2, expired=0, cursor="p3")}
+    pages["p3"] = ExpiryRun(seen=1, expired=1, cursor=None)
+    calls: list[tuple[Any, ...]] = []
+
+    def expire(now: datetime, limit: int, cursor: str | None = None) -> ExpiryRun:
+        calls.append((now, limit, cursor))
+        return pages[cursor]
+
+    monkeypatch.setattr(uploads, "expire_stale_uploads", expire)
+    # When the job runs twice (two pages per run)
+    first, second = jobs.expire_stale_uploads(NOW), jobs.expire_stale_uploads(NOW)
+    # Then the first run stops after two pages, the second resumes at the saved cursor and finishes
+    assert [call[2] for call in calls] == [None, "p2", "p3"]
+    assert all(call[:2] == (NOW, settings.job_page_size) for call in calls)
+    assert (first.pages, first.acted, first.cursor) == (2, 1, "p3")
+    assert (second.pages, second.acted, second.cursor) == (1, 1, None)
 {%- endif %}
