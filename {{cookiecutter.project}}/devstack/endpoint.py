@@ -71,6 +71,9 @@ def moto_app() -> WSGIApp:
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from devstack import moto_fixes
+
+    moto_fixes.apply()
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     app: WSGIApp = DomainDispatcherApplication(create_backend_app)
     return app

@@ -17,6 +17,11 @@ Contract (used by the endpoint's Invoke route, the pollers and the status view):
 - `attributes()` gives every function's `{Ref, Arn}` by logical id, so resources.yaml
   intrinsics such as `{"Fn::GetAtt": [ReserveInventory, Arn]}` resolve to local ARNs.
 
+Concurrency: Lambda runs one request per execution environment at a time; devstack runs them
+on threads of one process. Chalice keeps the request being handled on the app object
+(`app.current_request`, `app.lambda_context`), so the registry makes those two per thread:
+without that, two concurrent API calls could read each other's headers and body.
+
 Env vars: the process runs with the stage's env vars (.chalice/config.json, global < stage);
 a function whose own `environment_variables` differ gets them set around its invocation, one
 such invocation at a time (os.environ is process-wide; settings cached at import keep theirs).
@@ -85,11 +90,38 @@ class InvocationResult:
         return {"errorType": self.error_type, "errorMessage": self.error_message, "stackTrace": []}
 
 
+class PerThread:
+    """A data descriptor whose value is per thread: each thread sees only what it set itself."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return getattr(self._local, self._name, None)
+
+    def __set__(self, instance: object, value: Any) -> None:
+        setattr(self._local, self._name, value)
+
+
+def with_per_thread_request(app: Chalice) -> Chalice:
+    """Give app a per-thread current_request and lambda_context (one app, concurrent invocations)."""
+    if not isinstance(type(app).__dict__.get("current_request"), PerThread):
+        # A subclass of the app's own class, so only this app object changes behaviour.
+        namespace = {"current_request": PerThread(), "lambda_context": PerThread()}
+        app.__class__ = type(f"PerThread{type(app).__name__}", (type(app),), namespace)
+    return app
+
+
 class FunctionRegistry:
     """Every function of a Chalice app, resolvable by name or ARN, invocable like Lambda."""
 
     def __init__(self, app: Chalice, stage: str, region: str, echo: Callable[[str], None] | None = None) -> None:
-        self.app, self.stage, self.region = app, stage, region
+        self.app, self.stage, self.region = with_per_thread_request(app), stage, region
         self.echo = echo if echo is not None else _print
         self.functions: dict[str, LocalFunction] = {}
         self._aliases: dict[str, str] = {}

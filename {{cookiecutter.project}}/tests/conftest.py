@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devstack import moto_fixes
 from devstack.project import function_attributes, function_environment
 from devstack.provision import provision
 
@@ -30,6 +31,7 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+moto_fixes.apply()  # the same moto as devstack's endpoint runs
 os.environ.pop("AWS_PROFILE", None)
 
 

@@ -17,8 +17,9 @@ def correlate(request: Request, get_response: Callable[[Request], Response]) -> 
     """Take the caller's correlation id (or the API Gateway request id) and echo it back."""
     correlation_id = request.headers.get(CORRELATION_HEADER) or request.context.get("requestId") or str(uuid.uuid4())
     logger.set_correlation_id(correlation_id)
-    logger.append_keys(method=request.method, path=request.path)
-    response = get_response(request)
-    response.headers[CORRELATION_HEADER] = correlation_id
-    logger.info("request handled", extra={"status": response.status_code})
+    # Only for this request: a warm function (or devstack's shared process) logs other work next.
+    with logger.append_context_keys(method=request.method, path=request.path):
+        response = get_response(request)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        logger.info("request handled", extra={"status": response.status_code})
     return response

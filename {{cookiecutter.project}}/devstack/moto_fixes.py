@@ -1,0 +1,114 @@
+"""Fixes to moto for a long-running, concurrent devstack (applied in the AWS endpoint).
+
+moto's TransactWriteItems backs up each table it touches with a deep copy and, when the
+transaction is cancelled, puts the copy in the table's place. Under devstack that is wrong
+three ways: the writes other requests made meanwhile are lost, the table's stream shard is
+replaced (so every stream reader stops seeing records: the stream "goes quiet" after the first
+out-of-stock order), and every transaction costs a copy of the whole table. DynamoDB itself
+checks every condition first and writes only if all hold; `transact_write_items` below does
+the same, so a cancelled transaction writes nothing and touches no other state.
+"""
+
+import threading
+from typing import Any
+
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+
+MAX_TRANSACTION_ITEMS = 100
+OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
+# One transaction at a time: its checks and writes are not interleaved with another's.
+_TRANSACTIONS = threading.Lock()
+
+Cancellation = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
+
+
+def apply() -> None:
+    """Replace moto's TransactWriteItems with the check-then-write version (idempotent)."""
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """Check every operation's condition; cancel with each one's reason, or write them all."""
+    if len(transact_items) > MAX_TRANSACTION_ITEMS:
+        raise TooManyTransactionsException()
+    operations = [_operation(item) for item in transact_items]
+    _reject_repeated_keys(self, operations)
+    with _TRANSACTIONS:
+        reasons = [_check(self, op_type, op) for op_type, op in operations]
+        if any(code is not None for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
+        for op_type, op in operations:
+            _write(self, op_type, op)
+
+
+def _operation(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The one (type, parameters) pair of a transaction item."""
+    if len(item) != 1:
+        raise TransactWriteSingleOpException()
+    op_type, op = next(iter(item.items()))
+    if op_type not in OPERATIONS:
+        raise MockValidationException(f"Unsupported transaction operation: {op_type}")
+    return op_type, op
+
+
+def _key(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    """The primary key an operation targets (a Put names it inside its item)."""
+    if op_type != "Put":
+        key: dict[str, Any] = op["Key"]
+        return key
+    table = backend.get_table(op["TableName"])
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    return {name: op["Item"][name] for name in names}
+
+
+def _reject_repeated_keys(backend: DynamoDBBackend, operations: list[tuple[str, dict[str, Any]]]) -> None:
+    """Two operations on one item make the whole request invalid, as on DynamoDB."""
+    seen: set[tuple[str, str]] = set()
+    for op_type, op in operations:
+        target = (op["TableName"], str(sorted(_key(backend, op_type, op).items())))
+        if target in seen:
+            raise MultipleTransactionsException()
+        seen.add(target)
+
+
+def _check(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> Cancellation:
+    """None when the operation's condition holds, else its cancellation reason."""
+    condition = op.get("ConditionExpression")
+    if condition is None:
+        return None, None, None
+    current = backend.get_item(op["TableName"], _key(backend, op_type, op))
+    expression = get_filter_expression(
+        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    )
+    if expression.expr(current):
+        return None, None, None
+    wants_old = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current is not None
+    old = current.to_json()["Attributes"] if wants_old and current is not None else None
+    return "ConditionalCheckFailed", ConditionalCheckFailed().message, old
+
+
+def _write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> None:
+    """Apply one checked operation (its condition already held)."""
+    table_name, names = op["TableName"], op.get("ExpressionAttributeNames")
+    values = op.get("ExpressionAttributeValues")
+    if op_type == "Put":
+        backend.put_item(table_name, op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+    elif op_type == "Delete":
+        backend.delete_item(table_name, op["Key"], expression_attribute_names=names, expression_attribute_values=values)
+    elif op_type == "Update":
+        backend.update_item(
+            table_name,
+            op["Key"],
+            update_expression=op["UpdateExpression"],
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
