@@ -34,6 +34,8 @@ FEATURE_PATHS: dict[str, list[str]] = {
         "tests/**/test_inventory*.py",
         "tests/**/test_payments*.py",
         "tests/orders_support.py",
+        "scripts/seed.py",
+        "scripts/redrive.py",
         "scripts/orders_pipeline_bench.py",
         ".chalice/policies/*orders*.json",
         ".chalice/policies/*saga*.json",
@@ -69,6 +71,21 @@ FEATURE_PATHS: dict[str, list[str]] = {
         "docs/workshop/06-schedules.md",
     ],
 }
+
+
+# Plumbing that several patterns share, each with the patterns that use it: a path goes
+# once every one of them is switched off (an all-off service has no queue consumer, no
+# boto3 client and no event handler at all).
+SHARED_PATHS: dict[str, tuple[str, ...]] = {
+    "chalicelib/events/sqs_batch.py": ("orders", "uploads"),
+    "chalicelib/events/__init__.py": ("orders", "uploads", "stream", "schedule"),
+    "chalicelib/db/aws.py": ("orders", "uploads", "stream", "schedule"),
+}
+
+
+def unused_shared_paths(switches: dict[str, str]) -> list[str]:
+    """The shared paths whose every user pattern is switched off."""
+    return [path for path, users in SHARED_PATHS.items() if all(switches[user] == "n" for user in users)]
 
 
 def matching_paths(root: Path, patterns: Iterable[str]) -> list[Path]:
@@ -129,6 +146,7 @@ def remove_empty_dirs(root: Path) -> list[Path]:
 def prune(root: Path, switches: dict[str, str]) -> list[Path]:
     """Remove every switched-off feature's files, then empty folders; return what went."""
     removed = [path for feature, remove in REMOVERS.items() if switches[feature] == "n" for path in remove(root)]
+    removed += remove_paths(root, unused_shared_paths(switches))
     return removed + remove_empty_dirs(root)
 
 
@@ -139,7 +157,7 @@ def next_steps(project: str) -> str:
         f"Generated {project}. Next steps:",
         f"  cd {project}",
         "  make install   # create .venv with the service and dev dependencies",
-        "  make test      # unit and integration tests, offline",
+        "  make test      # unit, integration, end-to-end and package tests, offline",
         "  make dev       # local development (make help lists every command)",
         "",
     ])

@@ -3,6 +3,7 @@
 import hashlib
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,14 @@ def run(command: list[str], cwd: Path, timeout: float = 900, **env: str) -> subp
         f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
     )
     return result
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def file_digest(path: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scripts.demo_walk import STEPS
-from tests.support import CACHE_DIR, REPO_ROOT, combos, file_digest, render, run, switches
+from tests.support import CACHE_DIR, REPO_ROOT, combos, file_digest, free_port, render, run, switches
 
 pytestmark = pytest.mark.slow
 SUITE_COMBOS = ("all-on", "all-off")
@@ -88,5 +88,7 @@ def test_fresh_install_has_every_dependency(template_dir: Path, tmp_path: Path) 
 def test_demo_walk_answers_as_expected(service: tuple[Path, Path]) -> None:
     """Given a rendered service, when the demo walk runs in it, then every step gets its expected status."""
     project, venv = service
-    result = run([str(venv / "bin" / "python"), str(REPO_ROOT / "scripts" / "demo_walk.py")], cwd=project)
+    # Free ports: the walk must not collide with a devstack the developer runs, or the other combination's.
+    walk = [str(venv / "bin" / "python"), str(REPO_ROOT / "scripts" / "demo_walk.py")]
+    result = run(walk, cwd=project, DEVSTACK_AWS_PORT=str(free_port()), DEVSTACK_API_PORT=str(free_port()))
     assert f"All {len(STEPS)} steps answered as expected." in result.stdout

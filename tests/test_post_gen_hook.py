@@ -47,7 +47,7 @@ def make_tree(root: Path, files: set[str]) -> Path:
 @pytest.fixture
 def service(tmp_path: Path) -> Path:
     """Given: a tree with the shared files and one example file per pattern of every feature."""
-    files = set(SHARED_FILES).union(*(feature_examples(feature) for feature in FEATURES))
+    files = set(SHARED_FILES).union(hook.SHARED_PATHS, *(feature_examples(feature) for feature in FEATURES))
     return make_tree(tmp_path / "svc", files)
 
 
@@ -107,6 +107,23 @@ def test_prune_all_off_leaves_the_shared_files_and_no_empty_folder(service: Path
     hook.prune(service, dict.fromkeys(FEATURES, "n"))
     assert project_files(service) == set(SHARED_FILES)
     assert empty_dirs(service) == []
+
+
+@pytest.mark.parametrize("shared", sorted(hook.SHARED_PATHS))
+def test_shared_path_stays_while_any_user_is_on(service: Path, shared: str) -> None:
+    """Given a shared path, when all but one of its users are off, then it stays; with that one off too, it goes."""
+    users = hook.SHARED_PATHS[shared]
+    for last_on in users:
+        only_last_on = {feature: "y" if feature == last_on or feature not in users else "n" for feature in FEATURES}
+        hook.prune(service, only_last_on)
+        assert (service / shared).exists(), f"{shared} removed while {last_on} is on"
+    hook.prune(service, dict.fromkeys(FEATURES, "n"))
+    assert not (service / shared).exists()
+
+
+def test_shared_paths_name_known_features() -> None:
+    """Given the shared-path table, then every user it names is a feature switch."""
+    assert {user for users in hook.SHARED_PATHS.values() for user in users} <= set(FEATURES)
 
 
 def test_prune_all_on_removes_nothing(service: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import Renderer
-from tests.support import combos, empty_dirs, load_hook, project_files, subprocess_env
+from tests.support import FEATURES, combos, empty_dirs, load_hook, project_files, subprocess_env
 
 hook = load_hook("post_gen_project")
 COMBOS = combos()
@@ -23,6 +23,14 @@ LEFTOVER = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s*(if|elif|else|endif|for|en
 def off_features(name: str) -> tuple[str, ...]:
     """The features a combination switches off."""
     return COMBOS[name]
+
+
+def pruned_patterns(name: str) -> dict[str, list[str]]:
+    """The path patterns the hook prunes for a combination: each off feature's, and unused shared ones."""
+    off = off_features(name)
+    patterns = {feature: hook.FEATURE_PATHS[feature] for feature in off}
+    patterns["shared"] = hook.unused_shared_paths({feature: "n" if feature in off else "y" for feature in FEATURES})
+    return patterns
 
 
 def removed_files(rendered: Renderer, name: str) -> set[str]:
@@ -71,8 +79,8 @@ def test_render_has_no_leftover_template_syntax(rendered: Renderer, name: str) -
 def test_switched_off_patterns_leave_no_file_or_empty_folder(rendered: Renderer, name: str) -> None:
     """Given features switched off, then none of their paths exist and no folder is left empty."""
     root = rendered(name)
-    left = {feature: [p.relative_to(root).as_posix() for p in hook.matching_paths(root, hook.FEATURE_PATHS[feature])]
-            for feature in off_features(name)}
+    left = {owner: [p.relative_to(root).as_posix() for p in hook.matching_paths(root, patterns)]
+            for owner, patterns in pruned_patterns(name).items()}
     assert {feature: paths for feature, paths in left.items() if paths} == {}
     assert empty_dirs(root) == []
 
@@ -82,8 +90,8 @@ def test_switching_off_removes_exactly_the_feature_paths(rendered: Renderer, nam
     """Given the all-on render, then a combination lacks exactly the files its features' patterns name there."""
     full = rendered("all-on")
     expected: set[str] = set()
-    for feature in off_features(name):
-        for path in hook.matching_paths(full, hook.FEATURE_PATHS[feature]):
+    for patterns in pruned_patterns(name).values():
+        for path in hook.matching_paths(full, patterns):
             expected |= {path.relative_to(full).as_posix()} if path.is_file() else {
                 p.relative_to(full).as_posix() for p in path.rglob("*") if p.is_file()}
     assert removed_files(rendered, name) == expected

@@ -98,8 +98,8 @@ def _check(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> Cancel
 
 def _write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> None:
     """Apply one checked operation (its condition already held)."""
-    table_name, names = op["TableName"], op.get("ExpressionAttributeNames")
-    values = op.get("ExpressionAttributeValues")
+    table_name, names = op["TableName"], op.get("ExpressionAttributeNames") or {}
+    values = op.get("ExpressionAttributeValues") or {}
     if op_type == "Put":
         backend.put_item(table_name, op["Item"], expression_attribute_names=names, expression_attribute_values=values)
     elif op_type == "Delete":

@@ -10,7 +10,7 @@ Start-up order (the default, two-process layout):
    pollers and the API, check that the API answers, print `devstack ready in X.XXs`.
 
 Seed hook: after provisioning, devstack calls the function named by `DEVSTACK_SEED`
-(default `scripts.seed:seed_all`) if that module exists; it runs with the functions' env
+(`module:function`, default DEFAULT_SEED) if that module exists; it runs with the functions' env
 vars and AWS_ENDPOINT_URL set, and returns a JSON-able summary. devstack itself never
 imports chalicelib: everything it knows about the service comes through `app.py`.
 """
@@ -37,7 +37,11 @@ log = logging.getLogger("devstack")
 
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8000
-DEFAULT_SEED = "scripts.seed:seed_all"
+{%- if cookiecutter.include_orders == 'y' %}
+DEFAULT_SEED = "scripts.seed:seed_all"  # products and stock, as `make seed` creates them
+{%- else %}
+DEFAULT_SEED = ""  # nothing to seed yet: name a `module:function` here or in DEVSTACK_SEED
+{%- endif %}
 CHILD_START_TIMEOUT = 30.0
 STOP_SECONDS = 0.8
 

@@ -22,7 +22,9 @@ def tiny_app() -> Chalice:
     @app.route("/echo", methods=["POST"])
     def echo() -> dict[str, Any]:
         time.sleep(0.05)  # long enough for a concurrent request to start meanwhile
-        body: dict[str, Any] = app.current_request.json_body
+        request = app.current_request
+        assert request is not None
+        body: dict[str, Any] = request.json_body
         return {"body": body, "request_id": app.lambda_context.aws_request_id}
 
     @app.lambda_function(name="add")

@@ -32,9 +32,7 @@ def dynamodb() -> Iterator[Any]:
 
 def put_if_absent(pk: str) -> dict[str, Any]:
     """A transaction item that creates pk only if it does not exist yet."""
-    return {
-        "Put": {"TableName": TABLE, "Item": {"pk": {"S": pk}}, "ConditionExpression": "attribute_not_exists(pk)"}
-    }
+    return {"Put": {"TableName": TABLE, "Item": {"pk": {"S": pk}}, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def stream_reader(client: Any) -> tuple[Any, str]:
