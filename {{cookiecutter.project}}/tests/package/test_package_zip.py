@@ -1,5 +1,6 @@
 """deployment.zip holds the app and its runtime dependencies only."""
 
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
@@ -28,15 +29,35 @@ def test_zip_has_no_runtime_provided_dev_or_project_only_files(
     names = zipfile.ZipFile(path).namelist()
     with capsys.disabled():
         print(f"\n{path.name}: {path.stat().st_size / 1_000_000:.2f} MB, {len(names)} files")
-    # Then: nothing Lambda provides, nothing from tests/devstack/dev tools, no bytecode caches
+    # Then: nothing Lambda provides, nothing from tests/devstack/dev tools
     unwanted = [name for name in names if name.startswith(tuple(NEVER_PACKAGED + _dev_only_packages()))]
     assert unwanted == []
-    assert not [name for name in names if "__pycache__" in name]
     # ...and chalice contributes only its runtime module
-    assert sorted(name for name in names if name.startswith("chalice/")) == ["chalice/__init__.py", "chalice/app.py"]
+    chalice_modules = [name for name in names if name.startswith("chalice/") and "__pycache__" not in name]
+    assert sorted(chalice_modules) == ["chalice/__init__.py", "chalice/app.py"]
 
 
 def test_zip_holds_the_app_and_its_runtime_dependencies(packaged: dict[str, Path]) -> None:
     names = set(zipfile.ZipFile(packaged["dev"] / "deployment.zip").namelist())
     assert {"app.py", "chalicelib/config.py", "pydantic/__init__.py", "pynamodb/__init__.py"} <= names
     assert "aws_lambda_powertools/__init__.py" in names
+
+
+def test_every_app_module_ships_bytecode_lambda_uses_as_is(packaged: dict[str, Path]) -> None:
+    # Given: the dev stage's deployment package
+    archive = zipfile.ZipFile(packaged["dev"] / "deployment.zip")
+    names = set(archive.namelist())
+    tag = sys.implementation.cache_tag
+    # Then: each module of the app has a .pyc for this Python...
+    modules = [name for name in names if name.endswith(".py") and name.startswith(("app.py", "chalicelib/"))]
+    missing = [name for name in modules if bytecode_path(name, tag) not in names]
+    assert modules and missing == []
+    # ...that is hash-based and unchecked (flags 0b01), so unzipped mtimes do not matter
+    flags = {int.from_bytes(archive.read(bytecode_path(name, tag))[4:8], "little") for name in modules}
+    assert flags == {1}
+
+
+def bytecode_path(module: str, tag: str) -> str:
+    """Where the .pyc of a zip entry `pkg/mod.py` lives: `pkg/__pycache__/mod.<tag>.pyc`."""
+    folder, _, file = module.rpartition("/")
+    return f"{folder + '/' if folder else ''}__pycache__/{file.removesuffix('.py')}.{tag}.pyc"

@@ -1,6 +1,8 @@
 """The packaging fix-ups and the template walker, on small hand-made templates."""
 
 import json
+import marshal
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -8,7 +10,7 @@ from typing import Any
 import pytest
 
 from scripts import template_checks as checks
-from scripts.package import finalize_template, slim_zip
+from scripts.package import add_bytecode, finalize_template, slim_zip
 
 
 def _template() -> dict[str, Any]:
@@ -262,3 +264,20 @@ def test_slim_zip_drops_runtime_provided_packages_and_what_only_they_need(tmp_pa
     )
     assert {"pynamodb/__init__.py", "jmespath/__init__.py", "aws_lambda_powertools/a.py", "app.py"} <= set(kept)
     assert not [name for name in kept if name.startswith(("botocore", "urllib3"))]
+
+
+def test_add_bytecode_compiles_each_module_for_lambdas_task_root(tmp_path: Path) -> None:
+    # Given: a zip with a module in a package and one that does not compile
+    path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("chalicelib/config.py", "VALUE = 1\n")
+        archive.writestr("broken.py", "def (:\n")
+    # When: bytecode is added
+    added = add_bytecode(path)
+    # Then: the good module has an unchecked-hash .pyc naming its path under /var/task; the broken one has none
+    archive = zipfile.ZipFile(path)
+    pyc = archive.read(f"chalicelib/__pycache__/config.{sys.implementation.cache_tag}.pyc")
+    assert added == 1
+    assert int.from_bytes(pyc[4:8], "little") == 1
+    assert marshal.loads(pyc[16:]).co_filename == "/var/task/chalicelib/config.py"
+    assert {"chalicelib/config.py", "broken.py"} <= set(archive.namelist())
