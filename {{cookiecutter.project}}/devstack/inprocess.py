@@ -1,0 +1,48 @@
+"""AWS inside this process: moto's mock_aws with every resource of infra/resources.yaml (tests, benchmarks)."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import boto3
+from chalice.app import Chalice
+from moto import mock_aws
+
+from devstack import moto_fixes
+from devstack.project import function_attributes, function_environment
+from devstack.provision import provision
+
+REGION = "{{ cookiecutter.aws_region }}"
+
+
+def use_mock_environment(stage: str = "dev", region: str = REGION) -> None:
+    """Give this process the stage's function environment and fake credentials (call before importing app)."""
+    # The functions' environment comes from .chalice/config.json, as on AWS; credentials
+    # are fake so nothing can ever reach a real account.
+    os.environ.update(function_environment(stage))
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "POWERTOOLS_METRICS_NAMESPACE": "tests",
+            # botocore >= 1.38 sends DynamoDB Streams calls to <account>.streams-ddb.<region>, a host
+            # mock_aws does not route; the regional endpoint is the same API.
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.pop("AWS_PROFILE", None)
+    moto_fixes.apply()  # the same moto as devstack's endpoint runs
+
+
+@contextmanager
+def mocked_aws(app: Chalice, stage: str = "dev", region: str = REGION) -> Iterator[None]:
+    """A fresh moto AWS holding every resource the app's functions use; all of it is gone on exit."""
+    names = [function.name for function in app.pure_lambda_functions] + [source.name for source in app.event_sources]
+    functions = function_attributes(app.app_name, stage, region, names)
+    with mock_aws():
+        provision(lambda service: boto3.client(service, region_name=region), stage, region, functions=functions)
+        yield
