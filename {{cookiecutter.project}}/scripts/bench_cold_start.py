@@ -39,7 +39,7 @@ def handlers(stage: str) -> dict[str, str]:
     os.environ.update(function_environment(stage))
     from app import app
 
-    # A blueprint's function runs from its own module (`chalicelib.events.stream.record_activity`):
+    # A blueprint's function runs from its own module (Handler `chalicelib.<module>.<function>`):
     # Lambda imports that module, not app.py, so that is what its cold start pays.
     found = {"api_handler": "app.app"} if app.routes else {}
     functions: list[Any] = [*app.pure_lambda_functions, *app.event_sources]

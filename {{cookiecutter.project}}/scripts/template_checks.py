@@ -19,6 +19,7 @@ STREAM_SOURCES = {"DynamoDB", "Kinesis"}
 # AWS's guidance: a source queue's visibility timeout at least six times the consumer's timeout.
 VISIBILITY_FACTOR = 6
 SQS_DEFAULT_VISIBILITY = 30
+SQS_DEFAULT_RETENTION = 345_600  # 4 days
 # Actions without resource-level permissions, for which AWS requires "Resource": "*".
 STAR_RESOURCE_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"})
 # Set by the Lambda runtime itself, not by the template.
@@ -63,13 +64,13 @@ def check_batch_failure_reporting(template: Template) -> list[str]:
 
 
 def check_source_queues(template: Template) -> list[str]:
-    """Every SQS source is a queue of this template, with a DLQ and a visibility timeout >= 6x its consumer's."""
+    """Every SQS source is a queue of this template, with a DLQ that outlives it and a visibility timeout >= 6x."""
     problems = []
     for function, name, event in event_sources(template):
         if event.get("Type") != "SQS":
             continue
-        queue_id = referenced_resource(event["Properties"].get("Queue"))
-        queue = template["Resources"].get(queue_id or "")
+        queue_id = referenced_resource(event["Properties"].get("Queue")) or ""
+        queue = template["Resources"].get(queue_id)
         if queue is None or queue.get("Type") != "AWS::SQS::Queue":
             problems.append(f"{function}.{name}: Queue must reference an AWS::SQS::Queue of this template")
             continue
@@ -77,6 +78,7 @@ def check_source_queues(template: Template) -> list[str]:
         redrive = properties.get("RedrivePolicy", {})
         if not redrive.get("deadLetterTargetArn") or not redrive.get("maxReceiveCount"):
             problems.append(f"{queue_id}: source queue of {function} has no RedrivePolicy to a DLQ")
+        problems += check_dlq_retention(template, queue_id, properties)
         timeout = template["Resources"][function]["Properties"].get("Timeout", 3)
         visibility = properties.get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY)
         if visibility < VISIBILITY_FACTOR * timeout:
@@ -84,6 +86,18 @@ def check_source_queues(template: Template) -> list[str]:
                 f"{queue_id}: VisibilityTimeout {visibility} < {VISIBILITY_FACTOR} x {function} Timeout {timeout}"
             )
     return problems
+
+
+def check_dlq_retention(template: Template, queue_id: str, properties: dict[str, Any]) -> list[str]:
+    """A DLQ keeps messages longer than its source queue (a moved message keeps its first enqueue time)."""
+    dlq = template["Resources"].get(referenced_resource(properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")))
+    if dlq is None:
+        return []
+    source_days = properties.get("MessageRetentionPeriod", SQS_DEFAULT_RETENTION) / 86_400
+    dlq_days = dlq.get("Properties", {}).get("MessageRetentionPeriod", SQS_DEFAULT_RETENTION) / 86_400
+    if dlq_days > source_days:
+        return []
+    return [f"{queue_id}: its DLQ keeps messages {dlq_days:g} days, not longer than the queue's {source_days:g}"]
 
 
 def check_stream_sources(template: Template) -> list[str]:

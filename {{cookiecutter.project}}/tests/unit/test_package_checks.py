@@ -86,7 +86,10 @@ def _template() -> dict[str, Any]:
                     },
                 },
             },
-            "OrdersDlq": {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": True}},
+            "OrdersDlq": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1_209_600},
+            },
             "StreamDlq": {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": True}},
             "Table": {
                 "Type": "AWS::DynamoDB::Table",
@@ -153,6 +156,7 @@ STATEMENTS = ["Resources", "OnOrdersRole", "Properties", "Policies", 0, "PolicyD
         (_break(["Resources", "OrdersQueue", "Properties", "RedrivePolicy"], delete=True), "no RedrivePolicy"),
         (_break(["Resources", "OrdersQueue", "Properties", "VisibilityTimeout"], 59), "VisibilityTimeout 59 < 6 x"),
         (_break(["Resources", "OrdersDlq", "Properties", "SqsManagedSseEnabled"], delete=True), "not encrypted"),
+        (_break(["Resources", "OrdersDlq", "Properties", "MessageRetentionPeriod"], delete=True), "DLQ keeps messages"),
         (_break([*STREAM, "BisectBatchOnFunctionError"], delete=True), "BisectBatchOnFunctionError"),
         (_break([*STREAM, "DestinationConfig"], delete=True), "OnFailure"),
         (_break([*STREAM, "Stream"], "arn:literal"), "Stream must reference"),
