@@ -43,7 +43,7 @@ from typing import Any
 from chalice.app import Chalice
 from chalice.local import LambdaContext
 
-from devstack.project import LOCAL_ACCOUNT_ID, function_environment, function_setting, logical_id
+from devstack.project import LOCAL_ACCOUNT_ID, app_functions, function_environment, function_setting, logical_id
 
 API_HANDLER = "api_handler"
 API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
@@ -130,7 +130,7 @@ class FunctionRegistry:
         self._env_lock = threading.Lock()
         base_env = function_environment(stage)
         handlers: dict[str, Callable[[Any, Any], Any]] = {API_HANDLER: app}
-        names = [f.name for f in app.pure_lambda_functions] + [s.name for s in app.event_sources]
+        names = [function.name for function in app_functions(app)]
         handlers.update({name: app.handler_map[name] for name in names if name in app.handler_map})
         for name, handler in handlers.items():
             self._add(name, handler, base_env)

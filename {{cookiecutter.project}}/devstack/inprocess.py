@@ -9,7 +9,7 @@ from chalice.app import Chalice
 from moto import mock_aws
 
 from devstack import moto_fixes
-from devstack.project import function_attributes, function_environment
+from devstack.project import app_functions, function_attributes, function_environment
 from devstack.provision import provision
 
 REGION = "{{ cookiecutter.aws_region }}"
@@ -41,7 +41,7 @@ def use_mock_environment(stage: str = "dev", region: str = REGION) -> None:
 @contextmanager
 def mocked_aws(app: Chalice, stage: str = "dev", region: str = REGION) -> Iterator[None]:
     """A fresh moto AWS holding every resource the app's functions use; all of it is gone on exit."""
-    names = [function.name for function in app.pure_lambda_functions] + [source.name for source in app.event_sources]
+    names = [function.name for function in app_functions(app)]
     functions = function_attributes(app.app_name, stage, region, names)
     with mock_aws():
         provision(lambda service: boto3.client(service, region_name=region), stage, region, functions=functions)

@@ -91,7 +91,7 @@ def _check(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> Cancel
     )
     if expression.expr(current):
         return None, None, None
-    wants_old = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current is not None
+    wants_old = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     old = current.to_json()["Attributes"] if wants_old and current is not None else None
     return "ConditionalCheckFailed", ConditionalCheckFailed().message, old
 

@@ -141,6 +141,11 @@ def logical_id(function_name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in function_name.split("_"))
 
 
+def app_functions(app: Any) -> list[Any]:
+    """A Chalice app's Lambda functions besides the API handler: pure functions, then event handlers."""
+    return [*app.pure_lambda_functions, *app.event_sources]
+
+
 def function_attributes(app_name: str, stage: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
     """Ref (physical name) and Arn of each Chalice function, by logical id, as deployed locally."""
     attributes = {}

@@ -15,9 +15,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from typing import Any
 
-from devstack.project import PROJECT_DIR, function_environment
+from devstack.project import PROJECT_DIR, app_functions, function_environment
 
 TIMED = """
 import sys, time
@@ -42,8 +41,7 @@ def handlers(stage: str) -> dict[str, str]:
     # A blueprint's function runs from its own module (Handler `chalicelib.<module>.<function>`):
     # Lambda imports that module, not app.py, so that is what its cold start pays.
     found = {"api_handler": "app.app"} if app.routes else {}
-    functions: list[Any] = [*app.pure_lambda_functions, *app.event_sources]
-    found.update({function.name: function.handler_string for function in functions})
+    found.update({function.name: function.handler_string for function in app_functions(app)})
     return found
 
 

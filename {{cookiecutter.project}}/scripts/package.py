@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from devstack.project import CHALICE_CONFIG_FILE, PROJECT_DIR, RESOURCES_FILE, function_environment
+from devstack.project import CHALICE_CONFIG_FILE, PROJECT_DIR, RESOURCES_FILE, app_functions, function_environment
 
 # The Lambda Python runtime ships these (with their own dependencies); bundling a second copy
 # only grows the zip and risks two botocores disagreeing.
@@ -70,8 +70,7 @@ def app_function_names(stage: str) -> dict[str, str]:
     from app import app
 
     names = ["api_handler"] if app.routes else []
-    names += [function.name for function in app.pure_lambda_functions]
-    names += [source.name for source in app.event_sources]
+    names += [function.name for function in app_functions(app)]
     return {to_cfn_resource_name(name): name for name in names}
 
 
@@ -234,11 +233,11 @@ def build(stage: str, out: Path) -> Path:
     target.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     (out / "sam.yaml").unlink()
     slim_zip(out / "deployment.zip")
-    this_python = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    if function_runtimes(template) == {this_python}:
+    this_python, runtimes = f"python{sys.version_info.major}.{sys.version_info.minor}", function_runtimes(template)
+    if runtimes == {this_python}:
         add_bytecode(out / "deployment.zip")
     else:  # chalice picks the runtime from this interpreter, so this only happens if config overrides it
-        print(f"no bytecode in the zip: the functions run {function_runtimes(template)}, this is {this_python}")
+        print(f"no bytecode in the zip: the functions run {runtimes}, this is {this_python}")
     return target
 
 
