@@ -25,10 +25,12 @@ from devstack.project import PROJECT_DIR
 from devstack.testing import free_port
 
 REGION = "us-east-1"
+# moto as it ships (none of devstack's fixes or start-up shortcuts), on devstack's server.
 BARE_MOTO = """
 import sys
-from devstack.endpoint import bind, moto_app
-bind(moto_app(), int(sys.argv[1])).serve_forever()
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from devstack.endpoint import bind
+bind(DomainDispatcherApplication(create_backend_app), int(sys.argv[1])).serve_forever()
 """
 
 

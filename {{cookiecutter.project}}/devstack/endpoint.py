@@ -13,8 +13,11 @@ Routes:
 Layout: by default the endpoint runs in a child process (`python -m devstack.endpoint`), so
 importing moto overlaps with the parent importing the Chalice app and moto's request handling
 never holds the API's interpreter lock. The child forwards Invoke and control routes over
-loopback to a small control server in the parent (`Control`, which holds the app). With
-`--single` the same dispatcher runs in the parent and calls `Control` directly.
+loopback to a small control server in the parent (`Control`, which holds the app). Before it
+reports ready, the child makes one read-only request per service the project uses (`warm`), so
+moto builds those services while the parent is still importing the app, not during provisioning
+(devstack/moto_startup.py trims what moto builds). With `--single` the same dispatcher runs in
+the parent and calls `Control` directly.
 """
 
 import argparse
@@ -68,6 +71,9 @@ def serve_in_thread(server: BaseWSGIServer, name: str) -> threading.Thread:
 
 def moto_app() -> WSGIApp:
     """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets)."""
+    from devstack import moto_startup
+
+    moto_startup.apply()  # before moto builds its first backend
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -234,12 +240,48 @@ class Control:
         return 200, headers, result.payload
 
 
+# A read-only request per service (signing name, X-Amz-Target, body): moto builds a service's app
+# and its backend on the service's first request.
+WARM_REQUESTS = {
+    "dynamodb": ("dynamodb", "DynamoDB_20120810.ListTables", "{}"),
+    "dynamodbstreams": ("dynamodb", "DynamoDBStreams_20120810.ListStreams", "{}"),
+    "sqs": ("sqs", "AmazonSQS.ListQueues", "{}"),
+    "stepfunctions": ("states", "AWSStepFunctions.ListStateMachines", "{}"),
+    "sns": ("sns", None, "Action=ListTopics&Version=2010-03-31"),
+    "s3": ("s3", None, ""),  # GET /: ListBuckets
+}
+
+
+def warm(aws: WSGIApp, region: str, services: Iterable[str]) -> dict[str, int]:
+    """Make each service's first request in-process, while the parent still imports the app; return the statuses."""
+    from werkzeug.test import Client
+
+    client = Client(aws)
+    statuses = {}
+    for service in (name for name in services if name in WARM_REQUESTS):
+        signing_name, target, body = WARM_REQUESTS[service]
+        scope = f"devstack/20260101/{region}/{signing_name}/aws4_request"
+        headers = {"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"}
+        if target:
+            headers.update({"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
+        elif body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        # devstack does not need the answer: a request that fails here still warmed what it reached.
+        response = client.open(
+            "/", base_url=f"http://{HOST}", method="POST" if body else "GET", headers=headers, data=body
+        )
+        statuses[service] = response.status_code
+    return statuses
+
+
 def _child_main(argv: list[str] | None = None) -> None:
-    """The endpoint as a child process: bind, tell the parent, load moto, serve until stdin closes."""
+    """The endpoint as a child process: bind, load and warm moto, tell the parent; serve until stdin closes."""
     parser = argparse.ArgumentParser(prog="python -m devstack.endpoint")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--control-port", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--warm", default="", help="comma-separated boto3 service names to warm up")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
     lazy = LazyApp()
@@ -249,7 +291,9 @@ def _child_main(argv: list[str] | None = None) -> None:
         print(f"devstack: cannot listen on {HOST}:{args.port}: {error.strerror}", file=sys.stderr, flush=True)
         sys.exit(2)
     serve_in_thread(server, "endpoint")
-    lazy.set(Dispatcher(moto_app(), Forwarder(args.control_port)))
+    aws = moto_app()
+    warm(aws, args.region, filter(None, args.warm.split(",")))
+    lazy.set(Dispatcher(aws, Forwarder(args.control_port)))
     os.write(args.ready_fd, READY)
     os.close(args.ready_fd)
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.

@@ -199,6 +199,16 @@ CREATORS: dict[str, tuple[str, Creator]] = {
 }
 
 
+def services_used(template: dict[str, Any]) -> list[str]:
+    """The boto3 services devstack calls for this template: its resources' and, with a stream, DynamoDB Streams."""
+    resources = [r for r in template.get("Resources", {}).values() if isinstance(r, dict)]
+    kinds = {resource.get("Type") for resource in resources}
+    used = {CREATORS[kind][0] for kind in kinds if kind in CREATORS and CREATORS[kind][1] is not skip}
+    if any("StreamSpecification" in resource.get("Properties", {}) for resource in resources):
+        used.add("dynamodbstreams")
+    return sorted(used)
+
+
 def provision(
     clients: Callable[[str], Any],
     stage: str = "dev",

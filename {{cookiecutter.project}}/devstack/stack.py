@@ -4,7 +4,8 @@ Start-up order (the default, two-process layout):
 
 1. check the ports, parse infra/resources.yaml (fail fast, one line each);
 2. bind the control server on a free loopback port, start the endpoint child
-   (`python -m devstack.endpoint`), which binds 4566 and imports moto;
+   (`python -m devstack.endpoint`), which binds 4566, imports moto and warms the services
+   resources.yaml uses;
 3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
 4. once the child reports ready: provision resources.yaml, run the seed hook, start the
    pollers and the API, check that the API answers, print `devstack ready in X.XXs`.
@@ -32,6 +33,7 @@ from typing import Any
 
 from devstack import endpoint
 from devstack.project import PROJECT_DIR, ProjectFileError, Scope, function_environment, load_resources
+from devstack.provision import services_used
 
 log = logging.getLogger("devstack")
 
@@ -125,7 +127,7 @@ class Stack:
 
         self.registry = FunctionRegistry(self.app, settings.stage, settings.region, echo=self.echo)
         self.control.registry = self.registry
-        for service in ("dynamodb", "sqs", "sns", "s3", "stepfunctions", "dynamodbstreams"):
+        for service in services_used(self.template):
             self.client(service)  # botocore loads service models while the endpoint loads moto
         ready_child()
         self._provision()
@@ -162,6 +164,10 @@ class Stack:
                 str(control_server.server_port),
                 "--ready-fd",
                 str(write_fd),
+                "--region",
+                settings.region,
+                "--warm",
+                ",".join(services_used(self.template)),
             ],
             cwd=PROJECT_DIR,
             stdin=subprocess.PIPE,
