@@ -29,7 +29,7 @@ REGION = "us-east-1"
 BARE_MOTO = """
 import sys
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from devstack.endpoint import bind
+from devstack.serving import bind
 bind(DomainDispatcherApplication(create_backend_app), int(sys.argv[1])).serve_forever()
 """
 

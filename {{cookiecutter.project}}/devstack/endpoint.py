@@ -22,7 +22,6 @@ the parent and calls `Control` directly.
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import re
@@ -31,42 +30,18 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 HOST = "127.0.0.1"
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
 CONTROL_PREFIX = "/_devstack/"
 READY = b"ready\n"
-
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-class QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without a log line per request, with TCP_NODELAY (see DESIGN.md section 9)."""
-
-    disable_nagle_algorithm = True
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Requests are not logged: the console shows one line per invocation instead."""
-
-
-def bind(app: WSGIApp, port: int, handler: type[WSGIRequestHandler] = QuietHandler) -> BaseWSGIServer:
-    """Bind a threaded keep-alive WSGI server on 127.0.0.1 (OSError when the port is taken)."""
-    server = make_server(HOST, port, app, threaded=True, request_handler=handler)
-    server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer (threaded=True)
-    return server
-
-
-def serve_in_thread(server: BaseWSGIServer, name: str) -> threading.Thread:
-    """Serve until server.shutdown(); the poll interval bounds how long shutdown takes."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
-    thread.start()
-    return thread
 
 
 def moto_app() -> WSGIApp:
@@ -118,52 +93,6 @@ class LazyApp:
         return self.app(environ, start_response)
 
 
-class Forwarder:
-    """A WSGI app that relays requests to another loopback server (one keep-alive connection per thread)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self._local = threading.local()
-
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=900)
-            self._local.connection = connection
-        return connection
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Relay one request and its answer."""
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        path = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
-        headers = {
-            key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")
-        }
-        headers["Content-Length"] = str(len(body))
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
-        for attempt in (1, 2):  # a keep-alive connection the peer closed: reconnect once
-            connection = self._connection()
-            try:
-                connection.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
-                break
-            except (ConnectionError, http.client.HTTPException, OSError):
-                connection.close()
-                self._local.connection = None
-                if attempt == 2:
-                    start_response("502 Bad Gateway", [("Content-Type", "application/json")])
-                    return [json.dumps({"message": "devstack control server is not answering"}).encode()]
-        skip = {"transfer-encoding", "connection", "content-length"}
-        start_response(
-            f"{response.status} {response.reason}",
-            [(k, v) for k, v in response.getheaders() if k.lower() not in skip] + [("Content-Length", str(len(data)))],
-        )
-        return [data]
-
-
 @dataclass
 class Control:
     """The control app: Lambda Invoke and `/_devstack/` routes, served by the process holding the app.
@@ -186,7 +115,7 @@ class Control:
             status, headers, body = 500, {}, {"message": f"{type(error).__name__}: {error}"}
         data = b"" if body is None else json.dumps(body, default=str).encode()
         header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-        start_response(f"{status} {http.client.responses.get(status, '')}", header_list + list(headers.items()))
+        start_response(f"{status} {HTTPStatus(status).phrase}", header_list + list(headers.items()))
         return [data]
 
     def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
@@ -284,6 +213,8 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", default="", help="comma-separated boto3 service names to warm up")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
+    from devstack.serving import Forwarder, bind, serve_in_thread
+
     lazy = LazyApp()
     try:
         server = bind(lazy, args.port)
@@ -300,6 +231,11 @@ def _child_main(argv: list[str] | None = None) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.buffer.read()
     server.shutdown()
+
+
+def listen(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:port (0: a free port), for `serving.bind(..., listening=)` to serve later."""
+    return socket.create_server((HOST, port))
 
 
 def port_free(port: int) -> bool:

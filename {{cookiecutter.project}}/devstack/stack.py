@@ -16,7 +16,6 @@ vars and AWS_ENDPOINT_URL set, and returns a JSON-able summary. devstack itself 
 imports chalicelib: everything it knows about the service comes through `app.py`.
 """
 
-import http.client
 import importlib
 import importlib.util
 import logging
@@ -143,15 +142,16 @@ class Stack:
         settings = self.settings
         os.environ["MOTO_PORT"] = str(settings.aws_port)
         if settings.single:
+            from devstack.serving import bind
+
             lazy = endpoint.LazyApp()
-            self._serve(endpoint.bind(lazy, settings.aws_port), "endpoint")
+            self._serve(bind(lazy, settings.aws_port), "endpoint")
 
             def load_moto() -> None:
                 lazy.set(endpoint.Dispatcher(endpoint.moto_app(), self.control))
 
             return load_moto
-        control_server = endpoint.bind(self.control, 0)
-        self._serve(control_server, "control")
+        control_socket = endpoint.listen(0)  # the child needs its port now; its server comes after the spawn
         read_fd, write_fd = os.pipe()
         self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
@@ -161,7 +161,7 @@ class Stack:
                 "--port",
                 str(settings.aws_port),
                 "--control-port",
-                str(control_server.server_port),
+                str(control_socket.getsockname()[1]),
                 "--ready-fd",
                 str(write_fd),
                 "--region",
@@ -174,6 +174,9 @@ class Stack:
             pass_fds=(write_fd,),
         )
         os.close(write_fd)
+        from devstack.serving import bind  # werkzeug: imported while the child starts, not before
+
+        self._serve(bind(self.control, 0, listening=control_socket), "control")
 
         def wait_for_child() -> None:
             reader = threading.Thread(target=lambda: box.append(os.read(read_fd, 64)), daemon=True)
@@ -239,6 +242,8 @@ class Stack:
         except OSError as error:
             raise StartError(f"cannot serve the API on port {self.settings.api_port}: {error.strerror}") from None
         self._serve(server.server, "api")
+        import http.client
+
         connection = http.client.HTTPConnection(endpoint.HOST, self.settings.api_port, timeout=5)
         try:
             connection.request("HEAD", "/_devstack_ready_probe")
