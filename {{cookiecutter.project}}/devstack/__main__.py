@@ -78,9 +78,9 @@ def up(args: argparse.Namespace) -> None:
 
 def _control(method: str, path: str) -> tuple[int, Any]:
     """Call a control route of the running devstack."""
-    port = _port("DEVSTACK_AWS_PORT", DEFAULT_AWS_PORT)
-    import http.client  # not on `up`'s path: devstack starts its endpoint child before anything heavy
+    import http.client  # here, not at the top: `up` starts the endpoint child before anything heavy
 
+    port = _port("DEVSTACK_AWS_PORT", DEFAULT_AWS_PORT)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         connection.request(method, path, headers={"Content-Length": "0"})

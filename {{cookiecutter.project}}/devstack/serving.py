@@ -26,10 +26,12 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def bind(app: WSGIApp, port: int, listening: socket.socket | None = None) -> BaseWSGIServer:
-    """A threaded keep-alive WSGI server on 127.0.0.1:port or on an `endpoint.listen` socket (OSError: taken)."""
+    """A threaded keep-alive WSGI server on 127.0.0.1:port (OSError: taken), or on an `endpoint.listen` socket."""
     fd = listening.fileno() if listening is not None else None
     server = make_server(HOST, port, app, threaded=True, request_handler=QuietHandler, fd=fd)
     server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer (threaded=True)
+    if listening is not None:
+        listening.close()  # the server listens on its own duplicate of the descriptor
     return server
 
 

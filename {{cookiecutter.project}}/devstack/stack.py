@@ -3,7 +3,7 @@
 Start-up order (the default, two-process layout):
 
 1. check the ports, parse infra/resources.yaml (fail fast, one line each);
-2. bind the control server on a free loopback port, start the endpoint child
+2. take a free loopback port for the control server, start the endpoint child
    (`python -m devstack.endpoint`), which binds 4566, imports moto and warms the services
    resources.yaml uses;
 3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
@@ -242,7 +242,7 @@ class Stack:
         except OSError as error:
             raise StartError(f"cannot serve the API on port {self.settings.api_port}: {error.strerror}") from None
         self._serve(server.server, "api")
-        import http.client
+        import http.client  # here, not at the top: `up` starts the endpoint child before anything heavy
 
         connection = http.client.HTTPConnection(endpoint.HOST, self.settings.api_port, timeout=5)
         try:
