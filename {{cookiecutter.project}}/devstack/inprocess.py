@@ -9,7 +9,7 @@ from chalice.app import Chalice
 from moto import mock_aws
 
 from devstack import moto_fixes
-from devstack.project import app_functions, function_attributes, function_environment
+from devstack.project import app_functions, function_attributes, function_environment, offline_aws_environment
 from devstack.provision import provision
 
 REGION = "{{ cookiecutter.aws_region }}"
@@ -17,22 +17,10 @@ REGION = "{{ cookiecutter.aws_region }}"
 
 def use_mock_environment(stage: str = "dev", region: str = REGION) -> None:
     """Give this process the stage's function environment and fake credentials (call before importing app)."""
-    # The functions' environment comes from .chalice/config.json, as on AWS; credentials
-    # are fake so nothing can ever reach a real account.
+    # The functions' environment comes from .chalice/config.json, as on AWS.
     os.environ.update(function_environment(stage))
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": region,
-            "AWS_REGION": region,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "POWERTOOLS_METRICS_NAMESPACE": "tests",
-            # botocore >= 1.38 sends DynamoDB Streams calls to <account>.streams-ddb.<region>, a host
-            # mock_aws does not route; the regional endpoint is the same API.
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        }
-    )
+    os.environ.update(offline_aws_environment(region, "testing"))
+    os.environ.update({"AWS_SESSION_TOKEN": "testing", "POWERTOOLS_METRICS_NAMESPACE": "tests"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
     moto_fixes.apply()  # the same moto as devstack's endpoint runs

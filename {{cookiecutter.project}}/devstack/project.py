@@ -141,6 +141,19 @@ def logical_id(function_name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in function_name.split("_"))
 
 
+def offline_aws_environment(region: str, credential: str) -> dict[str, str]:
+    """Region, fake credentials (nothing can reach a real account) and endpoint settings for a local AWS."""
+    return {
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ACCESS_KEY_ID": credential,
+        "AWS_SECRET_ACCESS_KEY": credential,
+        # botocore >= 1.38 sends DynamoDB Streams calls to <account>.streams-ddb.<region>, a host neither
+        # devstack's endpoint nor mock_aws routes; the regional endpoint is the same API.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+
+
 def app_functions(app: Any) -> list[Any]:
     """A Chalice app's Lambda functions besides the API handler: pure functions, then event handlers."""
     return [*app.pure_lambda_functions, *app.event_sources]

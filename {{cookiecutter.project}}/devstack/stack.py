@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from devstack import endpoint
-from devstack.project import PROJECT_DIR, ProjectFileError, Scope, function_environment, load_resources
+from devstack.project import (
+    PROJECT_DIR,
+    ProjectFileError,
+    Scope,
+    function_environment,
+    load_resources,
+    offline_aws_environment,
+)
 from devstack.provision import services_used
 
 log = logging.getLogger("devstack")
@@ -70,19 +77,11 @@ class Settings:
 
 def local_environment(settings: Settings) -> dict[str, str]:
     """The env vars the functions see locally: .chalice/config.json's, plus endpoint, region and fake keys."""
-    env = function_environment(settings.stage)
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": settings.endpoint_url,
-            "AWS_DEFAULT_REGION": settings.region,
-            "AWS_REGION": settings.region,
-            "AWS_ACCESS_KEY_ID": "devstack",
-            "AWS_SECRET_ACCESS_KEY": "devstack",
-            # botocore >= 1.38 sends DynamoDB Streams calls to an account-specific host; one endpoint serves all.
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        }
-    )
-    return env
+    return {
+        **function_environment(settings.stage),
+        **offline_aws_environment(settings.region, "devstack"),
+        "AWS_ENDPOINT_URL": settings.endpoint_url,
+    }
 
 
 @dataclass
@@ -120,13 +119,14 @@ class Stack:
         os.environ.update(local_environment(settings))
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
-        ready_child = self._start_endpoint()
+        services = services_used(self.template)
+        ready_child = self._start_endpoint(services)
         self._import_app()
         from devstack.functions import FunctionRegistry
 
         self.registry = FunctionRegistry(self.app, settings.stage, settings.region, echo=self.echo)
         self.control.registry = self.registry
-        for service in services_used(self.template):
+        for service in services:
             self.client(service)  # botocore loads service models while the endpoint loads moto
         ready_child()
         self._provision()
@@ -137,8 +137,8 @@ class Stack:
         self.control.ready = True
         self.ready_seconds = time.perf_counter() - began
 
-    def _start_endpoint(self) -> Callable[[], None]:
-        """Start the AWS endpoint (child process, or a thread with --single); return a wait-until-ready."""
+    def _start_endpoint(self, services: list[str]) -> Callable[[], None]:
+        """Start the AWS endpoint (a child warming `services`, or a thread with --single); return a wait-until-ready."""
         settings = self.settings
         os.environ["MOTO_PORT"] = str(settings.aws_port)
         if settings.single:
@@ -167,7 +167,7 @@ class Stack:
                 "--region",
                 settings.region,
                 "--warm",
-                ",".join(services_used(self.template)),
+                ",".join(services),
             ],
             cwd=PROJECT_DIR,
             stdin=subprocess.PIPE,
@@ -252,8 +252,10 @@ class Stack:
             connection.close()
 
     def _serve(self, server: Any, name: str) -> None:
+        from devstack.serving import serve_in_thread  # every caller runs after the endpoint child is started
+
         self._servers.append(server)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True).start()
+        serve_in_thread(server, name)
 
     # ------------------------------------------------------------------ running
 

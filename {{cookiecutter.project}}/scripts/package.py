@@ -36,9 +36,9 @@ from devstack.project import CHALICE_CONFIG_FILE, PROJECT_DIR, RESOURCES_FILE, a
 # The Lambda Python runtime ships these (with their own dependencies); bundling a second copy
 # only grows the zip and risks two botocores disagreeing.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
-# X-Ray has no resource-level permissions: AWS requires "Resource": "*" for these actions.
 # Where Lambda unpacks the zip: the bytecode's file names point there, so tracebacks read as usual.
 LAMBDA_TASK_ROOT = "/var/task"
+# X-Ray has no resource-level permissions: AWS requires "Resource": "*" for these actions.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 # Fn::Sub references, kept out of f-strings (doubled braces would read as Jinja when the template renders).
