@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from devstack import moto_fixes
+from chalice_devstack import moto_fixes
 from tests.conftest import TEST_REGION
 
 TABLE = "fixes"

@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from devstack.endpoint import HOST, StartResponse, WSGIApp
+from chalice_devstack.endpoint import HOST, StartResponse, WSGIApp
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -2,7 +2,7 @@
 
 moto keeps its state in process-global backends and a `mock_aws` block in the same process
 wipes them (DESIGN.md section 9), so the devstack under test always runs in a child process.
-tests/e2e/conftest.py wraps `running_devstack()` in a session-scoped fixture.
+The pytest plugin's `devstack` fixture wraps `running_devstack()` for a session.
 """
 
 import http.client
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
-from devstack.project import PROJECT_DIR
+from chalice_devstack.project import Project
 
 READY_LINE = "devstack ready in"
 START_TIMEOUT_SECONDS = 30.0
@@ -81,7 +81,7 @@ class Devstack:
         return _request(self.endpoint_url, method, path, body, None)
 
     def trigger(self, name: str) -> Reply:
-        """Fire a schedule on demand (by function name), as `make trigger FN=name` does."""
+        """Fire a schedule on demand (by function name), as `devstack trigger NAME` does."""
         return self.control("POST", f"/_devstack/schedules/{name}")
 
     def status(self) -> Any:
@@ -121,23 +121,23 @@ def _request(base_url: str, method: str, path: str, body: Any, headers: dict[str
 
 @contextmanager
 def running_devstack(
-    stage: str = "dev", region: str | None = None, aws_port: int | None = None, api_port: int | None = None
+    project: Project, stage: str, region: str, aws_port: int | None = None, api_port: int | None = None
 ) -> Iterator[Devstack]:
-    """Start `python -m devstack up` in a child process (free ports unless given); yield it once ready; stop it."""
-    region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    """Start `devstack up` in a child process (free ports unless given); yield it once ready; stop it."""
     aws_port, api_port = aws_port or free_port(), api_port or free_port()
     env = {
         **os.environ,
         "DEVSTACK_AWS_PORT": str(aws_port),
         "DEVSTACK_API_PORT": str(api_port),
-        "STAGE": stage,
-        "AWS_DEFAULT_REGION": region,
+        "DEVSTACK_STAGE": stage,
+        "DEVSTACK_REGION": region,
+        "DEVSTACK_RESOURCES": str(project.resources_file),
         "PYTHONUNBUFFERED": "1",
     }
     stack = Devstack(f"http://127.0.0.1:{aws_port}", f"http://127.0.0.1:{api_port}", region)
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "devstack", "up", "--stage", stage],
-        cwd=PROJECT_DIR,
+    child = subprocess.Popen(
+        [sys.executable, "-m", "chalice_devstack", "up"],
+        cwd=project.root,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -2,7 +2,7 @@
 
 Contract (used by the endpoint's Invoke route, the pollers and the status view):
 
-- `FunctionRegistry(app, stage, region)` knows every function of the app: the API handler
+- `FunctionRegistry(app, project, stage, region)` knows every function of the app: the API handler
   (`api_handler`, the app object itself), `lambda_function`s and every event source handler
   (`on_sqs_message`, `on_dynamodb_record`, `schedule`, ...), as Chalice registers them in
   `app.handler_map`. A function is found by its Chalice name (`handle_order_messages`), its
@@ -43,7 +43,7 @@ from typing import Any
 from chalice.app import Chalice
 from chalice.local import LambdaContext
 
-from devstack.project import LOCAL_ACCOUNT_ID, app_functions, function_environment, function_setting, logical_id
+from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, app_functions, logical_id
 
 API_HANDLER = "api_handler"
 API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
@@ -120,15 +120,17 @@ def with_per_thread_request(app: Chalice) -> Chalice:
 class FunctionRegistry:
     """Every function of a Chalice app, resolvable by name or ARN, invocable like Lambda."""
 
-    def __init__(self, app: Chalice, stage: str, region: str, echo: Callable[[str], None] | None = None) -> None:
-        self.app, self.stage, self.region = with_per_thread_request(app), stage, region
+    def __init__(
+        self, app: Chalice, project: Project, stage: str, region: str, echo: Callable[[str], None] | None = None
+    ) -> None:
+        self.app, self.project, self.stage, self.region = with_per_thread_request(app), project, stage, region
         self.echo = echo if echo is not None else _print
         self.functions: dict[str, LocalFunction] = {}
         self._aliases: dict[str, str] = {}
         self._recent: deque[InvocationResult] = deque(maxlen=RECENT_INVOCATIONS)
         self._lock = threading.Lock()
         self._env_lock = threading.Lock()
-        base_env = function_environment(stage)
+        base_env = project.function_environment(stage)
         handlers: dict[str, Callable[[Any, Any], Any]] = {API_HANDLER: app}
         names = [function.name for function in app_functions(app)]
         handlers.update({name: app.handler_map[name] for name in names if name in app.handler_map})
@@ -137,15 +139,17 @@ class FunctionRegistry:
 
     def _add(self, name: str, handler: Callable[[Any, Any], Any], base_env: dict[str, str]) -> None:
         physical = f"{self.app.app_name}-{self.stage}-{name}"
-        env = function_environment(self.stage, name)
+        env = self.project.function_environment(self.stage, name)
         function = LocalFunction(
             name=name,
             logical_id=API_LOGICAL_ID if name == API_HANDLER else logical_id(name),
             physical_name=physical,
             arn=f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT_ID}:function:{physical}",
             handler=handler,
-            timeout_seconds=int(function_setting(self.stage, name, "lambda_timeout", DEFAULT_TIMEOUT_SECONDS)),
-            memory_mb=int(function_setting(self.stage, name, "lambda_memory_size", DEFAULT_MEMORY_MB)),
+            timeout_seconds=int(
+                self.project.function_setting(self.stage, name, "lambda_timeout", DEFAULT_TIMEOUT_SECONDS)
+            ),
+            memory_mb=int(self.project.function_setting(self.stage, name, "lambda_memory_size", DEFAULT_MEMORY_MB)),
             environment={key: value for key, value in env.items() if base_env.get(key) != value},
         )
         self.functions[name] = function

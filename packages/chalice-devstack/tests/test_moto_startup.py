@@ -10,14 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from devstack.project import PROJECT_DIR
-from devstack.provision import services_used
+from chalice_devstack.provision import services_used
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def run_python(code: str) -> dict[str, object]:
     """Run code in a fresh interpreter in the project; return the JSON object it prints last."""
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", code], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -28,7 +29,7 @@ def test_step_functions_interpreter_loads_without_ec2() -> None:
     # Given: the shortcuts applied; When: moto's Step Functions interpreter is imported
     result = run_python(
         "import json, sys\n"
-        "from devstack import moto_startup\n"
+        "from chalice_devstack import moto_startup\n"
         "moto_startup.apply()\n"
         "import moto.stepfunctions.parser.models\n"
         "print(json.dumps({'ec2': 'moto.ec2' in sys.modules, 'batch_utils': 'moto.batch.utils' in sys.modules}))\n"
@@ -41,7 +42,7 @@ def test_batch_loads_in_full_on_first_use() -> None:
     # Given: the shortcuts applied and the interpreter imported
     result = run_python(
         "import json, sys\n"
-        "from devstack import moto_startup\n"
+        "from chalice_devstack import moto_startup\n"
         "moto_startup.apply()\n"
         "import moto.stepfunctions.parser.models\n"
         "import moto.batch\n"
@@ -70,7 +71,7 @@ def test_loaders_share_parsed_files_only_with_the_same_search_paths(tmp_path: Pa
     result = run_python(
         "import json\n"
         "from botocore.loaders import Loader, create_loader\n"
-        "from devstack import moto_startup\n"
+        "from chalice_devstack import moto_startup\n"
         "moto_startup.apply()\n"
         "first, second = create_loader(), create_loader()\n"
         f"other = Loader(extra_search_paths=[{str(tmp_path)!r}])\n"
@@ -87,7 +88,7 @@ def test_warm_up_answers_every_service_devstack_uses_and_creates_nothing() -> No
     # Given: moto's server app as the endpoint builds it; When: the child's warm-up runs
     result = run_python(
         "import json\n"
-        "from devstack.endpoint import WARM_REQUESTS, moto_app, warm\n"
+        "from chalice_devstack.endpoint import WARM_REQUESTS, moto_app, warm\n"
         "from moto.backends import get_backend\n"
         "statuses = warm(moto_app(), 'us-east-1', [*WARM_REQUESTS, 'not-a-service'])\n"
         "tables = get_backend('dynamodb')['123456789012']['us-east-1'].tables\n"

@@ -21,15 +21,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from devstack.project import PROJECT_DIR
-from devstack.testing import free_port
+from chalice_devstack.project import Project
+from chalice_devstack.testing import free_port
 
 REGION = "us-east-1"
 # moto as it ships (none of devstack's fixes or start-up shortcuts), on devstack's server.
 BARE_MOTO = """
 import sys
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from devstack.serving import bind
+from chalice_devstack.serving import bind
 bind(DomainDispatcherApplication(create_backend_app), int(sys.argv[1])).serve_forever()
 """
 
@@ -51,7 +51,7 @@ def bare_moto() -> tuple[float, "subprocess.Popen[bytes]", int]:
     port = free_port()
     dynamodb = client("dynamodb", port)
     began = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", BARE_MOTO, str(port)], cwd=PROJECT_DIR)  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-c", BARE_MOTO, str(port)], cwd=Project.discover().root)  # noqa: S603
     while True:
         try:
             dynamodb.list_tables()
@@ -66,7 +66,11 @@ def devstack() -> tuple[float, "subprocess.Popen[str]", int]:
     env = {**os.environ, "DEVSTACK_AWS_PORT": str(port), "DEVSTACK_API_PORT": str(free_port())}
     began = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "up"], cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "chalice_devstack", "up"],
+        cwd=Project.discover().root,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     for line in process.stdout:

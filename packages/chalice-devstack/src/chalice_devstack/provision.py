@@ -1,20 +1,14 @@
-"""Create the resources of infra/resources.yaml on an AWS endpoint (moto, locally)."""
+"""Create the resources of a project's resources file (infra/resources.yaml) on an AWS endpoint (moto, locally)."""
 
 import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-from devstack.project import (
-    LOCAL_ACCOUNT_ID,
-    PROJECT_DIR,
-    ProjectFileError,
-    Scope,
-    default_parameters,
-    load_resources,
-    resolve,
-)
+from chalice_devstack.intrinsics import Scope, default_parameters, resolve
+from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, ProjectFileError
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +85,10 @@ def create_subscription(sns: Any, properties: dict[str, Any]) -> dict[str, str]:
 
 
 def state_machine_definition(properties: dict[str, Any]) -> str:
-    """The ASL of a state machine: DefinitionUri (project-relative) or Definition, with
+    """The ASL of a state machine: DefinitionUri (made absolute by provision) or Definition, with
     DefinitionSubstitutions' ${Name} placeholders filled in."""
     if "DefinitionUri" in properties:
-        text = (PROJECT_DIR / properties["DefinitionUri"]).read_text()
+        text = Path(properties["DefinitionUri"]).read_text()
     else:
         text = properties.get("DefinitionString") or json.dumps(properties["Definition"])
     substitutions = properties.get("DefinitionSubstitutions", {})
@@ -211,6 +205,7 @@ def services_used(template: dict[str, Any]) -> list[str]:
 
 def provision(
     clients: Callable[[str], Any],
+    project: Project,
     stage: str = "dev",
     region: str = "us-east-1",
     template: dict[str, Any] | None = None,
@@ -220,10 +215,10 @@ def provision(
 
     `clients(service_name)` returns a boto3 client for that service; `functions` gives the
     Lambda functions' attributes by logical id (Ref, Arn) for intrinsics that name them
-    (devstack.functions.FunctionRegistry.attributes()).
+    (chalice_devstack.functions.FunctionRegistry.attributes()).
     """
-    template = template if template is not None else load_resources()
-    scope = Scope(default_parameters(template, stage, region), dict(functions or {}))
+    template = template if template is not None else project.resources()
+    scope = Scope(default_parameters(template, stage, region, project.name), dict(functions or {}))
     for logical_id in creation_order(template):
         resource = template["Resources"][logical_id]
         kind = resource["Type"]
@@ -237,6 +232,8 @@ def provision(
             continue
         try:
             properties = resolve(resource.get("Properties", {}), scope)
+            if "DefinitionUri" in properties:  # project-relative, as `aws cloudformation package` reads it
+                properties["DefinitionUri"] = str(project.root / properties["DefinitionUri"])
             scope.attributes[logical_id] = creator(clients(service), properties)
         except ProjectFileError:
             raise

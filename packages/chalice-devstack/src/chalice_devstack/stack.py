@@ -2,18 +2,18 @@
 
 Start-up order (the default, two-process layout):
 
-1. check the ports, parse infra/resources.yaml (fail fast, one line each);
+1. check the ports, parse the resources file (fail fast, one line each);
 2. take a free loopback port for the control server, start the endpoint child
-   (`python -m devstack.endpoint`), which binds 4566, imports moto and warms the services
-   resources.yaml uses;
+   (`python -m chalice_devstack.endpoint`), which binds the AWS port, imports moto and warms the services
+   the resources use;
 3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
-4. once the child reports ready: provision resources.yaml, run the seed hook, start the
+4. once the child reports ready: provision the resources, run the seed hook, start the
    pollers and the API, check that the API answers, print `devstack ready in X.XXs`.
 
-Seed hook: after provisioning, devstack calls the function named by `DEVSTACK_SEED`
-(`module:function`, default DEFAULT_SEED) if that module exists; it runs with the functions' env
-vars and AWS_ENDPOINT_URL set, and returns a JSON-able summary. devstack itself never
-imports chalicelib: everything it knows about the service comes through `app.py`.
+Seed hook: after provisioning, devstack calls the function named by the `seed` setting
+(`module:function`) if that module exists; it runs with the functions' env vars and
+AWS_ENDPOINT_URL set, and returns a JSON-able summary. Everything devstack knows about the
+project comes through `app.py`, `.chalice/config.json` and the resources file.
 """
 
 import importlib
@@ -30,26 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack import endpoint
-from devstack.project import (
-    PROJECT_DIR,
-    ProjectFileError,
-    Scope,
-    function_environment,
-    load_resources,
-    offline_aws_environment,
-)
-from devstack.provision import services_used
+from chalice_devstack import endpoint
+from chalice_devstack.intrinsics import Scope
+from chalice_devstack.project import Project, ProjectFileError, offline_aws_environment
+from chalice_devstack.provision import services_used
+from chalice_devstack.settings import Settings
 
 log = logging.getLogger("devstack")
 
-DEFAULT_AWS_PORT = 4566
-DEFAULT_API_PORT = 8000
-{%- if cookiecutter.include_orders == 'y' %}
-DEFAULT_SEED = "scripts.seed:seed_all"  # products and stock, as `make seed` creates them
-{%- else %}
-DEFAULT_SEED = ""  # nothing to seed yet: name a `module:function` here or in DEVSTACK_SEED
-{%- endif %}
 CHILD_START_TIMEOUT = 30.0
 STOP_SECONDS = 0.8
 
@@ -58,27 +46,10 @@ class StartError(Exception):
     """devstack cannot start; the message is one line naming the problem."""
 
 
-@dataclass
-class Settings:
-    """What `python -m devstack up` was asked for."""
-
-    stage: str = "dev"
-    region: str = "us-east-1"
-    aws_port: int = DEFAULT_AWS_PORT
-    api_port: int = DEFAULT_API_PORT
-    single: bool = False
-    seed: str = DEFAULT_SEED
-
-    @property
-    def endpoint_url(self) -> str:
-        """The AWS endpoint's URL."""
-        return f"http://{endpoint.HOST}:{self.aws_port}"
-
-
-def local_environment(settings: Settings) -> dict[str, str]:
+def local_environment(project: Project, settings: Settings) -> dict[str, str]:
     """The env vars the functions see locally: .chalice/config.json's, plus endpoint, region and fake keys."""
     return {
-        **function_environment(settings.stage),
+        **project.function_environment(settings.stage),
         **offline_aws_environment(settings.region, "devstack"),
         "AWS_ENDPOINT_URL": settings.endpoint_url,
     }
@@ -88,10 +59,11 @@ def local_environment(settings: Settings) -> dict[str, str]:
 class Stack:
     """One running devstack. `start()` returns once everything answers; `stop()` takes under a second."""
 
+    project: Project
     settings: Settings
     echo: Callable[[str], None] = print
     app: Any = None
-    registry: Any = None  # devstack.functions.FunctionRegistry
+    registry: Any = None  # chalice_devstack.functions.FunctionRegistry
     scope: Scope | None = None
     template: dict[str, Any] = field(default_factory=dict)
     seeded: Any = None
@@ -109,22 +81,24 @@ class Stack:
         """Bring everything up (see the module docstring); raise StartError on a problem."""
         began = time.perf_counter()
         settings = self.settings
-        for port, variable in ((settings.aws_port, "DEVSTACK_AWS_PORT"), (settings.api_port, "DEVSTACK_API_PORT")):
+        for port, flag in ((settings.aws_port, "--aws-port"), (settings.api_port, "--api-port")):
             if not endpoint.port_free(port):
-                raise StartError(f"port {port} on {endpoint.HOST} is in use (another devstack?); set {variable}")
+                raise StartError(
+                    f"port {port} on {endpoint.HOST} is in use (another devstack?); pick another with {flag}"
+                )
         try:
-            self.template = load_resources()
+            self.template = self.project.resources()
+            os.environ.update(local_environment(self.project, settings))
         except ProjectFileError as error:
-            raise StartError(f"malformed infra/resources.yaml: {error}") from None
-        os.environ.update(local_environment(settings))
+            raise StartError(str(error)) from None
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
         services = services_used(self.template)
         ready_child = self._start_endpoint(services)
         self._import_app()
-        from devstack.functions import FunctionRegistry
+        from chalice_devstack.functions import FunctionRegistry
 
-        self.registry = FunctionRegistry(self.app, settings.stage, settings.region, echo=self.echo)
+        self.registry = FunctionRegistry(self.app, self.project, settings.stage, settings.region, echo=self.echo)
         self.control.registry = self.registry
         for service in services:
             self.client(service)  # botocore loads service models while the endpoint loads moto
@@ -142,7 +116,7 @@ class Stack:
         settings = self.settings
         os.environ["MOTO_PORT"] = str(settings.aws_port)
         if settings.single:
-            from devstack.serving import bind
+            from chalice_devstack.serving import bind
 
             lazy = endpoint.LazyApp()
             self._serve(bind(lazy, settings.aws_port), "endpoint")
@@ -157,7 +131,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "devstack.endpoint",
+                "chalice_devstack.endpoint",
                 "--port",
                 str(settings.aws_port),
                 "--control-port",
@@ -169,12 +143,12 @@ class Stack:
                 "--warm",
                 ",".join(services),
             ],
-            cwd=PROJECT_DIR,
+            cwd=self.project.root,
             stdin=subprocess.PIPE,
             pass_fds=(write_fd,),
         )
         os.close(write_fd)
-        from devstack.serving import bind  # werkzeug: imported while the child starts, not before
+        from chalice_devstack.serving import bind  # werkzeug: imported while the child starts, not before
 
         self._serve(bind(self.control, 0, listening=control_socket), "control")
 
@@ -192,29 +166,35 @@ class Stack:
 
     def _import_app(self) -> None:
         """Import app.py the way Lambda does; a failure is one line naming the file and line."""
-        if str(PROJECT_DIR) not in sys.path:
-            sys.path.insert(0, str(PROJECT_DIR))
+        root = str(self.project.root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
         try:
             module = importlib.import_module("app")
         except Exception as error:
             frames = traceback.extract_tb(error.__traceback__)
-            own = [f for f in frames if str(PROJECT_DIR) in f.filename and "/.venv" not in f.filename]
-            where = f" ({Path(own[-1].filename).relative_to(PROJECT_DIR)}:{own[-1].lineno})" if own else ""
+            own = [f for f in frames if f.filename.startswith(root) and "/.venv" not in f.filename]
+            where = f" ({Path(own[-1].filename).relative_to(root)}:{own[-1].lineno})" if own else ""
             raise StartError(f"app.py failed to import: {type(error).__name__}: {error}{where}") from None
         self.app = module.app
 
     def _provision(self) -> None:
-        from devstack.provision import provision
+        from chalice_devstack.provision import provision
 
         try:
             self.scope = provision(
-                self.client, self.settings.stage, self.settings.region, self.template, self.registry.attributes()
+                self.client,
+                self.project,
+                self.settings.stage,
+                self.settings.region,
+                self.template,
+                self.registry.attributes(),
             )
         except ProjectFileError as error:
             raise StartError(str(error)) from None
 
     def _seed(self) -> None:
-        """Run the service's seed hook (DEVSTACK_SEED, `module:function`) when that module exists."""
+        """Run the project's seed hook (`seed` setting, `module:function`) when that module exists."""
         module_name, _, function = self.settings.seed.partition(":")
         if not module_name or importlib.util.find_spec(module_name.split(".")[0]) is None:
             return
@@ -226,7 +206,7 @@ class Stack:
             raise StartError(f"seed hook {self.settings.seed} failed: {type(error).__name__}: {error}") from None
 
     def _start_pollers(self) -> None:
-        from devstack.pollers import Pollers, discover
+        from chalice_devstack.pollers import Pollers, discover
 
         assert self.scope is not None
         mappings = discover(self.app, self.template, self.scope, self.settings.stage)
@@ -235,7 +215,7 @@ class Stack:
         self.control.fire = self._pollers.fire
 
     def _start_api(self) -> None:
-        from devstack.api import create_server
+        from chalice_devstack.api import create_server
 
         try:
             server = create_server(self.registry, self.settings.api_port, self.settings.stage)
@@ -252,7 +232,7 @@ class Stack:
             connection.close()
 
     def _serve(self, server: Any, name: str) -> None:
-        from devstack.serving import serve_in_thread  # every caller runs after the endpoint child is started
+        from chalice_devstack.serving import serve_in_thread  # every caller runs after the endpoint child is started
 
         self._servers.append(server)
         serve_in_thread(server, name)
@@ -275,8 +255,8 @@ class Stack:
             return self._clients[service]
 
     def status(self) -> dict[str, Any]:
-        """The status view's data (devstack.status)."""
-        from devstack.status import status
+        """The status view's data (chalice_devstack.status)."""
+        from chalice_devstack.status import status
 
         assert self.scope is not None
         return status(self.client, self.template, self.scope, self.registry.recent() if self.registry else [])

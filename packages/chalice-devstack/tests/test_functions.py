@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from chalice.app import Chalice
 
-from devstack.functions import API_HANDLER, FunctionNotFound, FunctionRegistry
+from chalice_devstack.functions import API_HANDLER, FunctionNotFound, FunctionRegistry
+from chalice_devstack.project import Project
 from tests.conftest import TEST_REGION
 
 
@@ -55,9 +56,9 @@ def api_event(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def registry() -> FunctionRegistry:
+def registry(tiny_project: Project) -> FunctionRegistry:
     """Given: the tiny app's functions in a registry that prints nothing."""
-    return FunctionRegistry(tiny_app(), "dev", TEST_REGION, echo=lambda line: None)
+    return FunctionRegistry(tiny_app(), tiny_project, "dev", TEST_REGION, echo=lambda line: None)
 
 
 def test_a_function_resolves_by_name_logical_id_physical_name_and_qualified_arn(registry: FunctionRegistry) -> None:

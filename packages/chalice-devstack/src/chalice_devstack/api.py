@@ -8,15 +8,13 @@ Lambda context, a console line and a place in the status view like every other i
 The functions' env vars are already the process's (see devstack.functions).
 """
 
-import json
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
-from devstack.functions import API_HANDLER, FunctionRegistry
-from devstack.project import CHALICE_CONFIG_FILE, PROJECT_DIR, function_setting
+from chalice_devstack.functions import API_HANDLER, FunctionRegistry
 
 HOST = "127.0.0.1"
 
@@ -51,14 +49,15 @@ class ViaRegistry:
 
 
 def create_server(registry: FunctionRegistry, port: int, stage: str) -> LocalDevServer:
+    project = registry.project
     """Bind the API server (OSError when the port is taken); serve it with `serve_forever`."""
     config = Config.create(
         chalice_stage=stage,
         function_name=API_HANDLER,
         app_name=registry.app.app_name,
-        project_dir=str(PROJECT_DIR),
-        config_from_disk=json.loads(CHALICE_CONFIG_FILE.read_text()),
-        lambda_timeout=function_setting(stage, API_HANDLER, "lambda_timeout", None),
+        project_dir=str(project.root),
+        config_from_disk=project.chalice_config(),
+        lambda_timeout=project.function_setting(stage, API_HANDLER, "lambda_timeout", None),
     )
     handler: type[BaseHTTPRequestHandler] = NoDelayRequestHandler
     return LocalDevServer(ViaRegistry(registry), config, HOST, port, handler_cls=handler)  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devstack.project import Scope, default_parameters
-from devstack.status import dead_letter_queues, render, status
+from chalice_devstack.intrinsics import Scope, default_parameters
+from chalice_devstack.status import dead_letter_queues, render, status
 from tests.conftest import TEST_REGION
 
 TEMPLATE: dict[str, Any] = {
@@ -72,7 +72,7 @@ def scope() -> Iterator[Scope]:
         )["stateMachineArn"]
         sfn.start_execution(stateMachineArn=arn, name="order-1", input="{}")
         attributes["Flow"] = {"Arn": arn, "Name": "flow"}
-        yield Scope(default_parameters(TEMPLATE, "dev", TEST_REGION), attributes)
+        yield Scope(default_parameters(TEMPLATE, "dev", TEST_REGION, "svc"), attributes)
 
 
 def test_dead_letter_queues_are_redrive_targets_and_on_failure_destinations() -> None:

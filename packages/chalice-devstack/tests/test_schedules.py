@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from chalice.app import Cron, Rate
 
-from devstack.schedules import ScheduleExpressionError, parse
+from chalice_devstack.schedules import ScheduleExpressionError, parse
 
 # A Thursday.
 START = datetime(2026, 1, 1, 9, 30, tzinfo=UTC)

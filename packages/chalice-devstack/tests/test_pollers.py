@@ -16,7 +16,8 @@ import pytest
 from chalice.app import Chalice, Rate
 from moto import mock_aws
 
-from devstack.pollers import (
+from chalice_devstack.intrinsics import Scope, default_parameters
+from chalice_devstack.pollers import (
     Mappings,
     Pollers,
     QueueMapping,
@@ -26,7 +27,6 @@ from devstack.pollers import (
     discover,
     failed_item_ids,
 )
-from devstack.project import Scope, default_parameters
 from tests.conftest import TEST_REGION
 
 PLACEHOLDER_STREAM = f"arn:aws:dynamodb:{TEST_REGION}:123456789012:table/placeholder/stream/1970-01-01T00:00:00.000"
@@ -107,7 +107,7 @@ def put_items(clients: Callable[[str], Any], *keys: str) -> None:
 
 def read_stream(clients: Callable[[str], Any], stream_arn: str) -> tuple[str, list[dict[str, Any]]]:
     """Every record on the stream, Lambda-shaped, and the shard id."""
-    from devstack.pollers import stream_record
+    from chalice_devstack.pollers import stream_record
 
     streams = clients("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
@@ -169,7 +169,7 @@ def test_discover_reads_app_sources_and_resources_patches() -> None:
         }
     }
     scope = Scope(
-        default_parameters(template, "dev", TEST_REGION),
+        default_parameters(template, "dev", TEST_REGION, "svc"),
         {"JobsQueue": {"Arn": "arn:jobs"}, "Table": {"StreamArn": "arn:stream"}, "Dlq": {"Arn": "arn:dlq"}},
     )
 
@@ -202,7 +202,7 @@ def test_unpatched_queue_trigger_uses_the_decorator_queue_and_fails_whole_batche
     template: dict[str, Any] = {"Resources": {}}
 
     # When
-    (queue,) = discover(app, template, Scope(default_parameters(template, "dev", TEST_REGION), {}), "dev").queues
+    (queue,) = discover(app, template, Scope(default_parameters(template, "dev", TEST_REGION, "svc"), {}), "dev").queues
 
     # Then
     assert queue.queue_arn == f"arn:aws:sqs:{TEST_REGION}:123456789012:plain"
@@ -483,7 +483,7 @@ def test_schedule_fires_on_demand_with_an_eventbridge_event() -> None:
         return {"fired": event.to_dict()["detail-type"]}
 
     template: dict[str, Any] = {"Resources": {}}
-    mappings = discover(app, template, Scope(default_parameters(template, "dev", TEST_REGION), {}), "dev")
+    mappings = discover(app, template, Scope(default_parameters(template, "dev", TEST_REGION, "svc"), {}), "dev")
     invoker = AppInvoker(app)
     pollers = Pollers(mappings, invoker, lambda service: None, TEST_REGION)
 

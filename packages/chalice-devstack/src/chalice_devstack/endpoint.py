@@ -46,13 +46,13 @@ READY = b"ready\n"
 
 def moto_app() -> WSGIApp:
     """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets)."""
-    from devstack import moto_startup
+    from chalice_devstack import moto_startup
 
     moto_startup.apply()  # before moto builds its first backend
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from devstack import moto_fixes
+    from chalice_devstack import moto_fixes
 
     moto_fixes.apply()
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
@@ -213,7 +213,7 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", default="", help="comma-separated boto3 service names to warm up")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
-    from devstack.serving import Forwarder, bind, serve_in_thread
+    from chalice_devstack.serving import Forwarder, bind, serve_in_thread
 
     lazy = LazyApp()
     try:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from devstack.project import Scope
+from chalice_devstack.intrinsics import Scope
 
 QUEUE_TYPE = "AWS::SQS::Queue"
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")

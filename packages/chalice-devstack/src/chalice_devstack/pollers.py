@@ -22,8 +22,9 @@ from typing import Any, Protocol
 from chalice.app import Chalice, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
-from devstack.project import LOCAL_ACCOUNT_ID, Scope, resolve
-from devstack.schedules import Schedule, parse
+from chalice_devstack.intrinsics import Scope, resolve
+from chalice_devstack.project import LOCAL_ACCOUNT_ID
+from chalice_devstack.schedules import Schedule, parse
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,5 @@
+"""`python -m chalice_devstack`: the same as the `devstack` command."""
+
+from chalice_devstack.cli import main
+
+main()

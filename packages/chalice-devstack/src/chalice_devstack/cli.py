@@ -1,0 +1,221 @@
+"""`devstack`: run a Chalice project offline, and the tooling around it.
+
+    devstack up [--stage dev] [--aws-port 4566] [--api-port 8000] [--single] ...
+    devstack status
+    devstack trigger NAME
+    devstack invoke NAME [--event FILE]
+
+Run it anywhere inside a Chalice project (the folder holding .chalice/config.json, or below).
+Settings: [tool.devstack] in the project's pyproject.toml < DEVSTACK_* env vars < these flags.
+"""
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from chalice_devstack import __version__
+from chalice_devstack.project import Project, ProjectFileError
+from chalice_devstack.settings import HOST, Settings, SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace], None]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line naming the problem and exit non-zero."""
+    print(f"devstack: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def command(
+    name: str, help_text: str, arguments: Callable[[argparse.ArgumentParser], None] = lambda _: None
+) -> Callable[[Command], Command]:
+    """Register a subcommand: its help line, its arguments and the function that runs it."""
+
+    def register(run: Command) -> Command:
+        COMMANDS[name] = (help_text, arguments, run)
+        return run
+
+    return register
+
+
+def project_and_settings(args: argparse.Namespace) -> tuple[Project, Settings]:
+    """The project around the current folder and its settings, with this command's flags on top."""
+    flags = {key: getattr(args, key, None) for key in Settings.model_fields}
+    try:
+        root = Project.discover(Path(args.project) if args.project else None).root
+        settings = load_settings(root, **flags)
+        return Project.at(root, settings.resources), settings
+    except (ProjectFileError, SettingsError) as error:
+        fail(str(error), 2)
+
+
+def settings_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags every command that finds a devstack accepts (ports, stage...)."""
+    parser.add_argument("--aws-port", type=int, help="the AWS endpoint's port (default 4566)")
+    parser.add_argument("--api-port", type=int, help="the API's port (default 8000)")
+
+
+def up_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack up`'s flags."""
+    settings_flags(parser)
+    parser.add_argument("--stage", help="the .chalice/config.json stage (default dev)")
+    parser.add_argument("--region", help="the region the functions see (default us-east-1)")
+    parser.add_argument("--seed", help="`module:function` to run after provisioning")
+    parser.add_argument("--resources", help="the resources file (default infra/resources.yaml)")
+    parser.add_argument("--single", action="store_true", default=None, help="run the AWS endpoint in this process too")
+
+
+@command("up", "start the AWS endpoint, the event sources and the API (Ctrl-C stops them)", up_flags)
+def up(args: argparse.Namespace) -> None:
+    """Start devstack and run until Ctrl-C (or SIGTERM)."""
+    from chalice_devstack.stack import Stack, StartError
+
+    project, settings = project_and_settings(args)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("devstack").setLevel(logging.INFO)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # A shell starts background jobs with SIGINT ignored; Ctrl-C / kill -INT must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stack = Stack(project, settings, echo=lambda line: print(line, flush=True))
+    try:
+        stack.start()
+        layout = "one process" if settings.single else "endpoint in a child process"
+        print(f"  project       {project.root}", flush=True)
+        print(f"  AWS endpoint  {settings.endpoint_url}  (AWS_ENDPOINT_URL; {layout})", flush=True)
+        print(f"  API           {settings.api_url}", flush=True)
+        print(f"  functions     {', '.join(sorted(stack.registry.functions))}", flush=True)
+        if stack.seeded:
+            print(f"  seeded        {json.dumps(stack.seeded, default=str)}", flush=True)
+        print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except StartError as error:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        fail(str(error))
+    except KeyboardInterrupt:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the (sub-second) shutdown
+    stack.stop()
+    print("devstack stopped", flush=True)
+    # Skip interpreter teardown (seconds of module/thread clean-up): everything is already stopped.
+    os._exit(0)
+
+
+def control(
+    args: argparse.Namespace, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    """Call the running devstack's AWS endpoint; one clear line when nothing answers."""
+    import http.client  # here, not at the top: `up` starts the endpoint child before anything heavy
+
+    _, settings = project_and_settings(args)
+    connection = http.client.HTTPConnection(HOST, settings.aws_port, timeout=120)
+    try:
+        connection.request(method, path, body=body, headers={"Content-Length": str(len(body)), **(headers or {})})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), json.loads(response.read() or b"null")
+    except ConnectionRefusedError:
+        fail(f"no devstack answers on {HOST}:{settings.aws_port}; start one with `devstack up`")
+    finally:
+        connection.close()
+
+
+def message_of(body: Any) -> str:
+    """The message of an error body, whatever its shape."""
+    return str(body.get("message", body) if isinstance(body, dict) else body)
+
+
+@command("status", "queue and DLQ depths, executions, recent invocations and errors", settings_flags)
+def status(args: argparse.Namespace) -> None:
+    """Print the running devstack's status view."""
+    from chalice_devstack.status import render
+
+    code, _, body = control(args, "GET", "/_devstack/status")
+    if code != 200:
+        fail(f"status: {message_of(body)}")
+    print(render(body))
+
+
+def trigger_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack trigger`'s arguments."""
+    parser.add_argument("name", help="the scheduled function's name")
+    settings_flags(parser)
+
+
+@command("trigger", "fire a schedule now, by function name", trigger_flags)
+def trigger(args: argparse.Namespace) -> None:
+    """Fire a schedule now; print its outcome; exit 1 when the function failed."""
+    code, _, body = control(args, "POST", f"/_devstack/schedules/{args.name}")
+    if code != 200:
+        fail(message_of(body))
+    outcome = "ok" if body["ok"] else f"ERROR {body['error_type']}: {body['error_message']}"
+    print(f"{body['function']}: {outcome} in {body['duration_ms']:.1f} ms")
+    print(json.dumps(body["payload"], indent=2, default=str))
+    if not body["ok"]:
+        sys.exit(1)
+
+
+def invoke_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack invoke`'s arguments."""
+    parser.add_argument("name", help="the function: Chalice name, logical id, physical name or ARN")
+    parser.add_argument("--event", help="a JSON file with the event ('-' reads stdin; default {})")
+    settings_flags(parser)
+
+
+def read_event(source: str | None) -> bytes:
+    """The event to invoke with, checked to be JSON."""
+    try:
+        raw = sys.stdin.read() if source == "-" else Path(source).read_text() if source else "{}"
+        json.loads(raw)
+    except OSError as error:
+        fail(f"--event {source}: {error.strerror}", 2)
+    except ValueError as error:
+        fail(f"--event {source}: not JSON ({error})", 2)
+    return raw.encode()
+
+
+@command("invoke", "invoke a function on the running devstack, as `aws lambda invoke` does", invoke_flags)
+def invoke(args: argparse.Namespace) -> None:
+    """Invoke a function; print its payload; exit 1 when it raised."""
+    code, headers, body = control(
+        args, "POST", f"/2015-03-31/functions/{args.name}/invocations", read_event(args.event)
+    )
+    if code >= 400:
+        fail(message_of(body))
+    print(json.dumps(body, indent=2, default=str))
+    if "X-Amz-Function-Error" in headers:
+        sys.exit(1)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per registered command."""
+    root = argparse.ArgumentParser(
+        prog="devstack", description="Run a Chalice project offline: its API and every event source."
+    )
+    root.add_argument("--version", action="version", version=f"chalice-devstack {__version__}")
+    root.add_argument("--project", help="a folder inside the Chalice project (default: the current folder)")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, arguments, run) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        arguments(sub)
+        sub.set_defaults(run=run)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run the command."""
+    args = parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

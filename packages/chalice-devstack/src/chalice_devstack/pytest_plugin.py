@@ -1,0 +1,84 @@
+"""pytest plugin (entry point `chalice_devstack`): the `aws` and `devstack` fixtures for a Chalice project.
+
+Active only when pytest's rootdir is a Chalice project (it holds .chalice/config.json); elsewhere it
+does nothing. When active, it gives the test process the stage's function environment and fake AWS
+credentials before any test module imports `app`, and puts the project root on sys.path.
+
+- `aws`: a fresh in-process moto holding every resource of the project's resources file (per test).
+- `devstack`: `devstack up` in a child process on free ports, started once per session
+  (moto's state is process-global, so the devstack under test never shares this process).
+- `devstack_project`, `devstack_settings`: the project and its [tool.devstack] settings.
+"""
+
+import importlib
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalice_devstack.project import CHALICE_CONFIG, Project
+from chalice_devstack.settings import Settings, load_settings
+
+_ROOT: list[Path] = []
+
+
+@cache
+def project_settings(root: Path | None = None) -> tuple[Project, Settings]:
+    """The project pytest runs in (or at `root`) and its settings."""
+    root = root or (_ROOT[0] if _ROOT else Project.discover().root)
+    settings = load_settings(root)
+    return Project.at(root, settings.resources), settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prepare the process for the project's tests when the rootdir is a Chalice project."""
+    root = Path(config.rootpath)
+    if not (root / CHALICE_CONFIG).is_file():
+        return
+    from chalice_devstack.inprocess import use_mock_environment
+
+    _ROOT.append(root.resolve())
+    project, settings = project_settings()
+    if str(project.root) not in sys.path:
+        sys.path.insert(0, str(project.root))
+    use_mock_environment(project, settings.stage, settings.region)
+
+
+def _require_project() -> tuple[Project, Settings]:
+    if not _ROOT:
+        pytest.skip(f"not a Chalice project: pytest's rootdir has no {CHALICE_CONFIG}")
+    return project_settings()
+
+
+@pytest.fixture(scope="session")
+def devstack_project() -> Project:
+    """The Chalice project under test."""
+    return _require_project()[0]
+
+
+@pytest.fixture(scope="session")
+def devstack_settings() -> Settings:
+    """Its devstack settings ([tool.devstack] < DEVSTACK_* env vars)."""
+    return _require_project()[1]
+
+
+@pytest.fixture
+def aws(devstack_project: Project, devstack_settings: Settings) -> Iterator[None]:
+    """Given: a fresh moto AWS in this process with every resource of the project's resources file."""
+    from chalice_devstack.inprocess import mocked_aws
+
+    app = importlib.import_module("app").app
+    with mocked_aws(app, devstack_project, devstack_settings.stage, devstack_settings.region):
+        yield
+
+
+@pytest.fixture(scope="session")
+def devstack(devstack_project: Project, devstack_settings: Settings) -> Iterator[Any]:
+    """Given: the project's devstack (AWS endpoint, event sources, API) in a child process on free ports."""
+    from chalice_devstack.testing import running_devstack
+
+    with running_devstack(devstack_project, devstack_settings.stage, devstack_settings.region) as stack:
+        yield stack

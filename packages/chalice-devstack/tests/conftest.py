@@ -1,0 +1,30 @@
+"""The package's tests: fake AWS credentials for the whole run, and small Chalice projects on disk."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from chalice_devstack.project import Project, offline_aws_environment
+
+TEST_REGION = "eu-west-1"  # not us-east-1, so a default that leaks through shows up
+APPS_DIR = Path(__file__).parent / "apps"
+
+os.environ.update(offline_aws_environment(TEST_REGION, "testing"))
+for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(variable, None)
+
+
+def write_project(root: Path, app_name: str = "tiny", config: dict[str, object] | None = None) -> Project:
+    """A minimal Chalice project folder (.chalice/config.json with a dev stage) at root."""
+    (root / ".chalice").mkdir(parents=True, exist_ok=True)
+    body = config or {"version": "2.0", "app_name": app_name, "stages": {"dev": {"api_gateway_stage": "api"}}}
+    (root / ".chalice" / "config.json").write_text(json.dumps(body))
+    return Project.at(root)
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path) -> Project:
+    """Given: an empty Chalice project folder (config only)."""
+    return write_project(tmp_path / "tiny")

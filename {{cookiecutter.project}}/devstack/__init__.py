@@ -1,1 +1,0 @@
-"""devstack: the offline runtime of this service (never packaged into Lambda)."""
