@@ -5,10 +5,11 @@ Run it with the generated service's venv, from inside the generated project fold
 
 The steps are data and the transport is an object with request(method, path, body,
 headers): today the walk runs in-process (chalice.test.Client on moto's mock_aws, the
-tables created by the service's own devstack.provision from infra/resources.yaml); a
+tables created by chalice-devstack's provisioner from infra/resources.yaml); a
 live HTTP transport against the offline devstack can replace it without touching STEPS.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -123,11 +124,12 @@ class InProcessTransport:
 def in_process_service(project: Path) -> Iterator[Transport]:
     """The project's app on moto, its resources created from infra/resources.yaml by its own provisioner."""
     sys.path.insert(0, str(project))
-    from devstack.project import function_environment  # the generated service's own helpers
-    from devstack.provision import provision
+    from chalice_devstack.project import Project  # the generated service's dev dependency
+    from chalice_devstack.provision import provision
 
-    config = json.loads((project / ".chalice" / "config.json").read_text())
-    os.environ.update(function_environment("dev"))
+    service = Project.at(project)
+    config = service.chalice_config()
+    os.environ.update(service.function_environment("dev"))
     # The service's JSON logs would bury the exchanges; DEMO_LOG_LEVEL=INFO shows them.
     os.environ["LOG_LEVEL"] = os.environ.get("DEMO_LOG_LEVEL", "WARNING")
     region = os.environ.get("AWS_DEFAULT_REGION") or _region_of(project)
@@ -140,7 +142,7 @@ def in_process_service(project: Path) -> Iterator[Transport]:
     from moto import mock_aws
 
     with mock_aws():
-        provision(lambda service: boto3.client(service, region_name=region), region=region)
+        provision(lambda name: boto3.client(name, region_name=region), service, region=region)
         from app import app
 
         with Client(app) as client:
@@ -163,10 +165,11 @@ class LiveTransport:
 def live_service(project: Path) -> Iterator[Any]:
     """The project's devstack (make dev) in a child process on :4566 / :8000 until the walk ends."""
     sys.path.insert(0, str(project))
-    from devstack.project import function_environment  # the generated service's own helpers
-    from devstack.testing import running_devstack
+    from chalice_devstack.project import Project  # the generated service's dev dependency
+    from chalice_devstack.testing import running_devstack
 
-    os.environ.update(function_environment("dev"))
+    service = Project.at(project)
+    os.environ.update(service.function_environment("dev"))
     os.environ["LOG_LEVEL"] = os.environ.get("DEMO_LOG_LEVEL", "WARNING")
     region = os.environ.get("AWS_DEFAULT_REGION") or _region_of(project)
     os.environ.update({"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "demo",
@@ -174,7 +177,7 @@ def live_service(project: Path) -> Iterator[Any]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     aws_port = int(os.environ.get("DEVSTACK_AWS_PORT", "4566"))
     api_port = int(os.environ.get("DEVSTACK_API_PORT", "8000"))
-    with running_devstack(region=region, aws_port=aws_port, api_port=api_port) as stack:
+    with running_devstack(service, "dev", region, aws_port=aws_port, api_port=api_port) as stack:
         yield stack
 
 
@@ -261,7 +264,7 @@ def _region_of(project: Path) -> str:
 def main() -> int:
     """Walk the service in the current folder (on its devstack when it has one); exit 1 on any surprise."""
     project = Path.cwd()
-    if (project / "devstack" / "__main__.py").exists():
+    if importlib.util.find_spec("chalice_devstack") is not None:
         print(f"Walking {project.name} on its devstack (HTTP to the API, boto3 to the AWS endpoint)")
         failures = run_live(project)
     else:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # What cookiecutter reads from the repo root.
-TEMPLATE_PARTS = ("cookiecutter.json", "hooks", "{{cookiecutter.project}}")
+TEMPLATE_PARTS = ("cookiecutter.json", "local_extensions.py", "hooks", "packages", "{{cookiecutter.project}}")
 # Used only where git is missing (e.g. an unpacked tarball).
 IGNORED_NAMES = ("__pycache__", ".venv", ".pytest_cache", ".ruff_cache", ".mypy_cache", "*.egg-info", "*.pyc")
 

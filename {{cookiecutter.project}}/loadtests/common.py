@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chalice_devstack.project import Project
 from locust import events
 from locust.env import Environment
 
-from devstack.project import function_environment
 from loadtests.report import PIPELINE_FILE, STATS_FILE
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ def resource_name(env_var: str) -> str:
     override = os.environ.get(f"LOAD_{env_var}")
     if override:
         return override
-    return function_environment(STAGE)[env_var]
+    return Project.discover(Path(__file__).parent).function_environment(STAGE)[env_var]
 
 
 def aws_client(service: str) -> Any:

@@ -1,24 +1,14 @@
-"""Test set-up: the dev stage's environment, moto-backed AWS and a Chalice test client."""
+"""Test set-up: chalice-devstack's pytest plugin gives the `aws` fixture (moto in this process with every
+resource of infra/resources.yaml) and the stage's environment; this adds the Chalice test client."""
 
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from chalice_devstack.pytest_plugin import project_settings
 
-from devstack.inprocess import REGION, mocked_aws, use_mock_environment
-
-TEST_REGION = REGION
-
-use_mock_environment()
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    """Given: a fresh moto AWS with every resource of infra/resources.yaml."""
-    from app import app
-
-    with mocked_aws(app):
-        yield
+PROJECT, SETTINGS = project_settings()
+TEST_REGION = SETTINGS.region
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from chalice_devstack.pollers import LONG_POLL_SECONDS
+from chalice_devstack.testing import Devstack
 
-from devstack.pollers import LONG_POLL_SECONDS
-from devstack.testing import Devstack
 from scripts.redrive import redrive
 from tests.orders_support import OrdersOnDevstack
 

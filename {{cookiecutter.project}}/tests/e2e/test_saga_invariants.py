@@ -7,8 +7,8 @@ charged at most once and refunded iff the order was cancelled after charging.
 import random
 
 import pytest
+from chalice_devstack.testing import Devstack
 
-from devstack.testing import Devstack
 from tests.orders_support import OrdersOnDevstack
 
 ORDERS = 200

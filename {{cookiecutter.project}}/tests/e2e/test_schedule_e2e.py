@@ -4,11 +4,13 @@ import uuid
 {%- endif %}
 from datetime import UTC, datetime{% if cookiecutter.include_orders == 'y' %}, timedelta{% endif %}
 from typing import Any
-{% if cookiecutter.include_orders == 'y' %}
+
+from chalice_devstack.testing import Devstack
+{%- if cookiecutter.include_orders == 'y' %}
 from pynamodb.constants import DATETIME_FORMAT
-{% endif %}
+{%- endif %}
+
 from chalicelib.config import get_settings
-from devstack.testing import Devstack
 
 
 def result_of(reply: Any) -> dict[str, Any]:

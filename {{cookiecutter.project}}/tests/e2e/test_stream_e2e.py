@@ -4,8 +4,9 @@ import json
 import uuid
 from typing import Any
 
+from chalice_devstack.testing import Devstack
+
 from chalicelib.config import get_settings
-from devstack.testing import Devstack
 
 
 def activity(devstack: Devstack, user_id: str) -> dict[str, Any]:

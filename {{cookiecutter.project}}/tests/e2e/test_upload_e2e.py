@@ -5,8 +5,9 @@ import urllib.request
 import uuid
 from typing import Any
 
+from chalice_devstack.testing import Devstack
+
 from chalicelib.config import get_settings
-from devstack.testing import Devstack
 from tests.upload_samples import pdf, png
 
 

@@ -1,7 +1,8 @@
 """Users end to end: the API served by devstack writes the table devstack provisioned."""
 
+from chalice_devstack.testing import Devstack
+
 from chalicelib.config import get_settings
-from devstack.testing import Devstack
 
 
 def test_created_user_is_stored_in_the_provisioned_table(devstack: Devstack) -> None:

@@ -4,10 +4,11 @@ import json
 from typing import Any
 
 import pytest
+from chalice_devstack.project import logical_id
 
 from app import app
 from chalicelib.errors import OutOfStock, PaymentDeclined, TransientError
-from devstack.project import PROJECT_DIR, load_resources, logical_id
+from tests.conftest import PROJECT
 from tests.orders_support import given_catalogue, given_order, given_user
 
 
@@ -66,8 +67,8 @@ def test_compensations_cancel_with_the_reason(client: Any, user: str) -> None:
 
 def test_the_state_machine_names_exactly_the_task_functions(client: Any) -> None:
 
-    asl = json.loads((PROJECT_DIR / "chalicelib" / "saga" / "order_saga.asl.json").read_text())
+    asl = json.loads((PROJECT.root / "chalicelib" / "saga" / "order_saga.asl.json").read_text())
     placeholders = {state["Resource"][2:-4] for state in asl["States"].values() if state["Type"] == "Task"}
-    substitutions = load_resources()["Resources"]["OrderSaga"]["Properties"]["DefinitionSubstitutions"]
+    substitutions = PROJECT.resources()["Resources"]["OrderSaga"]["Properties"]["DefinitionSubstitutions"]
     functions = {logical_id(function.name) for function in app.pure_lambda_functions}
     assert placeholders == {name.removesuffix("Arn") for name in substitutions} == functions

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.project import PROJECT_DIR
+from tests.conftest import PROJECT as SERVICE
 
-SCRIPT = PROJECT_DIR / "scripts" / "deploy.sh"
+SCRIPT = SERVICE.root / "scripts" / "deploy.sh"
 PROJECT = "{{ cookiecutter.project }}"
 STUB = """#!/usr/bin/env bash
 echo "$(basename "$0") $*" >> "$CALLS"
@@ -37,7 +37,7 @@ def _run(tmp_path: Path, clis: list[str], *args: str, **env: str) -> tuple[subpr
     calls = tmp_path / "calls"
     environment = {"PATH": str(bin_dir), "CALLS": str(calls), "AWS_REGION": "eu-west-1", **env}
     result = subprocess.run(
-        [str(bin_dir / "bash"), str(SCRIPT), *args], capture_output=True, text=True, env=environment, cwd=PROJECT_DIR
+        [str(bin_dir / "bash"), str(SCRIPT), *args], capture_output=True, text=True, env=environment, cwd=SERVICE.root
     )
     return result, calls.read_text().splitlines() if calls.exists() else []
 
@@ -98,10 +98,10 @@ def test_make_deploy_and_destroy_call_the_script_with_the_stage() -> None:
     # When: make prints (without running) what deploy and destroy would do
     env = {**os.environ, "MAKEFLAGS": ""}
     deploy = subprocess.run(
-        ["make", "-n", "deploy", "STAGE=prod"], capture_output=True, text=True, cwd=PROJECT_DIR, env=env
+        ["make", "-n", "deploy", "STAGE=prod"], capture_output=True, text=True, cwd=SERVICE.root, env=env
     )
     destroy = subprocess.run(
-        ["make", "-n", "destroy", "STAGE=prod"], capture_output=True, text=True, cwd=PROJECT_DIR, env=env
+        ["make", "-n", "destroy", "STAGE=prod"], capture_output=True, text=True, cwd=SERVICE.root, env=env
     )
     # Then: package runs first for that stage, then the script
     assert "scripts.package --stage prod --out dist" in deploy.stdout

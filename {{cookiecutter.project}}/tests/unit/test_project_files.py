@@ -3,13 +3,14 @@
 import tomllib
 
 import pytest
+from chalice_devstack.intrinsics import Scope, default_parameters, resolve
 
-from devstack.project import PROJECT_DIR, Scope, default_parameters, function_environment, load_resources, resolve
+from tests.conftest import PROJECT
 
 
 def test_requirements_txt_matches_the_runtime_dependencies() -> None:
-    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
-    lines = (PROJECT_DIR / "requirements.txt").read_text().splitlines()
+    pyproject = tomllib.loads((PROJECT.root / "pyproject.toml").read_text())
+    lines = (PROJECT.root / "requirements.txt").read_text().splitlines()
     requirements = [line for line in lines if line and not line.startswith("#")]
     assert requirements == pyproject["project"]["dependencies"]
     assert not any(line.startswith(("boto3", "botocore")) for line in requirements)
@@ -17,10 +18,10 @@ def test_requirements_txt_matches_the_runtime_dependencies() -> None:
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_table_names_in_chalice_config_match_resources_yaml(stage: str) -> None:
-    template = load_resources()
-    scope = Scope(default_parameters(template, stage, "us-east-1"), {})
+    template = PROJECT.resources()
+    scope = Scope(default_parameters(template, stage, "us-east-1", PROJECT.name), {})
     table_name = resolve(template["Resources"]["ServiceTable"]["Properties"]["TableName"], scope)
-    assert function_environment(stage)["SERVICE_TABLE"] == table_name
+    assert PROJECT.function_environment(stage)["SERVICE_TABLE"] == table_name
 
 
 {%- if cookiecutter.include_uploads == 'y' %}
@@ -34,23 +35,25 @@ def test_table_names_in_chalice_config_match_resources_yaml(stage: str) -> None:
 def test_upload_resource_names_in_chalice_config_match_resources_yaml(
     stage: str, env_var: str, logical_id: str, name_property: str
 ) -> None:
-    template = load_resources()
-    scope = Scope(default_parameters(template, stage, "us-east-1"), {})
+    template = PROJECT.resources()
+    scope = Scope(default_parameters(template, stage, "us-east-1", PROJECT.name), {})
     name = resolve(template["Resources"][logical_id]["Properties"][name_property], scope)
-    assert function_environment(stage)[env_var] == name
+    assert PROJECT.function_environment(stage)[env_var] == name
 
 
 def test_upload_queue_policy_names_the_uploads_bucket() -> None:
-    template = load_resources()
-    scope = Scope(default_parameters(template, "dev", "us-east-1"), {"UploadsQueue": {"Arn": "queue-arn"}})
+    template = PROJECT.resources()
+    scope = Scope(
+        default_parameters(template, "dev", "us-east-1", PROJECT.name), {"UploadsQueue": {"Arn": "queue-arn"}}
+    )
     policy = resolve(template["Resources"]["UploadsQueuePolicy"]["Properties"]["PolicyDocument"], scope)
-    bucket = function_environment("dev")["UPLOADS_BUCKET"]
+    bucket = PROJECT.function_environment("dev")["UPLOADS_BUCKET"]
     assert policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == f"arn:aws:s3:::{bucket}"
 {%- endif %}
 
 
 def test_resources_yaml_uses_long_form_intrinsics_only() -> None:
-    text = (PROJECT_DIR / "infra" / "resources.yaml").read_text()
+    text = (PROJECT.root / "infra" / "resources.yaml").read_text()
     assert "!Ref" not in text and "!GetAtt" not in text and "!Sub" not in text
 
 
@@ -59,8 +62,8 @@ NAME_PROPERTIES = ("TableName", "QueueName", "Name", "BucketName", "TopicName")
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_every_resource_name_in_chalice_config_names_a_resource_of_resources_yaml(stage: str) -> None:
-    template = load_resources()
-    scope = Scope(default_parameters(template, stage, "us-east-1"), {})
+    template = PROJECT.resources()
+    scope = Scope(default_parameters(template, stage, "us-east-1", PROJECT.name), {})
     names = {
         resolve(resource["Properties"][key], scope)
         for resource in template["Resources"].values()
@@ -68,7 +71,7 @@ def test_every_resource_name_in_chalice_config_names_a_resource_of_resources_yam
         for key in NAME_PROPERTIES
         if key in resource.get("Properties", {})
     }
-    env = function_environment(stage)
+    env = PROJECT.function_environment(stage)
     prefix = f"{env['SERVICE_NAME']}-{stage}-"
     named_in_config = {value for value in env.values() if value.startswith(prefix)}
     assert named_in_config and named_in_config <= names

@@ -1,8 +1,9 @@
 """The stream's resources, env vars and mapping patch agree with each other and with the app."""
 
 import pytest
+from chalice_devstack.intrinsics import Scope, default_parameters, resolve
 
-from devstack.project import Scope, default_parameters, function_environment, load_resources, resolve
+from tests.conftest import PROJECT
 
 
 @pytest.mark.parametrize(
@@ -18,10 +19,10 @@ from devstack.project import Scope, default_parameters, function_environment, lo
 def test_stream_resource_names_in_chalice_config_match_resources_yaml(
     stage: str, variable: str, resource: str, name_property: str
 ) -> None:
-    template = load_resources()
-    scope = Scope(default_parameters(template, stage, "us-east-1"), {})
+    template = PROJECT.resources()
+    scope = Scope(default_parameters(template, stage, "us-east-1", PROJECT.name), {})
     name = resolve(template["Resources"][resource]["Properties"][name_property], scope)
-    assert function_environment(stage)[variable] == name
+    assert PROJECT.function_environment(stage)[variable] == name
 
 
 def test_the_mapping_patch_sits_where_chalice_package_puts_the_stream_trigger() -> None:
@@ -30,7 +31,7 @@ def test_the_mapping_patch_sits_where_chalice_package_puts_the_stream_trigger() 
 
     names = [source.name for source in app.event_sources if hasattr(source, "stream_arn")]
     assert names == ["record_activity"]
-    patch = load_resources()["Resources"]["RecordActivity"]
+    patch = PROJECT.resources()["Resources"]["RecordActivity"]
     # Then the patch is keyed as `chalice package` names the function and its trigger, binds the
     # real stream, and sets what Chalice cannot
     mapping = patch["Properties"]["Events"]["RecordActivityDynamodbEventSource"]["Properties"]

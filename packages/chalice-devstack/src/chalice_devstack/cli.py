@@ -196,12 +196,24 @@ def invoke(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def version_line() -> str:
+    """The installed version and where it came from (a local path or the package index)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        direct = distribution("chalice-devstack").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return f"chalice-devstack {__version__} (not installed: run from source)"
+    origin = json.loads(direct)["url"].removeprefix("file://") if direct else "a package index"
+    return f"chalice-devstack {__version__} (from {origin})"
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per registered command."""
     root = argparse.ArgumentParser(
         prog="devstack", description="Run a Chalice project offline: its API and every event source."
     )
-    root.add_argument("--version", action="version", version=f"chalice-devstack {__version__}")
+    root.add_argument("--version", action="version", version=version_line())
     root.add_argument("--project", help="a folder inside the Chalice project (default: the current folder)")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, arguments, run) in COMMANDS.items():
