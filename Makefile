@@ -8,9 +8,13 @@ WORKERS ?= 2
 # The demo's sub-makes find uv from the template venv when the machine has none; the
 # machine's own python3 and uv still come first on PATH.
 DEMO_PATH := $(PATH):$(abspath $(VENV))/bin
+# chalice-devstack, the package generated services depend on: its own venv, tests and lint.
+DEVSTACK_DIR := packages/chalice-devstack
+DEVSTACK_VENV := $(DEVSTACK_DIR)/.venv
+DEVSTACK_PYTHON := $(DEVSTACK_VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint demo baseline clean
+.PHONY: help install test lint demo baseline clean devstack-test devstack-lint
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,13 +34,27 @@ else
 endif
 	@touch $@
 
-test: install ## Run the template's test suite (renders every option combination, runs the generated suites)
+test: install devstack-test ## Run chalice-devstack's tests, then the template's (every option combination, the generated suites)
 	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
 	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8
 
-lint: install ## ruff + mypy on the hooks, tests and scripts
+# The template venv always has uv (a dev dependency), so the package venv uses it even without uv on PATH.
+$(DEVSTACK_VENV)/.installed: $(VENV)/.installed $(DEVSTACK_DIR)/pyproject.toml
+	@echo "==> creating $(DEVSTACK_VENV) (chalice-devstack, editable, with its test tools)"
+	@$(VENV)/bin/uv venv -q --allow-existing --python python3 $(DEVSTACK_VENV)
+	@VIRTUAL_ENV=$(abspath $(DEVSTACK_VENV)) $(VENV)/bin/uv pip install -q --compile-bytecode -e '$(DEVSTACK_DIR)[test]'
+	@touch $@
+
+devstack-test: $(DEVSTACK_VENV)/.installed ## chalice-devstack's own tests (its test apps, the new-project walk)
+	@echo "==> chalice-devstack tests"
+	@cd $(DEVSTACK_DIR) && .venv/bin/python -m pytest -n $(WORKERS) --durations=5
+
+devstack-lint: $(DEVSTACK_VENV)/.installed ## ruff + mypy on chalice-devstack
+	@cd $(DEVSTACK_DIR) && .venv/bin/python -m ruff check . && .venv/bin/python -m ruff format --check . && .venv/bin/python -m mypy
+
+lint: install devstack-lint ## ruff + mypy on the hooks, tests and scripts (and chalice-devstack)
 	@echo "==> ruff"
-	@$(PYTHON) -m ruff check hooks tests scripts loadtests
+	@$(PYTHON) -m ruff check hooks tests scripts loadtests local_extensions.py
 	@echo "==> mypy"
 	@$(PYTHON) -m mypy
 
@@ -68,4 +86,4 @@ endif
 	@touch $@
 
 clean: ## Remove the venv, caches and the demo
-	rm -rf $(VENV) .cache $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	rm -rf $(VENV) $(DEVSTACK_VENV) .cache $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -108,3 +108,11 @@ def free_port() -> int:
 def file_digest(path: Path) -> str:
     """A short content hash, for cache keys."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def tree_digest(root: Path, pattern: str = "*.py") -> str:
+    """A short hash of the names and contents of root's files matching pattern (e.g. a package's sources)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob(pattern)):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

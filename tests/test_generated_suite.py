@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scripts.demo_walk import STEPS
-from tests.support import CACHE_DIR, REPO_ROOT, combos, file_digest, free_port, render, run, switches
+from tests.support import CACHE_DIR, REPO_ROOT, combos, file_digest, free_port, render, run, switches, tree_digest
 
 pytestmark = pytest.mark.slow
 SUITE_COMBOS = ("all-on", "all-off")
@@ -18,11 +18,13 @@ STAMP = ".installed"  # what the generated Makefile touches when its venv is com
 def shared_venv(project: Path) -> Path:
     """The service venv for this project's pyproject.toml, built once and reused across runs.
 
-    Keyed by the pyproject's content, so a dependency change builds a new one. A lock
-    keeps parallel test workers from building the same venv twice.
+    Keyed by the pyproject's content and chalice-devstack's sources (installed by path, not
+    editable), so a dependency or devstack change builds a new one. A lock keeps parallel
+    test workers from building the same venv twice.
     """
     CACHE_DIR.mkdir(exist_ok=True)
-    venv = CACHE_DIR / f"service-venv-{file_digest(project / 'pyproject.toml')}"
+    devstack = tree_digest(REPO_ROOT / "packages" / "chalice-devstack" / "src", "*")
+    venv = CACHE_DIR / f"service-venv-{file_digest(project / 'pyproject.toml')}-{devstack}"
     with (CACHE_DIR / f"{venv.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (venv / STAMP).exists():
@@ -81,6 +83,10 @@ def test_fresh_install_has_every_dependency(template_dir: Path, tmp_path: Path) 
     project = render(template_dir, tmp_path)
     install = run(["make", "install", "UV="], cwd=project)
     assert "with pip" in install.stdout
+    # Then: chalice-devstack came from this template checkout by path (no index asked), and its command runs
+    assert f"chalice-devstack 0.1.0 (from {template_dir.resolve()}/packages/chalice-devstack)" in install.stdout
+    assert not (project / "devstack").exists()
+    assert "invoke" in run([str(project / ".venv" / "bin" / "devstack"), "--help"], cwd=project).stdout
     result = run([str(project / ".venv" / "bin" / "python"), "-c", IMPORT_EVERYTHING], cwd=project)
     assert "/users" in json.loads(result.stdout.strip().splitlines()[-1])
 
