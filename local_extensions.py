@@ -5,13 +5,23 @@ from typing import Any
 
 from jinja2.ext import Extension
 
-# Resolved at import, which cookiecutter does before it changes folder to render files.
-TEMPLATE_ROOT = Path(__file__).resolve().parent
+
+def template_root() -> str:
+    """The template checkout being rendered, as an absolute path.
+
+    cookiecutter renders files from inside the template's `{{cookiecutter.project}}` folder, so
+    that folder's parent is the checkout, wherever cookiecutter was started and however the
+    template was named (a relative path, gh:..., a clone in ~/.cookiecutters).
+    """
+    root = Path.cwd().parent
+    if not (root / "cookiecutter.json").is_file():
+        raise RuntimeError(f"template_root(): {root} is not the template checkout (no cookiecutter.json)")
+    return str(root)
 
 
 class TemplatePaths(Extension):
-    """`{{ devstack_source }}`: this checkout's packages/chalice-devstack, for the generated Makefile."""
+    """`{{ template_root() }}` for the generated Makefile's DEVSTACK_SOURCE."""
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        environment.globals["devstack_source"] = str(TEMPLATE_ROOT / "packages" / "chalice-devstack")
+        environment.globals["template_root"] = template_root

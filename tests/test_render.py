@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,19 @@ def test_default_render_uses_the_options(rendered: Renderer) -> None:
     assert config["app_name"] == "orders-service"
     assert config["lambda_architecture"] == "arm64"
     assert '"us-east-1"' in (root / "chalicelib" / "config.py").read_text()
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_the_service_depends_on_chalice_devstack_and_carries_no_copy(
+    rendered: Renderer, template_dir: Path, name: str
+) -> None:
+    """Given a render, then devstack is a pinned dev dependency installed from this checkout, not a folder."""
+    root = rendered(name)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    makefile = (root / "Makefile").read_text()
+    assert "chalice-devstack>=0.1,<0.2" in pyproject["project"]["optional-dependencies"]["dev"]
+    assert pyproject["tool"]["devstack"]["region"] == "us-east-1"
+    assert f"DEVSTACK_SOURCE ?= {template_dir.resolve()}/packages/chalice-devstack\n" in makefile
+    assert "$(DEVSTACK) up --stage $(STAGE)" in makefile
+    assert not (root / "devstack").exists()
+    assert ("seed" in pyproject["tool"]["devstack"]) == (name == "all-on" or (root / "scripts" / "seed.py").exists())
