@@ -1,6 +1,6 @@
 """Orders on devstack: every saga path asserted on its execution history, idempotent POST, DLQ + redrive.
 
-Needs devstack's pytest fixture (devstack/testing.py); runs in its own pytest process (`make e2e`).
+Needs chalice-devstack's `devstack` fixture (its pytest plugin); runs in its own pytest process (`make e2e`).
 """
 
 import json
