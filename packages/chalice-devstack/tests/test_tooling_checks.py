@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from scripts import template_checks as checks
-from scripts.package import add_bytecode, finalize_template, slim_zip
+from chalice_devstack.tooling import checks
+from chalice_devstack.tooling.package import add_bytecode, finalize_template, slim_zip
 
 
 def _template() -> dict[str, Any]:
@@ -122,7 +122,8 @@ def _template() -> dict[str, Any]:
 
 
 def _problems(template: dict[str, Any]) -> list[str]:
-    return checks.run_all(template, "arm64", {"SERVICE_TABLE", "AWS_REGION"})
+    """The walker's findings on a template, as printed lines."""
+    return [str(problem) for problem in checks.run_all(template, "arm64", {"SERVICE_TABLE", "AWS_REGION"})]
 
 
 def test_a_good_template_has_no_problems() -> None:
@@ -192,7 +193,8 @@ def test_a_bucket_must_block_public_access_encrypt_expire_and_require_tls() -> N
     template = _template()
     template["Resources"]["Uploads"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
     problems = checks.check_buckets(template)
-    assert len(problems) == 4 and all(problem.startswith("Uploads:") for problem in problems)
+    assert len(problems) == 4 and {problem.where for problem in problems} == {"Uploads"}
+    assert all(problem.fix for problem in problems)
 
 
 def _chalice_output() -> dict[str, Any]:

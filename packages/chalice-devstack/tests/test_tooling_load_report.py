@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from loadtests import report
+from chalice_devstack.cli import main
+from chalice_devstack.tooling import load_report as report
 
 
 def entry(method: str, name: str, times: dict[int, int], failures: int = 0, seconds: float = 10.0) -> dict[str, Any]:
@@ -55,37 +56,31 @@ def test_rps_is_over_the_run_when_its_duration_is_known() -> None:
 
 
 def test_summary_separates_http_from_pipeline_measurements() -> None:
-    # Given two endpoints, a time-to-terminal measurement and pipeline counters
+    """Given two endpoints, a custom timing and a pipeline section, when summarised, then each lands apart."""
     entries = [
-        entry("GET", "/users/{id}", {1: 100}),
-        entry("POST", "/orders", {5: 50}),
-        entry("PIPELINE", report.ORDER_TO_TERMINAL, {200: 45, 900: 5}),
+        entry("GET", "/items/{id}", {1: 100}),
+        entry("POST", "/jobs", {5: 50}),
+        entry("PIPELINE", "job to done", {200: 45, 900: 5}),
     ]
-    pipeline = {"orders": {"started": 50, "terminal": 50, "lost": 0, "outcomes": {"CONFIRMED": 40, "CANCELLED": 10}}}
-    # When summarised over a 10 s run
-    summary = report.build_summary(entries, pipeline, {"duration_s": 10})
-    # Then the HTTP total leaves the pipeline measurement out
+    jobs = report.section(
+        {"started": 50, "done": 50, "lost": 0},
+        timings={"time_to_done": "PIPELINE job to done"},
+        rates={"jobs_per_s": "done"},
+        judge={"jobs_per_s": "higher", "lost": "zero"},
+    )
+    summary = report.build_summary(entries, {"sections": {"jobs": jobs}}, {"duration_s": 10})
     assert summary["total"]["requests"] == 150
     assert summary["total"]["p50_ms"] == 1
-    # And the orders section carries throughput, time to terminal and losses
-    assert summary["orders"] == {
-        "placed": 50,
-        "reached_terminal": 50,
-        "orders_lost": 0,
-        "outcomes": {"CANCELLED": 10, "CONFIRMED": 40},
-        "orders_per_s": 5.0,
-        "time_to_terminal_p50_ms": 200,
-        "time_to_terminal_p95_ms": 900,
+    assert summary["pipeline"]["jobs"] == {
+        "started": 50,
+        "done": 50,
+        "lost": 0,
+        "time_to_done_p50_ms": 200,
+        "time_to_done_p95_ms": 900,
+        "time_to_done_max_ms": 900,
+        "jobs_per_s": 5.0,
     }
-    assert "queue" not in summary and "uploads" not in summary
-
-
-def test_summary_counts_poison_missing_from_the_dlq() -> None:
-    pipeline = {"queue": {"bursts": 2, "sent": 200, "poison_sent": 4, "poison_in_dlq": 3, "unexpected_in_dlq": 1}}
-    summary = report.build_summary([], pipeline, {})
-    assert summary["dlq"]["poison_missing"] == 1
-    assert summary["dlq"]["unexpected_in_dlq"] == 1
-    assert summary["total"]["requests"] == 0
+    assert summary["judge"] == {"jobs.jobs_per_s": "higher", "jobs.lost": "zero"}
 
 
 def test_summarize_writes_summary_and_table(tmp_path: Path) -> None:
@@ -101,7 +96,7 @@ def test_summarize_writes_summary_and_table(tmp_path: Path) -> None:
 
 
 def summary_with(p95: float, rps: float, failures: int = 0, lost: int = 0) -> dict[str, Any]:
-    """A summary with one endpoint of 1000 requests and an orders section."""
+    """A summary with one endpoint of 1000 requests and a judged pipeline section."""
     metrics = {
         "requests": 1000,
         "failures": failures,
@@ -111,13 +106,9 @@ def summary_with(p95: float, rps: float, failures: int = 0, lost: int = 0) -> di
         "p95_ms": p95,
         "p99_ms": p95 * 2,
     }
-    orders = {
-        "orders_per_s": 5.0,
-        "time_to_terminal_p50_ms": 300.0,
-        "time_to_terminal_p95_ms": 800.0,
-        "orders_lost": lost,
-    }
-    return {"endpoints": {"POST /orders": metrics}, "orders": orders}
+    jobs = {"jobs_per_s": 5.0, "time_to_done_p95_ms": 800.0, "lost": lost}
+    judge = {"jobs.jobs_per_s": "higher", "jobs.time_to_done_p95_ms": "lower", "jobs.lost": "zero"}
+    return {"endpoints": {"POST /jobs": metrics}, "pipeline": {"jobs": jobs}, "judge": judge}
 
 
 def regressions(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
@@ -130,7 +121,7 @@ def test_same_run_has_no_regression() -> None:
 
 def test_slower_and_lower_throughput_are_regressions() -> None:
     found = regressions(summary_with(130, 35), summary_with(100, 50))
-    assert found == ["POST /orders rps", "POST /orders p50_ms", "POST /orders p95_ms", "POST /orders p99_ms"]
+    assert found == ["POST /jobs rps", "POST /jobs p50_ms", "POST /jobs p95_ms", "POST /jobs p99_ms"]
 
 
 def test_changes_within_threshold_or_below_min_delta_pass() -> None:
@@ -139,18 +130,18 @@ def test_changes_within_threshold_or_below_min_delta_pass() -> None:
     assert regressions(summary_with(4, 50), summary_with(2, 50)) == []
 
 
-def test_new_failures_and_lost_orders_are_regressions() -> None:
+def test_new_failures_and_a_nonzero_zero_judged_value_are_regressions() -> None:
     found = regressions(summary_with(100, 50, failures=10, lost=1), summary_with(100, 50))
-    assert found == ["POST /orders failure_ratio", "orders.orders_lost"]
+    assert found == ["POST /jobs failure_ratio", "jobs.lost"]
 
 
 def test_small_samples_and_unmatched_endpoints_are_reported_not_judged() -> None:
     baseline = summary_with(100, 50)
     current = summary_with(500, 5)
-    current["endpoints"]["POST /orders"]["requests"] = 3
-    current["endpoints"]["GET /health"] = current["endpoints"]["POST /orders"]
+    current["endpoints"]["POST /jobs"]["requests"] = 3
+    current["endpoints"]["GET /health"] = current["endpoints"]["POST /jobs"]
     results = {item.metric: item for item in report.compare(current, baseline)}
-    assert results["POST /orders"].note == "too few requests"
+    assert results["POST /jobs"].note == "too few requests"
     assert results["GET /health"].note == "only in the current run"
     assert not any(item.regression for item in results.values() if item.metric.startswith(("POST", "GET")))
 
@@ -162,26 +153,13 @@ def test_profile_differences_name_what_changed() -> None:
 
 
 @pytest.mark.parametrize(("current", "code"), [(summary_with(100, 50), 0), (summary_with(300, 50), 1)])
-def test_compare_cli_exits_1_on_regression(
+def test_compare_command_exits_1_on_regression(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], current: dict[str, Any], code: int
 ) -> None:
+    """Given a baseline and a run, when `devstack load compare` runs, then it exits 1 exactly on a regression."""
     (tmp_path / "base.json").write_text(json.dumps(summary_with(100, 50)))
     (tmp_path / "run.json").write_text(json.dumps(current))
-    assert report.main(["compare", str(tmp_path / "run.json"), str(tmp_path / "base.json")]) == code
+    with pytest.raises(SystemExit) as exit_info:
+        main(["load", "compare", str(tmp_path / "run.json"), str(tmp_path / "base.json")])
+    assert exit_info.value.code == code
     assert ("REGRESSION" in capsys.readouterr().out) == bool(code)
-
-
-def test_poison_is_recognised_by_run() -> None:
-    # Given this run's poison, an earlier run's poison and a real order message in the DLQ
-    bodies = [report.poison_body("run1", 0), report.poison_body("run1", 1), report.poison_body("run0", 0)]
-    bodies.append(json.dumps({"order_id": "6f1c2b1e-0000-4000-8000-000000000000"}))
-    # Then each is counted where it belongs
-    assert report.classify_dlq_bodies(bodies, "run1") == {
-        "poison_in_dlq": 2,
-        "earlier_runs_in_dlq": 1,
-        "unexpected_in_dlq": 1,
-    }
-    # And a poison body is either malformed JSON or names an order that cannot exist
-    assert (
-        json.loads(report.poison_body("run1", 0))["order_id"] != json.loads(report.poison_body("run1", 2))["order_id"]
-    )

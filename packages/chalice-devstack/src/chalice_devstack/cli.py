@@ -4,6 +4,7 @@
     devstack status
     devstack trigger NAME
     devstack invoke NAME [--event FILE]
+    devstack package | check | bench | profile | load ...   (the tooling: tooling/commands.py)
 
 Run it anywhere inside a Chalice project (the folder holding .chalice/config.json, or below).
 Settings: [tool.devstack] in the project's pyproject.toml < DEVSTACK_* env vars < these flags.
@@ -210,6 +211,8 @@ def version_line() -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per registered command."""
+    import chalice_devstack.tooling  # noqa: F401 - registers package, check, bench, profile and load
+
     root = argparse.ArgumentParser(
         prog="devstack", description="Run a Chalice project offline: its API and every event source."
     )

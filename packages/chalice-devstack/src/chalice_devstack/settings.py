@@ -7,6 +7,9 @@
     api_port = 8000                    # the API (chalice local)
     seed = "scripts.seed:seed_all"     # `module:function` run after provisioning
     resources = "infra/resources.yaml" # CloudFormation resources besides Chalice's own
+    settings_class = "chalicelib.config:Settings"  # `devstack check`: the env vars every function needs
+    locustfile = "loadtests/locustfile.py"         # `devstack load run`: the locust user classes
+    reports_dir = "loadtests/reports"              # `devstack load run`: one folder per run
 
 Every key is optional: a `chalice new-project` app runs with none of them.
 """
@@ -45,6 +48,9 @@ class Settings(BaseSettings):
     seed: str = ""
     resources: str = str(DEFAULT_RESOURCES)
     single: bool = False
+    settings_class: str = ""
+    locustfile: str = "loadtests/locustfile.py"
+    reports_dir: str = "loadtests/reports"
 
     @property
     def endpoint_url(self) -> str:

@@ -1,15 +1,13 @@
-"""Walk a packaged template (dist/sam.json) and report what breaks the service's deployment rules.
+"""`devstack check`'s template walker: what in a packaged template (dist/sam.json) breaks the deployment rules.
 
-Each check returns a list of problems (empty = fine), so tests can assert on them and a
-deliberately broken template shows that every check can fail.
-Usage: python -m scripts.template_checks dist/sam.json
+Each check returns every problem it finds (empty = fine), each with its fix, so one run lists
+all that is missing and a deliberately broken template shows that every check can fail.
 """
 
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 Template = dict[str, Any]
@@ -24,6 +22,26 @@ SQS_DEFAULT_RETENTION = 345_600  # 4 days
 STAR_RESOURCE_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"})
 # Set by the Lambda runtime itself, not by the template.
 RUNTIME_ENV = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME"})
+STREAM_REQUIRED = ("BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds")
+BUCKET_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+
+
+# Where settings Chalice's decorators cannot express go: merged into the function's SAM event.
+def mapping_settings(function: str, event: str) -> str:
+    """The resources-file path of one trigger's mapping settings."""
+    return f"Resources.{function}.Properties.Events.{event}.Properties in the resources file"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that breaks a rule: where it is, what is wrong, and how to fix it."""
+
+    where: str
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
 
 
 def resources_of(template: Template, *kinds: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -41,7 +59,7 @@ def event_sources(template: Template) -> Iterator[tuple[str, str, dict[str, Any]
 
 
 def referenced_resource(value: Any) -> str | None:
-    """The logical id an ARN value points at: {"Fn::GetAtt": [X, ...]} or {"Fn::Sub": "${X.Arn}"}."""
+    """The logical id an ARN value points at: {"Fn::GetAtt": [X, ...]}, {"Fn::Sub": "${X.Arn}"} or {"Ref": X}."""
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         target = value["Fn::GetAtt"]
         return str(target[0] if isinstance(target, list) else target.split(".", 1)[0])
@@ -53,17 +71,27 @@ def referenced_resource(value: Any) -> str | None:
     return None
 
 
-def check_batch_failure_reporting(template: Template) -> list[str]:
+def as_list(value: Any) -> list[Any]:
+    """A policy field that may be one value or a list, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def check_batch_failure_reporting(template: Template) -> list[Problem]:
     """Every SQS and stream mapping reports partial batch failures."""
     return [
-        f"{function}.{name}: {event['Type']} mapping lacks FunctionResponseTypes: [ReportBatchItemFailures]"
+        Problem(
+            f"{function}.{name}",
+            f"{event['Type']} mapping lacks FunctionResponseTypes: [ReportBatchItemFailures]",
+            "return {'batchItemFailures': [...]} from the handler and set FunctionResponseTypes in the resources file"
+            " (devstack applies partial batch responses the same way)",
+        )
         for function, name, event in event_sources(template)
         if event.get("Type") in BATCH_SOURCES
         and "ReportBatchItemFailures" not in event.get("Properties", {}).get("FunctionResponseTypes", [])
     ]
 
 
-def check_source_queues(template: Template) -> list[str]:
+def check_source_queues(template: Template) -> list[Problem]:
     """Every SQS source is a queue of this template, with a DLQ that outlives it and a visibility timeout >= 6x."""
     problems = []
     for function, name, event in event_sources(template):
@@ -72,23 +100,35 @@ def check_source_queues(template: Template) -> list[str]:
         queue_id = referenced_resource(event["Properties"].get("Queue")) or ""
         queue = template["Resources"].get(queue_id)
         if queue is None or queue.get("Type") != "AWS::SQS::Queue":
-            problems.append(f"{function}.{name}: Queue must reference an AWS::SQS::Queue of this template")
-            continue
-        properties = queue.get("Properties", {})
-        redrive = properties.get("RedrivePolicy", {})
-        if not redrive.get("deadLetterTargetArn") or not redrive.get("maxReceiveCount"):
-            problems.append(f"{queue_id}: source queue of {function} has no RedrivePolicy to a DLQ")
-        problems += check_dlq_retention(template, queue_id, properties)
-        timeout = template["Resources"][function]["Properties"].get("Timeout", 3)
-        visibility = properties.get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY)
-        if visibility < VISIBILITY_FACTOR * timeout:
+            fix = "declare the queue in the resources file and name it in the handler's decorator"
             problems.append(
-                f"{queue_id}: VisibilityTimeout {visibility} < {VISIBILITY_FACTOR} x {function} Timeout {timeout}"
+                Problem(f"{function}.{name}", "Queue must reference an AWS::SQS::Queue of this template", fix)
             )
+            continue
+        problems += source_queue_problems(template, function, queue_id, queue.get("Properties", {}))
     return problems
 
 
-def check_dlq_retention(template: Template, queue_id: str, properties: dict[str, Any]) -> list[str]:
+def source_queue_problems(
+    template: Template, function: str, queue_id: str, properties: dict[str, Any]
+) -> list[Problem]:
+    """A consumer's source queue: a redrive policy, a DLQ that outlives it, visibility >= 6x the timeout."""
+    problems = []
+    redrive = properties.get("RedrivePolicy", {})
+    if not redrive.get("deadLetterTargetArn") or not redrive.get("maxReceiveCount"):
+        fix = "add RedrivePolicy {deadLetterTargetArn: <DLQ Arn>, maxReceiveCount: N} and a DLQ queue"
+        problems.append(Problem(queue_id, f"source queue of {function} has no RedrivePolicy to a DLQ", fix))
+    problems += check_dlq_retention(template, queue_id, properties)
+    timeout = template["Resources"][function]["Properties"].get("Timeout", 3)
+    visibility = properties.get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY)
+    if visibility < VISIBILITY_FACTOR * timeout:
+        what = f"VisibilityTimeout {visibility} < {VISIBILITY_FACTOR} x {function} Timeout {timeout}"
+        fix = f"set VisibilityTimeout: {VISIBILITY_FACTOR * timeout} (or lower the function's lambda_timeout)"
+        problems.append(Problem(queue_id, what, fix))
+    return problems
+
+
+def check_dlq_retention(template: Template, queue_id: str, properties: dict[str, Any]) -> list[Problem]:
     """A DLQ keeps messages longer than its source queue (a moved message keeps its first enqueue time)."""
     dlq = template["Resources"].get(referenced_resource(properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")))
     if dlq is None:
@@ -97,69 +137,83 @@ def check_dlq_retention(template: Template, queue_id: str, properties: dict[str,
     dlq_days = dlq.get("Properties", {}).get("MessageRetentionPeriod", SQS_DEFAULT_RETENTION) / 86_400
     if dlq_days > source_days:
         return []
-    return [f"{queue_id}: its DLQ keeps messages {dlq_days:g} days, not longer than the queue's {source_days:g}"]
+    what = f"its DLQ keeps messages {dlq_days:g} days, not longer than the queue's {source_days:g}"
+    return [Problem(queue_id, what, "give the DLQ a longer MessageRetentionPeriod (up to 1209600, 14 days)")]
 
 
-def check_stream_sources(template: Template) -> list[str]:
+def check_stream_sources(template: Template) -> list[Problem]:
     """Stream mappings are bound to a table of this template, bisect, bound retries and keep failures."""
-    required = ("BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds")
     problems = []
     for function, name, event in event_sources(template):
         if event.get("Type") not in STREAM_SOURCES:
             continue
-        properties = event.get("Properties", {})
+        where, properties = f"{function}.{name}", event.get("Properties", {})
         if referenced_resource(properties.get("Stream")) not in template["Resources"]:
-            problems.append(f"{function}.{name}: Stream must reference a resource of this template")
-        problems += [f"{function}.{name}: stream mapping lacks {key}" for key in required if key not in properties]
+            fix = f"set Stream: {{'Fn::GetAtt': [<Table>, StreamArn]}} under {mapping_settings(function, name)}"
+            problems.append(Problem(where, "Stream must reference a resource of this template", fix))
+        problems += [
+            Problem(where, f"stream mapping lacks {key}", f"set {key} under {mapping_settings(function, name)}")
+            for key in STREAM_REQUIRED
+            if key not in properties
+        ]
         if not properties.get("DestinationConfig", {}).get("OnFailure"):
-            problems.append(f"{function}.{name}: stream mapping lacks DestinationConfig.OnFailure")
+            fix = (
+                f"set DestinationConfig.OnFailure.Destination (a queue's Arn) under {mapping_settings(function, name)}"
+            )
+            problems.append(Problem(where, "stream mapping lacks DestinationConfig.OnFailure", fix))
     return problems
 
 
-def check_queues(template: Template) -> list[str]:
+def check_queues(template: Template) -> list[Problem]:
     """Every queue is encrypted."""
     return [
-        f"{queue_id}: not encrypted (SqsManagedSseEnabled or KmsMasterKeyId)"
+        Problem(queue_id, "not encrypted (SqsManagedSseEnabled or KmsMasterKeyId)", "set SqsManagedSseEnabled: true")
         for queue_id, queue in resources_of(template, "AWS::SQS::Queue")
         if not queue.get("Properties", {}).get("SqsManagedSseEnabled")
         and not queue.get("Properties", {}).get("KmsMasterKeyId")
     ]
 
 
-def check_tables(template: Template) -> list[str]:
+def check_tables(template: Template) -> list[Problem]:
     """Every table: on-demand, encrypted, point-in-time recovery."""
     problems = []
     for table_id, table in resources_of(template, "AWS::DynamoDB::Table"):
         properties = table.get("Properties", {})
         if properties.get("BillingMode") != "PAY_PER_REQUEST":
-            problems.append(f"{table_id}: BillingMode is not PAY_PER_REQUEST")
+            problems.append(Problem(table_id, "BillingMode is not PAY_PER_REQUEST", "set BillingMode: PAY_PER_REQUEST"))
         if not properties.get("SSESpecification", {}).get("SSEEnabled"):
-            problems.append(f"{table_id}: SSESpecification.SSEEnabled is not true")
+            problems.append(Problem(table_id, "SSESpecification.SSEEnabled is not true", "set SSESpecification"))
         if not properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
-            problems.append(f"{table_id}: point-in-time recovery is off")
+            fix = "set PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}"
+            problems.append(Problem(table_id, "point-in-time recovery is off", fix))
     return problems
 
 
-def check_buckets(template: Template) -> list[str]:
-    """Every bucket: public access blocked, encrypted, TLS-only policy, lifecycle rules."""
-    problems = []
-    tls_only = {
+def tls_only_buckets(template: Template) -> set[str | None]:
+    """The buckets a bucket policy restricts to aws:SecureTransport."""
+    return {
         referenced_resource(policy["Properties"].get("Bucket"))
         for _, policy in resources_of(template, "AWS::S3::BucketPolicy")
         if "aws:SecureTransport" in json.dumps(policy["Properties"].get("PolicyDocument", {}))
     }
+
+
+def check_buckets(template: Template) -> list[Problem]:
+    """Every bucket: public access blocked, encrypted, TLS-only policy, lifecycle rules."""
+    problems, tls_only = [], tls_only_buckets(template)
     for bucket_id, bucket in resources_of(template, "AWS::S3::Bucket"):
         properties = bucket.get("Properties", {})
         block = properties.get("PublicAccessBlockConfiguration", {})
-        keys = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
-        if not all(block.get(key) for key in keys):
-            problems.append(f"{bucket_id}: public access not fully blocked")
+        if not all(block.get(key) for key in BUCKET_BLOCKS):
+            fix = f"set PublicAccessBlockConfiguration {', '.join(BUCKET_BLOCKS)} all true"
+            problems.append(Problem(bucket_id, "public access not fully blocked", fix))
         if not properties.get("BucketEncryption"):
-            problems.append(f"{bucket_id}: no BucketEncryption")
+            problems.append(Problem(bucket_id, "no BucketEncryption", "set BucketEncryption (SSE-S3 or KMS)"))
         if not properties.get("LifecycleConfiguration", {}).get("Rules"):
-            problems.append(f"{bucket_id}: no lifecycle rules")
+            problems.append(Problem(bucket_id, "no lifecycle rules", "add LifecycleConfiguration.Rules"))
         if bucket_id not in tls_only:
-            problems.append(f"{bucket_id}: no bucket policy denying requests without aws:SecureTransport")
+            fix = "add an AWS::S3::BucketPolicy denying requests where aws:SecureTransport is false"
+            problems.append(Problem(bucket_id, "no bucket policy denying requests without aws:SecureTransport", fix))
     return problems
 
 
@@ -176,104 +230,130 @@ def policy_documents(template: Template) -> Iterator[tuple[str, dict[str, Any]]]
                 yield owner, policy
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def check_policies(template: Template) -> list[str]:
-    """No wildcard action anywhere; "Resource": "*" only for actions that have no resource-level permissions."""
+def statement_problems(owner: str, statement: dict[str, Any]) -> list[Problem]:
+    """One policy statement: no NotAction, no wildcard action, "*" resources only where AWS requires it."""
+    actions = as_list(statement.get("Action", []))
     problems = []
-    for owner, document in policy_documents(template):
-        for statement in _as_list(document.get("Statement", [])):
-            actions = _as_list(statement.get("Action", []))
-            if "NotAction" in statement:
-                problems.append(f"{owner}: NotAction grants everything else")
-            problems += [f"{owner}: wildcard action {action!r}" for action in actions if "*" in action]
-            if "*" in _as_list(statement.get("Resource", [])) and statement.get("Effect") == "Allow":
-                extra = sorted(set(actions) - STAR_RESOURCE_ACTIONS)
-                if extra:
-                    problems.append(f"{owner}: Resource '*' for {extra}")
+    if "NotAction" in statement:
+        problems.append(Problem(owner, "NotAction grants everything else", "list the actions it needs in Action"))
+    problems += [
+        Problem(owner, f"wildcard action {action!r}", "list the actions it needs")
+        for action in actions
+        if "*" in action
+    ]
+    if "*" in as_list(statement.get("Resource", [])) and statement.get("Effect") == "Allow":
+        extra = sorted(set(actions) - STAR_RESOURCE_ACTIONS)
+        if extra:
+            problems.append(Problem(owner, f"Resource '*' for {extra}", "name the resources' ARNs in its policy file"))
     return problems
 
 
-def check_functions(template: Template, architecture: str) -> list[str]:
-    """Every function: the chosen architecture, X-Ray tracing, its own role, a log group with retention."""
-    problems = []
-    log_groups = {
+def check_policies(template: Template) -> list[Problem]:
+    """No wildcard action anywhere; "Resource": "*" only for actions that have no resource-level permissions."""
+    return [
+        problem
+        for owner, document in policy_documents(template)
+        for statement in as_list(document.get("Statement", []))
+        for problem in statement_problems(owner, statement)
+    ]
+
+
+def log_group_retention(template: Template) -> dict[str, Any]:
+    """Each log group's (JSON-encoded) name mapped to its retention."""
+    return {
         json.dumps(group["Properties"].get("LogGroupName")): group["Properties"].get("RetentionInDays")
         for _, group in resources_of(template, "AWS::Logs::LogGroup")
     }
-    roles: dict[str, str] = {}
+
+
+def check_functions(template: Template, architecture: str) -> list[Problem]:
+    """Every function: the chosen architecture, X-Ray tracing, its own role, a log group with retention."""
+    problems, log_groups, roles = [], log_group_retention(template), dict[str, str]()
     for function_id, function in resources_of(template, "AWS::Serverless::Function"):
         properties = function["Properties"]
         if properties.get("Architectures") != [architecture]:
-            problems.append(f"{function_id}: Architectures {properties.get('Architectures')} != [{architecture}]")
+            what = f"Architectures {properties.get('Architectures')} != [{architecture}]"
+            problems.append(Problem(function_id, what, f'set "lambda_architecture": "{architecture}" in config.json'))
         if properties.get("Tracing") != "Active":
-            problems.append(f"{function_id}: X-Ray tracing is not Active")
+            problems.append(Problem(function_id, "X-Ray tracing is not Active", 'set "xray": true in config.json'))
         role = str(referenced_resource(properties.get("Role")))
         if role in roles:
-            problems.append(f"{function_id}: shares role {role} with {roles[role]}")
+            fix = "give the function its own iam_policy_file in config.json's lambda_functions"
+            problems.append(Problem(function_id, f"shares role {role} with {roles[role]}", fix))
         roles[role] = function_id
         name = properties.get("FunctionName", {}).get("Fn::Sub", "")
         if not log_groups.get(json.dumps({"Fn::Sub": f"/aws/lambda/{name}"})):
-            problems.append(f"{function_id}: no log group with retention named /aws/lambda/{name or '<FunctionName>'}")
+            what = f"no log group with retention named /aws/lambda/{name or '<FunctionName>'}"
+            problems.append(Problem(function_id, what, "package with `devstack package` and set log_retention_in_days"))
     return problems
 
 
-def check_function_environment(template: Template, setting_names: set[str]) -> list[str]:
-    """Every env var the code reads (Settings fields) is set on every function, unless Lambda sets it."""
+def check_function_environment(template: Template, setting_names: set[str]) -> list[Problem]:
+    """Every env var the code reads is set on every function, unless Lambda sets it."""
     problems = []
     for function_id, function in resources_of(template, "AWS::Serverless::Function"):
         env = set(function["Properties"].get("Environment", {}).get("Variables", {}))
         missing = sorted(setting_names - env - RUNTIME_ENV)
         if missing:
-            problems.append(f"{function_id}: environment lacks {missing} (set them in .chalice/config.json)")
+            fix = "set them in the stage's environment_variables of .chalice/config.json"
+            problems.append(Problem(function_id, f"environment lacks {missing}", fix))
     return problems
 
 
-def _definition_text(properties: dict[str, Any]) -> str:
+def definition_text(properties: dict[str, Any]) -> str:
+    """A state machine's definition as text, whichever property holds it."""
     definition = properties.get("Definition", properties.get("DefinitionString", ""))
     return definition if isinstance(definition, str) else json.dumps(definition)
 
 
-def check_state_machines(template: Template) -> list[str]:
-    """Every ${...} of a definition resolves via DefinitionSubstitutions; the role invokes only those functions."""
+def invokable_functions(template: Template, machine_id: str, role: str | None) -> set[str | None]:
+    """The resources a state machine's own policies (or its role's) allow it to invoke."""
+    invokable: set[str | None] = set()
+    for owner, document in policy_documents(template):
+        if owner not in (machine_id, role):
+            continue
+        for statement in as_list(document.get("Statement", [])):
+            if any(action.startswith("lambda:Invoke") for action in as_list(statement.get("Action", []))):
+                invokable |= {referenced_resource(resource) for resource in as_list(statement.get("Resource", []))}
+    return invokable
+
+
+def machine_problems(template: Template, machine_id: str, properties: dict[str, Any]) -> list[Problem]:
+    """One state machine: inlined, every placeholder substituted, its role invoking exactly its tasks."""
     problems = []
-    functions = {logical_id for logical_id, _ in resources_of(template, "AWS::Serverless::Function")}
-    for machine_id, machine in resources_of(
-        template, "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"
-    ):
-        properties = machine["Properties"]
-        if "DefinitionUri" in properties:
-            problems.append(f"{machine_id}: DefinitionUri left in the template (package inlines it)")
-        placeholders = set(re.findall(r"\$\{([^}]+)\}", _definition_text(properties)))
-        substitutions = properties.get("DefinitionSubstitutions", {})
-        problems += [
-            f"{machine_id}: placeholder {name!r} has no DefinitionSubstitutions entry"
-            for name in sorted(placeholders - substitutions.keys())
-        ]
-        targets = {referenced_resource(value) for value in substitutions.values()}
-        problems += [
-            f"{machine_id}: substitution target {target} is not in the template"
-            for target in sorted(map(str, targets))
-            if target not in template["Resources"]
-        ]
-        task_functions = targets & functions
-        invokable: set[str | None] = set()
-        for owner, document in policy_documents(template):
-            owned = owner == machine_id or owner == referenced_resource(properties.get("Role"))
-            for statement in _as_list(document.get("Statement", [])) if owned else []:
-                if any(action.startswith("lambda:Invoke") for action in _as_list(statement.get("Action", []))):
-                    invokable |= {referenced_resource(resource) for resource in _as_list(statement.get("Resource", []))}
-        if invokable and invokable != task_functions:
-            problems.append(
-                f"{machine_id}: role may invoke {sorted(map(str, invokable))},"
-                f" tasks are {sorted(map(str, task_functions))}"
-            )
+    if "DefinitionUri" in properties:
+        problems.append(Problem(machine_id, "DefinitionUri left in the template", "package with `devstack package`"))
+    placeholders = set(re.findall(r"\$\{([^}]+)\}", definition_text(properties)))
+    substitutions = properties.get("DefinitionSubstitutions", {})
+    problems += [
+        Problem(machine_id, f"placeholder {name!r} has no DefinitionSubstitutions entry", f"add {name} to them")
+        for name in sorted(placeholders - substitutions.keys())
+    ]
+    targets = {referenced_resource(value) for value in substitutions.values()}
+    problems += [
+        Problem(machine_id, f"substitution target {target} is not in the template", "fix the substitution's GetAtt")
+        for target in sorted(map(str, targets))
+        if target not in template["Resources"]
+    ]
+    tasks = targets & {logical_id for logical_id, _ in resources_of(template, "AWS::Serverless::Function")}
+    invokable = invokable_functions(template, machine_id, referenced_resource(properties.get("Role")))
+    if invokable and invokable != tasks:
+        what = f"role may invoke {sorted(map(str, invokable))}, tasks are {sorted(map(str, tasks))}"
+        problems.append(Problem(machine_id, what, "make its lambda:InvokeFunction resources the task functions"))
     return problems
 
 
-CHECKS: dict[str, Callable[[Template], list[str]]] = {
+def check_state_machines(template: Template) -> list[Problem]:
+    """Every ${...} of a definition resolves via DefinitionSubstitutions; the role invokes only those functions."""
+    kinds = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+    return [
+        problem
+        for machine_id, machine in resources_of(template, *kinds)
+        for problem in machine_problems(template, machine_id, machine["Properties"])
+    ]
+
+
+CHECKS: dict[str, Callable[[Template], list[Problem]]] = {
     "batch failure reporting": check_batch_failure_reporting,
     "source queues": check_source_queues,
     "stream sources": check_stream_sources,
@@ -285,35 +365,7 @@ CHECKS: dict[str, Callable[[Template], list[str]]] = {
 }
 
 
-def run_all(template: Template, architecture: str, setting_names: set[str]) -> list[str]:
+def run_all(template: Template, architecture: str, setting_names: set[str]) -> list[Problem]:
     """Every check's problems, in one list."""
     problems = [problem for check in CHECKS.values() for problem in check(template)]
     return problems + check_functions(template, architecture) + check_function_environment(template, setting_names)
-
-
-def setting_env_names() -> set[str]:
-    """The env var names chalicelib.config.Settings reads (field names, or their aliases), upper-cased."""
-    from pydantic import AliasChoices
-
-    from chalicelib.config import Settings
-
-    names = set()
-    for field_name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        choices = alias.choices if isinstance(alias, AliasChoices) else [alias or field_name]
-        names |= {str(choice).upper() for choice in choices[:1]}
-    return names
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print every problem of a packaged template; exit 1 if there is any."""
-    args = argv if argv is not None else sys.argv[1:]
-    template = json.loads(Path(args[0] if args else "dist/sam.json").read_text())
-    config = json.loads(Path(".chalice/config.json").read_text())
-    problems = run_all(template, config["lambda_architecture"], setting_env_names())
-    print("\n".join(problems) or "template checks: no problems")
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,13 +1,13 @@
-"""Cold start per function: a fresh interpreter imports the handler's module, as Lambda does (median of 5).
+"""`devstack bench cold-start`: a fresh interpreter imports each handler's module, as Lambda does (median of 5).
 
 Printed next to the floor measured in the same run: a fresh interpreter importing boto3 + chalice.app,
 which every function pays anyway. By default every module has its bytecode, as in the packaged zip
-(scripts/package.py adds it; `make install` compiles the venv); --no-bytecode compiles everything
-from source, which is what a zip without .pyc files (chalice's own) costs on each cold start.
-Usage: python -m scripts.bench_cold_start [--runs 5] [--stage dev] [--no-bytecode]
+(`devstack package` adds it); --no-bytecode compiles everything from source, which is what a zip
+without .pyc files (chalice's own) costs on each cold start.
+
+    devstack bench cold-start [--runs 5] [--stage dev] [--no-bytecode] [--json]
 """
 
-import argparse
 import compileall
 import json
 import os
@@ -15,8 +15,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import Any
 
-from devstack.project import PROJECT_DIR, app_functions, function_environment
+from chalice_devstack.project import Project
+from chalice_devstack.tooling.app_loader import function_handlers, load_app
 
 TIMED = """
 import sys, time
@@ -33,38 +35,27 @@ def handler_body(handler: str) -> str:
     return HANDLER.format(module=handler.rsplit(".", 1)[0], handler=handler)
 
 
-def handlers(stage: str) -> dict[str, str]:
-    """Map each chalice function name to its Lambda handler string (`module.attribute`)."""
-    os.environ.update(function_environment(stage))
-    from app import app
-
-    # A blueprint's function runs from its own module (Handler `chalicelib.<module>.<function>`):
-    # Lambda imports that module, not app.py, so that is what its cold start pays.
-    found = {"api_handler": "app.app"} if app.routes else {}
-    found.update({function.name: function.handler_string for function in app_functions(app)})
-    return found
-
-
-def interpreter(bytecode: bool, scratch: str) -> list[str]:
+def interpreter(project: Project, bytecode: bool, scratch: str) -> list[str]:
     """The command line of a fresh interpreter that finds every module's bytecode, or none at all."""
     if bytecode:
-        compileall.compile_dir(PROJECT_DIR / "chalicelib", quiet=1)
-        compileall.compile_file(PROJECT_DIR / "app.py", quiet=1)
+        if (project.root / "chalicelib").is_dir():
+            compileall.compile_dir(project.root / "chalicelib", quiet=1)
+        compileall.compile_file(project.root / "app.py", quiet=1)
         return [sys.executable]
     # An empty bytecode cache elsewhere: Python ignores every __pycache__ and compiles from source.
     return [sys.executable, "-X", f"pycache_prefix={scratch}"]
 
 
-def measure(python: list[str], body: str, stage: str, runs: int) -> float:
-    """Median seconds a fresh interpreter spends running body."""
-    env = {**os.environ, **function_environment(stage), "PYTHONDONTWRITEBYTECODE": "1"}
+def measure(project: Project, python: list[str], body: str, stage: str, runs: int) -> float:
+    """Median seconds a fresh interpreter spends running body in the project's folder."""
+    env = {**os.environ, **project.function_environment(stage), "PYTHONDONTWRITEBYTECODE": "1"}
     samples = []
     for _ in range(runs):
         result = subprocess.run(  # noqa: S603 - our own interpreter and code
             [*python, "-c", TIMED.format(body=body)],
             capture_output=True,
             text=True,
-            cwd=PROJECT_DIR,
+            cwd=project.root,
             env=env,
             check=True,
         )
@@ -72,31 +63,29 @@ def measure(python: list[str], body: str, stage: str, runs: int) -> float:
     return statistics.median(samples)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print the floor, then every function's cold start and its excess over the floor."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--stage", default="dev")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--no-bytecode", dest="bytecode", action="store_false", help="compile every module from source")
-    args = parser.parse_args(argv)
+def bench(project: Project, stage: str, runs: int, bytecode: bool) -> dict[str, Any]:
+    """The floor and every function's cold start, in seconds."""
+    handlers = function_handlers(load_app(project, stage))
     with tempfile.TemporaryDirectory() as scratch:
-        python = interpreter(args.bytecode, scratch)
-        floor = measure(python, FLOOR, args.stage, args.runs)
-        results = {
-            name: measure(python, handler_body(handler), args.stage, args.runs)
-            for name, handler in handlers(args.stage).items()
-        }
-    if args.json:
-        print(json.dumps({"bytecode": args.bytecode, "floor_s": floor, "functions_s": results}))
-        return 0
-    source = "with bytecode, as packaged" if args.bytecode else "from source (no .pyc)"
-    print(f"median of {args.runs} fresh interpreters (import + handler lookup, {source}), stage {args.stage}")
-    print(f"  {'floor: import boto3, chalice.app':40} {floor * 1000:8.0f} ms")
-    for name, seconds in results.items():
-        print(f"  {name:40} {seconds * 1000:8.0f} ms  ({seconds / floor:.2f}x floor)")
-    return 0
+        python = interpreter(project, bytecode, scratch)
+        floor = measure(project, python, FLOOR, stage, runs)
+        results = {name: measure(project, python, handler_body(h), stage, runs) for name, h in handlers.items()}
+    return {"bytecode": bytecode, "runs": runs, "stage": stage, "floor_s": floor, "functions_s": results}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def render(figures: dict[str, Any]) -> str:
+    """The figures as a table: the floor, then each function and its ratio to the floor."""
+    source = "with bytecode, as packaged" if figures["bytecode"] else "from source (no .pyc)"
+    floor = figures["floor_s"]
+    lines = [
+        f"median of {figures['runs']} fresh interpreters (import + handler lookup, {source}), stage {figures['stage']}",
+        f"  {'floor: import boto3, chalice.app':40} {floor * 1000:8.0f} ms",
+    ]
+    for name, seconds in figures["functions_s"].items():
+        lines.append(f"  {name:40} {seconds * 1000:8.0f} ms  ({seconds / floor:.2f}x floor)")
+    return "\n".join(lines)
+
+
+def as_json(figures: dict[str, Any]) -> str:
+    """The figures as one JSON object (what --json prints)."""
+    return json.dumps({key: figures[key] for key in ("bytecode", "floor_s", "functions_s")})

@@ -1,4 +1,4 @@
-"""Event latency of devstack's pollers: SQS SendMessage -> handler start, DynamoDB write -> stream handler start.
+"""`devstack bench events`: SQS SendMessage -> handler start, DynamoDB write -> stream handler start.
 
 A benchmark that prints numbers, not a test. The AWS endpoint is a moto server in a child
 process (as devstack runs it); the pollers and a two-handler Chalice app run here, so the
@@ -6,27 +6,23 @@ handler's start time and the send time share one clock. Both triggers use a batc
 of 0 s: a configured window (MaximumBatchingWindowInSeconds) adds up to its length on
 purpose, on AWS as offline.
 
-    .venv/bin/python scripts/bench_event_latency.py [--samples 30]
+    devstack bench events [--samples 30]
 """
 
-import argparse
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 from botocore.config import Config
 from chalice.app import Chalice
 
-from devstack.pollers import Mappings, Pollers, QueueMapping, StreamMapping
-from devstack.testing import free_port
+from chalice_devstack.pollers import Mappings, Pollers, QueueMapping, StreamMapping
+from chalice_devstack.testing import free_port
 
 REGION = "us-east-1"
 
@@ -54,12 +50,8 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise TimeoutError(f"moto server did not listen on {port}")
 
 
-def main() -> int:
+def bench(samples: int) -> int:
     """Start moto, start the pollers, time each event from send to handler start; print medians."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=30)
-    samples = parser.parse_args().samples
-
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - moto's own server module
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -145,7 +137,3 @@ def measure(samples: int, prefix: str, started: dict[str, float], send: Any) -> 
         values.append((started[key] - sent) * 1000)
         time.sleep(0.1)  # spread the samples over the pollers' idle cycle
     return values
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,29 +1,26 @@
-"""Load-test reports: summarise a locust run, print it, compare it against a baseline.
+"""`devstack load`'s reports: summarise a locust run, print it, compare it against a baseline.
 
-Pure functions over plain data (no locust import), so the unit tests run without the
-`load` extra. The locust side (loadtests/common.py) dumps its raw stats and the pipeline
-counters as JSON; `summarize` turns them into summary.json.
+Pure functions over plain data (no locust import), so they run without the `load` extra. The
+project's locust side dumps its raw stats (STATS_FILE) and its pipeline sections (PIPELINE_FILE)
+as JSON; `summarize` turns them into summary.json. A pipeline section is what the project
+follows beyond HTTP (orders to a terminal state, a queue's drain...), built with `section()`:
+its values, the custom measurements whose latency it reports, its rates per second and how
+`compare` judges each value (higher / lower is better, or must stay zero).
 
-    python -m loadtests.report summarize loadtests/reports/<run>
-    python -m loadtests.report compare loadtests/reports/<run> <baseline dir or summary.json>
+    devstack load summarize RUN_DIR
+    devstack load compare RUN BASELINE [--threshold 0.2]
 """
 
-import argparse
 import json
 import math
-import sys
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-SCHEMA_VERSION = 1
-# Request types the locustfile fires for its own measurements, not HTTP calls.
+SCHEMA_VERSION = 2
+# Request types a locustfile fires for its own measurements (events.request.fire), not HTTP calls.
 CUSTOM_TYPES = frozenset({"PIPELINE", "QUEUE"})
-ORDER_TO_TERMINAL = "order to terminal"
-UPLOAD_TO_READY = "upload to ready"
-QUEUE_DRAIN = "flood drain"
 STATS_FILE = "locust_stats.json"
 PIPELINE_FILE = "pipeline.json"
 META_FILE = "run.json"
@@ -34,6 +31,7 @@ DEFAULT_MIN_DELTA_MS = 5.0
 # Endpoints with fewer requests than this in either run are too small a sample to judge.
 DEFAULT_MIN_REQUESTS = 30
 
+Direction = Literal["higher", "lower", "zero"]
 Histogram = Mapping[Any, int]
 
 
@@ -108,87 +106,56 @@ def total_metrics(entries: Sequence[Mapping[str, Any]], duration_s: float = 0.0)
     return entry_metrics(combined, duration_s)
 
 
-def _custom(endpoints: Mapping[str, Mapping[str, float]], kind: str, name: str) -> Mapping[str, float]:
-    return endpoints.get(f"{kind} {name}", {})
-
-
-def _followed(
-    counts: Mapping[str, Any], timing: Mapping[str, float], started: str, lost: str, time_name: str
+def section(
+    values: Mapping[str, Any],
+    timings: Mapping[str, str] | None = None,
+    rates: Mapping[str, str] | None = None,
+    judge: Mapping[str, Direction] | None = None,
 ) -> dict[str, Any]:
-    """A pipeline section: how many started, ended, got lost, their outcomes and time to the end."""
+    """A pipeline section for pipeline.json.
+
+    timings: prefix -> custom measurement ('PIPELINE order to terminal'), reported as <prefix>_p50_ms,
+    _p95_ms and _max_ms; rates: name -> a value's key, reported per second of the run; judge: key ->
+    direction for `compare`.
+    """
     return {
-        started: int(counts.get("started", 0)),
-        "reached_terminal": int(counts.get("terminal", 0)),
-        lost: int(counts.get("lost", 0)),
-        "outcomes": dict(sorted(counts.get("outcomes", {}).items())),
-        f"{time_name}_p50_ms": timing.get("p50_ms", 0.0),
-        f"{time_name}_p95_ms": timing.get("p95_ms", 0.0),
+        "values": dict(values),
+        "timings": dict(timings or {}),
+        "rates": dict(rates or {}),
+        "judge": dict(judge or {}),
     }
+
+
+def section_summary(
+    spec: Mapping[str, Any], endpoints: Mapping[str, Mapping[str, float]], duration: float
+) -> dict[str, Any]:
+    """A pipeline section's values with its timings' percentiles and its rates added."""
+    values = dict(spec.get("values", {}))
+    for prefix, measurement in spec.get("timings", {}).items():
+        timing = endpoints.get(measurement, {})
+        values.update({f"{prefix}_{key}": timing.get(key, 0.0) for key in ("p50_ms", "p95_ms", "max_ms")})
+    for name, key in spec.get("rates", {}).items():
+        values[name] = round(float(values.get(key, 0)) / duration, 2) if duration > 0 else 0.0
+    return values
 
 
 def build_summary(
     entries: Sequence[Mapping[str, Any]], pipeline: Mapping[str, Any], meta: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The summary.json of a run: per-endpoint metrics, totals and the pipeline outcomes."""
+    """The summary.json of a run: per-endpoint metrics, totals, the pipeline sections and how to judge them."""
     duration = float(meta.get("duration_s") or 0)
     endpoints = {endpoint_key(entry): entry_metrics(entry, duration) for entry in entries}
-    summary: dict[str, Any] = {
+    sections = pipeline.get("sections", {})
+    return {
         "schema_version": SCHEMA_VERSION,
         "run": dict(meta),
         "endpoints": dict(sorted(endpoints.items())),
         "total": total_metrics(entries, duration),
+        "pipeline": {name: section_summary(spec, endpoints, duration) for name, spec in sections.items()},
+        "judge": {
+            f"{name}.{key}": way for name, spec in sections.items() for key, way in spec.get("judge", {}).items()
+        },
     }
-    orders = pipeline.get("orders")
-    if orders is not None:
-        timing = _custom(endpoints, "PIPELINE", ORDER_TO_TERMINAL)
-        summary["orders"] = _followed(orders, timing, "placed", "orders_lost", "time_to_terminal")
-        summary["orders"]["orders_per_s"] = round(int(orders.get("terminal", 0)) / duration, 2) if duration > 0 else 0.0
-    uploads = pipeline.get("uploads")
-    if uploads is not None:
-        timing = _custom(endpoints, "PIPELINE", UPLOAD_TO_READY)
-        summary["uploads"] = _followed(uploads, timing, "started", "uploads_lost", "time_to_ready")
-    queue = pipeline.get("queue")
-    if queue is not None:
-        drain = _custom(endpoints, "QUEUE", QUEUE_DRAIN)
-        summary["queue"] = {
-            "bursts": int(queue.get("bursts", 0)),
-            "sent": int(queue.get("sent", 0)),
-            "poison_sent": int(queue.get("poison_sent", 0)),
-            "drain_p50_ms": drain.get("p50_ms", 0.0),
-            "drain_max_ms": drain.get("max_ms", 0.0),
-        }
-        summary["dlq"] = {
-            "poison_in_dlq": int(queue.get("poison_in_dlq", 0)),
-            "poison_missing": int(queue.get("poison_sent", 0)) - int(queue.get("poison_in_dlq", 0)),
-            "unexpected_in_dlq": int(queue.get("unexpected_in_dlq", 0)),
-            "earlier_runs_in_dlq": int(queue.get("earlier_runs_in_dlq", 0)),
-            "depth_after": int(queue.get("dlq_depth", 0)),
-        }
-    return summary
-
-
-POISON_MARK = "load-poison:"
-
-
-def poison_body(run_id: str, n: int) -> str:
-    """The n-th poison message of a run: an order id that does not exist, or (odd n) malformed JSON."""
-    mark = f"{POISON_MARK}{run_id}"
-    if n % 2:
-        return f"{mark} this is not JSON"
-    return json.dumps({"order_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{mark}/{n}")), "note": mark})
-
-
-def classify_dlq_bodies(bodies: Iterable[str], run_id: str) -> dict[str, int]:
-    """Count DLQ messages: this run's poison, poison of earlier runs, and anything else (unexpected)."""
-    counts = {"poison_in_dlq": 0, "earlier_runs_in_dlq": 0, "unexpected_in_dlq": 0}
-    for body in bodies:
-        if f"{POISON_MARK}{run_id}" in body:
-            counts["poison_in_dlq"] += 1
-        elif POISON_MARK in body:
-            counts["earlier_runs_in_dlq"] += 1
-        else:
-            counts["unexpected_in_dlq"] += 1
-    return counts
 
 
 def format_table(summary: Mapping[str, Any]) -> str:
@@ -202,10 +169,8 @@ def format_table(summary: Mapping[str, Any]) -> str:
             f"{metrics['p50_ms']:>7.0f} {metrics['p95_ms']:>7.0f} {metrics['p99_ms']:>7.0f}"
         )
     lines.append("(latencies in ms)")
-    for section in ("orders", "uploads", "queue", "dlq"):
-        if section in summary:
-            values = ", ".join(f"{key}={value}" for key, value in summary[section].items())
-            lines.append(f"{section}: {values}")
+    for name, values in summary.get("pipeline", {}).items():
+        lines.append(f"{name}: " + ", ".join(f"{key}={value}" for key, value in values.items()))
     return "\n".join(lines)
 
 
@@ -231,30 +196,38 @@ def _compare_endpoint(
     results = []
     for metric in ("rps", "p50_ms", "p95_ms", "p99_ms"):
         b, c = float(base.get(metric, 0)), float(cur.get(metric, 0))
-        ratio = _ratio(c, b)
-        if metric == "rps":
-            worse = ratio is not None and ratio < 1 - threshold
-        else:
-            worse = ratio is not None and ratio > 1 + threshold and c - b > min_delta_ms
-        results.append(Comparison(f"{name} {metric}", b, c, ratio, worse))
+        direction: Direction = "higher" if metric == "rps" else "lower"
+        results.append(
+            Comparison(f"{name} {metric}", b, c, _ratio(c, b), worse(direction, c, b, threshold, min_delta_ms))
+        )
     b, c = float(base.get("failure_ratio", 0)), float(cur.get("failure_ratio", 0))
     # Failure ratios are compared in absolute points: 0 -> 0.5% is a regression a ratio cannot show.
     results.append(Comparison(f"{name} failure_ratio", b, c, _ratio(c, b), c - b > 0.005))
     return results
 
 
-# Pipeline metrics: (section, key, direction) where direction is "higher", "lower" or "zero" (must stay 0).
-PIPELINE_METRICS = (
-    ("orders", "orders_per_s", "higher"),
-    ("orders", "time_to_terminal_p50_ms", "lower"),
-    ("orders", "time_to_terminal_p95_ms", "lower"),
-    ("orders", "orders_lost", "zero"),
-    ("uploads", "time_to_ready_p95_ms", "lower"),
-    ("uploads", "uploads_lost", "zero"),
-    ("queue", "drain_p50_ms", "lower"),
-    ("dlq", "poison_missing", "zero"),
-    ("dlq", "unexpected_in_dlq", "zero"),
-)
+def worse(direction: Direction, current: float, baseline: float, threshold: float, min_delta_ms: float) -> bool:
+    """True when current is worse than baseline beyond the threshold, in that direction."""
+    ratio = _ratio(current, baseline)
+    if direction == "zero":
+        return current > 0
+    if direction == "higher":
+        return ratio is not None and ratio < 1 - threshold
+    return ratio is not None and ratio > 1 + threshold and current - baseline > min_delta_ms
+
+
+def _compare_pipeline(
+    current: Mapping[str, Any], baseline: Mapping[str, Any], threshold: float, min_delta_ms: float
+) -> list[Comparison]:
+    """Every judged pipeline value both runs have."""
+    results = []
+    for metric, direction in sorted({**baseline.get("judge", {}), **current.get("judge", {})}.items()):
+        name, _, key = metric.partition(".")
+        base, cur = baseline.get("pipeline", {}).get(name, {}), current.get("pipeline", {}).get(name, {})
+        if key in base and key in cur:
+            b, c = float(base[key]), float(cur[key])
+            results.append(Comparison(metric, b, c, _ratio(c, b), worse(direction, c, b, threshold, min_delta_ms)))
+    return results
 
 
 def compare(
@@ -277,19 +250,7 @@ def compare(
             results.append(Comparison(name, base["requests"], cur["requests"], None, False, "too few requests"))
             continue
         results.extend(_compare_endpoint(name, base, cur, threshold, min_delta_ms))
-    for section, key, direction in PIPELINE_METRICS:
-        if key not in baseline.get(section, {}) or key not in current.get(section, {}):
-            continue
-        b, c = float(baseline[section][key]), float(current[section][key])
-        ratio = _ratio(c, b)
-        if direction == "zero":
-            worse = c > 0
-        elif direction == "higher":
-            worse = ratio is not None and ratio < 1 - threshold
-        else:
-            worse = ratio is not None and ratio > 1 + threshold and c - b > min_delta_ms
-        results.append(Comparison(f"{section}.{key}", b, c, ratio, worse))
-    return results
+    return results + _compare_pipeline(current, baseline, threshold, min_delta_ms)
 
 
 PROFILE_KEYS = ("users", "spawn_rate", "run_time", "classes", "tags", "devstack")
@@ -332,32 +293,3 @@ def summarize(run_dir: Path) -> dict[str, Any]:
     summary = build_summary(load(STATS_FILE, []), load(PIPELINE_FILE, {}), load(META_FILE, {}))
     (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    """CLI: `summarize RUN_DIR` or `compare RUN BASELINE [--threshold 0.2]`; exit 1 on regression."""
-    parser = argparse.ArgumentParser(prog="python -m loadtests.report", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    summarize_cmd = commands.add_parser("summarize", help="write and print summary.json of a run folder")
-    summarize_cmd.add_argument("run_dir", type=Path)
-    compare_cmd = commands.add_parser("compare", help="compare a run against a baseline")
-    compare_cmd.add_argument("current", type=Path, help="run folder or summary.json")
-    compare_cmd.add_argument("baseline", type=Path, help="baseline folder or summary.json")
-    compare_cmd.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="allowed change (0.2 = 20%%)")
-    compare_cmd.add_argument("--min-delta-ms", type=float, default=DEFAULT_MIN_DELTA_MS)
-    compare_cmd.add_argument("--min-requests", type=int, default=DEFAULT_MIN_REQUESTS)
-    args = parser.parse_args(argv)
-    if args.command == "summarize":
-        print(format_table(summarize(args.run_dir)))
-        print(f"summary: {args.run_dir / SUMMARY_FILE}")
-        return 0
-    current, baseline = read_summary(args.current), read_summary(args.baseline)
-    results = compare(current, baseline, args.threshold, args.min_delta_ms, args.min_requests)
-    print(format_comparison(results, args.threshold))
-    for difference in profile_differences(current, baseline):
-        print(f"warning: the runs used different profiles ({difference}); compare like with like")
-    return 1 if any(item.regression for item in results) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,10 @@
-"""`make load`: run locust headless with a fixed profile and write loadtests/reports/<timestamp>/.
+"""`devstack load run`: run the project's locustfile headless with a fixed profile; write <reports_dir>/<timestamp>/.
 
 Against devstack by default (starting it for the run when nothing answers on the API port),
 or against a deployed stage with --host https://... --stage prod. The report folder gets
 locust's CSV + HTML, run.json (profile and machine) and summary.json, and a short table
-is printed.
+is printed. The locust process gets LOAD_REPORT_DIR, LOAD_RUN_ID and LOAD_STAGE; the
+locustfile writes STATS_FILE and PIPELINE_FILE there (see load_report).
 """
 
 import argparse
@@ -25,17 +26,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loadtests.report import META_FILE, STATS_FILE, format_table, summarize
+from chalice_devstack.project import Project
+from chalice_devstack.settings import Settings
+from chalice_devstack.tooling.load_report import META_FILE, STATS_FILE, format_table, summarize
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOCAL_API = "http://127.0.0.1:8000"
-LOCAL_AWS = "http://127.0.0.1:4566"
-# devstack's command line per mode (as devstack/testing.py starts it); split = the AWS
-# endpoint in its own process, so the API and the emulator do not share one interpreter lock.
+# devstack's command line per mode; split = the AWS endpoint in its own process,
+# so the API and the emulator do not share one interpreter lock.
 DEVSTACK_COMMANDS = {
-    "single": [sys.executable, "-m", "devstack", "up", "--single"],
-    "split": [sys.executable, "-m", "devstack", "up"],
+    "single": [sys.executable, "-m", "chalice_devstack", "up", "--single"],
+    "split": [sys.executable, "-m", "chalice_devstack", "up"],
 }
+MODES = ("auto", "off", "single", "split")
 READY_TIMEOUT_S = 60.0
 # Time locust may take after the run for users to finish and for the last pipeline sweep.
 STOP_TIMEOUT_S = 10
@@ -84,7 +85,7 @@ def _port(url: str) -> str:
 
 
 @contextlib.contextmanager
-def devstack(mode: str, host: str, aws_endpoint: str, stage: str, log_file: Path) -> Iterator[str]:
+def devstack(project: Project, mode: str, host: str, aws_endpoint: str, stage: str, log_file: Path) -> Iterator[str]:
     """Start devstack in `mode` for the duration of the block (unless mode is 'off'); yield the mode used."""
     if mode == "off" or (mode == "auto" and answers(f"{host}/health")):
         yield "external"
@@ -93,7 +94,7 @@ def devstack(mode: str, host: str, aws_endpoint: str, stage: str, log_file: Path
     with log_file.open("w") as log:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [*DEVSTACK_COMMANDS[mode], "--stage", stage],
-            cwd=PROJECT_ROOT,
+            cwd=project.root,
             env={**os.environ, "DEVSTACK_API_PORT": _port(host), "DEVSTACK_AWS_PORT": _port(aws_endpoint)},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -134,18 +135,18 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "load_average_1m_before": round(os.getloadavg()[0], 2),
-        "versions": _versions("locust", "chalice", "moto", "boto3", "pynamodb", "aws-lambda-powertools"),
+        "versions": _versions("locust", "chalice", "chalice-devstack", "moto", "boto3"),
     }
 
 
-def locust_command(args: argparse.Namespace, run_dir: Path) -> list[str]:
+def locust_command(args: argparse.Namespace, locustfile: Path, run_dir: Path) -> list[str]:
     """The headless locust invocation for the profile in args."""
     command = [
         sys.executable,
         "-m",
         "locust",
         "-f",
-        "loadtests/locustfile.py",
+        str(locustfile),
         "--headless",
         "--users",
         str(args.users),
@@ -171,14 +172,14 @@ def locust_command(args: argparse.Namespace, run_dir: Path) -> list[str]:
     return command + (args.classes.split(",") if args.classes else [])
 
 
-def locust_env(args: argparse.Namespace, run_dir: Path) -> dict[str, str]:
+def locust_env(args: argparse.Namespace, project: Project, region: str, run_dir: Path) -> dict[str, str]:
     """Environment of the locust process: where to write, which stage, which AWS endpoint."""
     env = {
         **os.environ,
         "LOAD_REPORT_DIR": str(run_dir),
         "LOAD_RUN_ID": run_dir.name,
         "LOAD_STAGE": args.stage,
-        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONPATH": str(project.root),
     }
     if is_local(args.host):
         # devstack's fake account: nothing in this run can reach a real one.
@@ -191,41 +192,32 @@ def locust_env(args: argparse.Namespace, run_dir: Path) -> dict[str, str]:
             }
         )
         env.pop("AWS_PROFILE", None)
-    env.setdefault("AWS_DEFAULT_REGION", "{{ cookiecutter.aws_region }}")
+    env.setdefault("AWS_DEFAULT_REGION", region)
     return env
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The profile: defaults are the fixed baseline profile; every value can be overridden."""
-    parser = argparse.ArgumentParser(prog="python -m loadtests.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=LOCAL_API, help="API base URL (default: devstack)")
-    parser.add_argument("--stage", default="dev", help="stage whose resource names the queue users use")
-    parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--spawn-rate", type=float, default=5)
-    parser.add_argument("--run-time", default="60s")
-    parser.add_argument("--classes", default="", help="comma-separated user classes (default: all)")
-    parser.add_argument("--tags", default="", help="comma-separated locust tags")
-    parser.add_argument(
-        "--devstack",
-        choices=["auto", "off", "single", "split"],
-        default="auto",
-        help="start devstack for the run: auto = split mode unless the API already answers",
-    )
-    parser.add_argument("--aws-endpoint", default=os.environ.get("AWS_ENDPOINT_URL", LOCAL_AWS))
-    parser.add_argument("--reports-dir", type=Path, default=PROJECT_ROOT / "loadtests" / "reports")
-    args = parser.parse_args(argv)
+def run(project: Project, settings: Settings, args: argparse.Namespace) -> int:
+    """Run the profile in args, write the report folder, print the summary table."""
+    host = args.host or settings.api_url
     seconds(args.run_time)
-    if not is_local(args.host):
-        args.devstack = "off"
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the profile, write the report folder, print the summary table."""
-    args = parse_args(argv)
-    run_dir = args.reports_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    mode = args.devstack if is_local(host) else "off"
+    args.host, args.aws_endpoint = host, args.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL", settings.endpoint_url)
+    run_dir = project.root / settings.reports_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir.mkdir(parents=True)
-    meta: dict[str, Any] = {
+    meta = run_meta(args)
+    with devstack(project, mode, host, args.aws_endpoint, args.stage, run_dir / "devstack.log") as used:
+        meta["devstack"] = used
+        print(f"==> locust: {args.users} users, spawn {args.spawn_rate}/s, {args.run_time} against {host}")
+        timeout = seconds(args.run_time) + STOP_TIMEOUT_S + SWEEP_MARGIN_S
+        command = locust_command(args, project.root / settings.locustfile, run_dir)
+        env = locust_env(args, project, settings.region, run_dir)
+        result = subprocess.run(command, cwd=project.root, env=env, timeout=timeout, check=False)  # noqa: S603
+    return finish(run_dir, meta, result.returncode)
+
+
+def run_meta(args: argparse.Namespace) -> dict[str, Any]:
+    """run.json's profile and machine, before the run."""
+    return {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": args.host,
         "stage": args.stage,
@@ -237,23 +229,16 @@ def main(argv: list[str] | None = None) -> int:
         "tags": args.tags or "all",
         "machine": machine(),
     }
-    with devstack(args.devstack, args.host, args.aws_endpoint, args.stage, run_dir / "devstack.log") as mode:
-        meta["devstack"] = mode
-        print(f"==> locust: {args.users} users, spawn {args.spawn_rate}/s, {args.run_time} against {args.host}")
-        timeout = seconds(args.run_time) + STOP_TIMEOUT_S + SWEEP_MARGIN_S
-        result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
-            locust_command(args, run_dir), cwd=PROJECT_ROOT, env=locust_env(args, run_dir), timeout=timeout, check=False
-        )
-    meta["locust_exit_code"] = result.returncode
+
+
+def finish(run_dir: Path, meta: dict[str, Any], exit_code: int) -> int:
+    """Write run.json, summarise the run and print its table; 2 when locust wrote no stats."""
+    meta["locust_exit_code"] = exit_code
     meta["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     (run_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     if not (run_dir / STATS_FILE).exists():
-        print(f"locust wrote no stats (exit {result.returncode}); see the output above", file=sys.stderr)
+        print(f"locust wrote no stats (exit {exit_code}); see the output above", file=sys.stderr)
         return 2
     print(format_table(summarize(run_dir)))
     print(f"report: {run_dir}/ (report.html, summary.json)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

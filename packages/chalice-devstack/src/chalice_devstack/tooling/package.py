@@ -1,11 +1,10 @@
-"""Build dist/: `chalice package` with infra/resources.yaml merged in, then the fix-ups CloudFormation needs.
+"""`devstack package`: `chalice package` with the resources file merged in, then the fix-ups CloudFormation needs.
 
-Usage: python -m scripts.package --stage dev [--out dist]
+    devstack package [--stage dev] [--out dist]
 
-Chalice writes sam.yaml (a YAML merge template switches its output to YAML) and
-deployment.zip. This script then
-- sets the Stage parameter's default to the packaged stage (chalice passes no parameters),
-- names every function `<app>-<stage>-<function>` (contract 4) and its log group after it
+Chalice writes sam.yaml (asked for YAML, the resources file's format) and deployment.zip. Then this
+- sets the Stage parameter's default to the packaged stage (chalice passes no parameters; added if absent),
+- names every function `<app>-<stage>-<function>` (as `chalice deploy` names it) and its log group after it
   (chalice's own LogGroupName refers to `${ApiHandler}`, which does not exist for the API handler),
 - adds the permissions every function needs to its own role: write to its own log group, send X-Ray traces,
 - inlines each state machine's DefinitionUri (relative to the project root) as Definition,
@@ -16,7 +15,6 @@ deployment.zip. This script then
 - adds bytecode for every module, compiled for the functions' runtime (see add_bytecode).
 """
 
-import argparse
 import compileall
 import json
 import os
@@ -31,7 +29,8 @@ from typing import Any
 
 import yaml
 
-from devstack.project import CHALICE_CONFIG_FILE, PROJECT_DIR, RESOURCES_FILE, app_functions, function_environment
+from chalice_devstack.project import Project
+from chalice_devstack.tooling.app_loader import function_handlers, load_app
 
 # The Lambda Python runtime ships these (with their own dependencies); bundling a second copy
 # only grows the zip and risks two botocores disagreeing.
@@ -41,49 +40,40 @@ LAMBDA_TASK_ROOT = "/var/task"
 # X-Ray has no resource-level permissions: AWS requires "Resource": "*" for these actions.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
-# Fn::Sub references, kept out of f-strings (doubled braces would read as Jinja when the template renders).
+# Fn::Sub references, kept out of f-strings (no doubled braces to misread).
 STAGE = "${Stage}"
 LOG_GROUP_ARN = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
 
 
-def chalice_package(stage: str, out: Path) -> None:
+def chalice_package(project: Project, stage: str, region: str, out: Path) -> None:
     """Run `chalice package` for stage into out, with the stage's environment (so the app imports as deployed)."""
-    env = {**os.environ, **function_environment(stage)}
-    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", _default_region()))
+    env = {**os.environ, **project.function_environment(stage)}
+    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", region))
     chalice = Path(sys.executable).with_name("chalice")
-    command = [str(chalice), "package", "--stage", stage, "--merge-template", str(RESOURCES_FILE), str(out)]
-    subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True)  # noqa: S603 - our own argument list
+    command = [str(chalice), "package", "--stage", stage, "--template-format", "yaml", str(out)]
+    if project.resources_file.exists():
+        command[-1:-1] = ["--merge-template", str(project.resources_file)]
+    subprocess.run(command, cwd=project.root, env=env, check=True)  # noqa: S603 - our own argument list
 
 
-def _default_region() -> str:
-    """The region the service was generated for (Settings' default)."""
-    from chalicelib.config import Settings
-
-    return Settings.model_fields["aws_region"].default  # type: ignore[no-any-return]
-
-
-def app_function_names(stage: str) -> dict[str, str]:
+def app_function_names(project: Project, stage: str) -> dict[str, str]:
     """Map each function's CloudFormation name stem (as chalice derives it) to its chalice name."""
     from chalice.utils import to_cfn_resource_name
 
-    os.environ.update(function_environment(stage))
-    from app import app
-
-    names = ["api_handler"] if app.routes else []
-    names += [function.name for function in app_functions(app)]
-    return {to_cfn_resource_name(name): name for name in names}
+    return {to_cfn_resource_name(name): name for name in function_handlers(load_app(project, stage))}
 
 
 def physical_name(app_name: str, function: str) -> dict[str, str]:
-    """Contract 4: `<app>-<stage>-<function>`, with the stage left to the Stage parameter."""
+    """`<app>-<stage>-<function>` (`chalice deploy`'s name), with the stage left to the Stage parameter."""
     return {"Fn::Sub": f"{app_name}-{STAGE}-{function}"}
 
 
 def finalize_template(
-    template: dict[str, Any], stage: str, app_name: str, names: dict[str, str], project_dir: Path = PROJECT_DIR
+    template: dict[str, Any], stage: str, app_name: str, names: dict[str, str], project_dir: Path
 ) -> dict[str, Any]:
     """Apply every packaging fix-up to a chalice-generated template (in place); return it."""
-    template["Parameters"]["Stage"]["Default"] = stage
+    # Function and log group names use ${Stage}: a project whose resources file declares no Stage gets one.
+    template.setdefault("Parameters", {}).setdefault("Stage", {"Type": "String"})["Default"] = stage
     resources = template["Resources"]
     for logical_id, resource in list(resources.items()):
         if resource.get("Type") == "AWS::Serverless::Function":
@@ -94,7 +84,7 @@ def finalize_template(
 
 
 def _name_function(resources: dict[str, Any], logical_id: str, app_name: str, names: dict[str, str]) -> None:
-    """Give one function its contract-4 name, a log group named after it, and baseline permissions."""
+    """Give one function its deployed name, a log group named after it, and baseline permissions."""
     properties = resources[logical_id]["Properties"]
     role_id = properties["Role"]["Fn::GetAtt"][0]
     stem = role_id.removesuffix("Role")
@@ -112,7 +102,7 @@ def _name_function(resources: dict[str, Any], logical_id: str, app_name: str, na
 
 
 def _inline_definition(properties: dict[str, Any], project_dir: Path) -> None:
-    """Replace a project-relative DefinitionUri (contract 3) by the ASL document itself."""
+    """Replace a project-relative DefinitionUri by the ASL document itself."""
     uri = properties.get("DefinitionUri")
     if isinstance(uri, str) and not uri.startswith("s3://"):
         properties["Definition"] = json.loads((project_dir / uri).read_text())
@@ -188,7 +178,7 @@ def add_bytecode(path: Path) -> int:
     """Add an unchecked-hash .pyc beside every module in the zip; return how many were added.
 
     Lambda's file system is read-only, so a zip without bytecode compiles every module it imports
-    on every cold start (about 1.2 s of 1.6 s for a function here, `make bench-cold-start`).
+    on every cold start (most of a function's cold start: `devstack bench cold-start --no-bytecode` shows it).
     Unchecked-hash .pyc files are used whatever mtimes unzipping leaves, but only by the Python
     version that wrote them: build() adds them only when that is the functions' runtime.
     """
@@ -220,15 +210,15 @@ def function_runtimes(template: dict[str, Any]) -> set[str]:
     }
 
 
-def build(stage: str, out: Path) -> Path:
-    """Package the service for stage into out; return the path of the finished template."""
+def build(project: Project, stage: str, region: str, out: Path) -> Path:
+    """Package the project for stage into out; return the path of the finished template."""
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("sam.yaml", "sam.json", "deployment.zip"):
         (out / stale).unlink(missing_ok=True)
-    chalice_package(stage, out)
+    chalice_package(project, stage, region, out)
     template = yaml.safe_load((out / "sam.yaml").read_text())
-    app_name = json.loads(CHALICE_CONFIG_FILE.read_text())["app_name"]
-    finalize_template(template, stage, app_name, app_function_names(stage))
+    app_name = project.chalice_config()["app_name"]
+    finalize_template(template, stage, app_name, app_function_names(project, stage), project.root)
     target = out / "sam.json"
     target.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     (out / "sam.yaml").unlink()
@@ -241,18 +231,8 @@ def build(stage: str, out: Path) -> Path:
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Package one stage and print what was written."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", default="dev")
-    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "dist")
-    args = parser.parse_args(argv)
-    template = build(args.stage, args.out)
-    size = (args.out / "deployment.zip").stat().st_size
-    print(f"{template} ({len(json.loads(template.read_text())['Resources'])} resources)")
-    print(f"{args.out / 'deployment.zip'}: {size / 1_000_000:.1f} MB")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def report(template: Path) -> str:
+    """Two lines naming what was written: the template (with its resource count) and the zip's size."""
+    zip_file = template.with_name("deployment.zip")
+    resources = len(json.loads(template.read_text())["Resources"])
+    return f"{template} ({resources} resources)\n{zip_file}: {zip_file.stat().st_size / 1_000_000:.1f} MB"

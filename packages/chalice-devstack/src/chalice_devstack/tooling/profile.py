@@ -1,31 +1,35 @@
-"""Where a request's time goes: profile N calls of one API route in one process, by code group.
+"""`devstack profile`: where a request's time goes: N calls of one API request in one process, by code group.
 
-moto runs in-process (the tests' mock_aws), the app behind chalice.test.Client, so the sampling profiler
-(pyinstrument) sees all the CPU a request costs. Each sample's time goes to the group of its innermost
-frame that has one (service, moto, aws sdk, chalice, powertools, pydantic): the stdlib, werkzeug,
-responses or xmltodict count for whoever called them; samples with no such frame are `other`.
-Usage: python -m scripts.profile_request [--requests 300] [--path users{% if cookiecutter.include_orders == 'y' %}|orders{% endif %}] [--json]
+moto runs in-process (mock_aws with the project's resources), the app behind chalice.test.Client, so the
+sampling profiler (pyinstrument) sees all the CPU a request costs. Each sample's time goes to the group of
+its innermost frame that has one (project, moto, aws sdk, chalice, powertools, pydantic): the stdlib,
+werkzeug, responses or xmltodict count for whoever called them; samples with no such frame are `other`.
+
+    devstack profile [--method POST] [--path /items] [--body '{"name": "x"}'] [--header 'K: {uuid}']
+                     [--expect 201] [--seed] [--requests 300] [--json]
+
+`{uuid}` in the path, body or a header is a fresh uuid4 hex per request (idempotency keys, unique names).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
-{%- if cookiecutter.include_orders == 'y' %}
 import uuid
-{%- endif %}
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from heapq import nlargest
+from pathlib import Path
 from typing import Any
 
-from devstack.inprocess import mocked_aws, use_mock_environment
-from devstack.project import PROJECT_DIR
+from chalice_devstack.project import Project
+from chalice_devstack.settings import Settings
+from chalice_devstack.tooling.app_loader import load_app
 
-GROUPS = ("service", "moto", "aws sdk", "chalice", "powertools", "pydantic", "other")
+GROUPS = ("project", "moto", "aws sdk", "chalice", "powertools", "pydantic", "other")
 # Top-level package in site-packages -> group; a package not listed counts for its caller.
 PACKAGE_GROUPS = {
     "moto": "moto",
@@ -38,7 +42,6 @@ PACKAGE_GROUPS = {
     "pydantic_core": "pydantic",
     "pydantic_settings": "pydantic",
 }
-SERVICE_FILES = (str(PROJECT_DIR / "chalicelib") + os.sep, str(PROJECT_DIR / "app.py"))
 MAX_REQUESTS = 5000
 WARM_UP = 5  # requests before any measurement: first-call set-up belongs to the cold start
 INTERVAL_S = 0.0005
@@ -47,17 +50,17 @@ Call = Callable[[], None]
 
 
 @lru_cache(maxsize=4096)
-def file_group(path: str) -> str | None:
+def file_group(path: str, root: Path) -> str | None:
     """The group of the code in one file, or None for code that counts for its caller."""
     _, marker, installed = path.rpartition("site-packages" + os.sep)
     if marker:
         return PACKAGE_GROUPS.get(installed.split(os.sep, 1)[0].removesuffix(".py"))
-    return "service" if os.path.abspath(path).startswith(SERVICE_FILES) else None
+    return "project" if Path(os.path.abspath(path)).is_relative_to(root) else None
 
 
-def sample_group(files: Sequence[str]) -> str:
+def sample_group(files: Sequence[str], root: Path) -> str:
     """The group a sample's time counts for: its innermost frame (files root first) that has one."""
-    return next((group for path in reversed(files) if (group := file_group(path))), "other")
+    return next((group for path in reversed(files) if (group := file_group(path, root))), "other")
 
 
 def frame_parts(frame_info: str) -> tuple[str, str]:
@@ -66,54 +69,53 @@ def frame_parts(frame_info: str) -> tuple[str, str]:
     return function, path
 
 
-def attribute(records: Sequence[tuple[Sequence[str], float]]) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds by group, and seconds by service function (the innermost service frame of a sample)."""
+def attribute(records: Sequence[tuple[Sequence[str], float]], root: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds by group, and seconds by project function (the innermost project frame of a sample)."""
     groups = dict.fromkeys(GROUPS, 0.0)
     functions: defaultdict[str, float] = defaultdict(float)
     for stack, seconds in records:
         frames = [frame_parts(info) for info in stack]
-        group = sample_group([path for _, path in frames])
+        group = sample_group([path for _, path in frames], root)
         groups[group] += seconds
-        if group == "service":
-            function, path = next(f for f in reversed(frames) if file_group(f[1]) == "service")
-            functions[f"{os.path.relpath(path, PROJECT_DIR)}:{function}"] += seconds
+        if group == "project":
+            function, path = next(f for f in reversed(frames) if file_group(f[1], root) == "project")
+            functions[f"{os.path.relpath(path, root)}:{function}"] += seconds
     return groups, functions
 
 
-JSON = {"Content-Type": "application/json"}
+@dataclass(frozen=True)
+class Request:
+    """The API request to profile; `{uuid}` anywhere in it is a fresh uuid4 hex per call."""
+
+    method: str = "GET"
+    path: str = "/"
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    expect: int = 200
+
+    @property
+    def route(self) -> str:
+        """How the figures name it."""
+        return f"{self.method} {self.path}"
+
+    def call(self, client: Any) -> Call:
+        """A function that sends the request once and stops on an unexpected status."""
+
+        def send() -> None:
+            fresh = uuid.uuid4().hex
+            headers = {key: value.replace("{uuid}", fresh) for key, value in self.headers.items()}
+            path, body = self.path.replace("{uuid}", fresh), self.body.replace("{uuid}", fresh)
+            expect(client.http.request(self.method, path, body=body.encode(), headers=headers), self.expect)
+
+        return send
 
 
-def create_user(client: Any) -> str:
-    """A new user's id (created through the API)."""
-    response = client.http.post("/users", body=json.dumps({"name": "Ada", "email": "ada@example.com"}), headers=JSON)
-    expect(response, 201)
-    return str(response.json_body["id"])
-
-
-def users_request(client: Any) -> tuple[str, Call]:
-    """GET /users/{id} of a user created now."""
-    path = f"/users/{create_user(client)}"
-    return "GET /users/{id}", lambda: expect(client.http.get(path), 200)
-{%- if cookiecutter.include_orders == 'y' %}
-
-
-def orders_request(client: Any) -> tuple[str, Call]:
-    """POST /orders (each with its own Idempotency-Key) by a user created now, on the seeded catalogue."""
-    from scripts.seed import seed_all
-
-    seed_all()
-    order = {"user_id": create_user(client), "items": [{"product_id": "kettle", "quantity": 1}]}
-    body = json.dumps({**order, "payment_token": "tok_approve"})
-
-    def place() -> None:
-        headers = {**JSON, "Idempotency-Key": uuid.uuid4().hex}
-        expect(client.http.post("/orders", body=body, headers=headers), 202)
-
-    return "POST /orders", place
-{%- endif %}
-
-
-REQUESTS = {"users": users_request{% if cookiecutter.include_orders == 'y' %}, "orders": orders_request{% endif %}}
+def parse_header(text: str) -> tuple[str, str]:
+    """A `Name: value` header argument."""
+    name, separator, value = text.partition(":")
+    if not separator or not name.strip():
+        raise ValueError(f"not a header: {text!r} (use 'Name: value')")
+    return name.strip(), value.strip()
 
 
 def expect(response: Any, status: int) -> None:
@@ -145,30 +147,44 @@ def timed(call: Call, requests: int) -> float:
     return (time.perf_counter() - start) * 1000 / requests
 
 
-def profile(path: str, requests: int) -> dict[str, Any]:
-    """Time `requests` calls of one route, then profile as many; return the figures."""
+def run_seed(settings: Settings) -> None:
+    """Call the project's seed hook (`seed` setting, `module:function`) on the in-process AWS."""
+    import importlib
+
+    module, _, function = settings.seed.partition(":")
+    if not module:
+        raise SystemExit("--seed: no `seed` setting in [tool.devstack]")
+    getattr(importlib.import_module(module), function or "seed_all")()
+
+
+def profile(project: Project, settings: Settings, request: Request, requests: int, seed: bool) -> dict[str, Any]:
+    """Time `requests` calls of the request, then profile as many; return the figures."""
     from chalice.test import Client
     from pyinstrument import Profiler
 
-    from app import app
+    from chalice_devstack.inprocess import mocked_aws, use_mock_environment
 
+    use_mock_environment(project, settings.stage, settings.region)
+    app = load_app(project, settings.stage)
     profiler = Profiler(interval=INTERVAL_S)
-    with stdout_to_devnull(), mocked_aws(app), Client(app) as client:
-        route, call = REQUESTS[path](client)
+    with stdout_to_devnull(), mocked_aws(app, project, settings.stage, settings.region), Client(app) as client:
+        if seed:
+            run_seed(settings)
+        call = request.call(client)
         timed(call, WARM_UP)
         unprofiled_ms = timed(call, requests)
         profiler.start()
         profiled_ms = timed(call, requests)
         session = profiler.stop()
-    groups, functions = attribute(session.frame_records)
+    groups, functions = attribute(session.frame_records, project.root)
     total = sum(groups.values())
     return {
-        "route": route,
+        "route": request.route,
         "requests": requests,
         "ms_per_request": unprofiled_ms,
         "profiled_ms_per_request": profiled_ms,
         "groups": {name: {"seconds": s, "share": s / total if total else 0.0} for name, s in groups.items()},
-        "top_service": [{"function": f, "seconds": s} for f, s in nlargest(10, functions.items(), key=lambda i: i[1])],
+        "top_project": [{"function": f, "seconds": s} for f, s in nlargest(10, functions.items(), key=lambda i: i[1])],
     }
 
 
@@ -182,8 +198,8 @@ def render(figures: dict[str, Any]) -> str:
     ]
     for name, row in figures["groups"].items():
         lines.append(f"  {name:12} {row['seconds']:8.3f} {row['share'] * 100:6.1f}%")
-    lines.append("  top service functions by self-time (with the stdlib they call):")
-    for row in figures["top_service"]:
+    lines.append("  top project functions by self-time (with the stdlib they call):")
+    for row in figures["top_project"]:
         lines.append(f"  {row['seconds'] * 1000 / requests:8.3f} ms/request  {row['function']}")
     return "\n".join(lines)
 
@@ -194,20 +210,3 @@ def bounded(text: str) -> int:
     if not 1 <= value <= MAX_REQUESTS:
         raise argparse.ArgumentTypeError(f"must be 1..{MAX_REQUESTS}")
     return value
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Profile one route and print where its time goes."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=bounded, default=300, help=f"profiled requests (1..{MAX_REQUESTS})")
-    parser.add_argument("--path", choices=sorted(REQUESTS), default="users", help="the route to profile")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    args = parser.parse_args(argv)
-    use_mock_environment()
-    figures = profile(args.path, args.requests)
-    print(json.dumps(figures) if args.json else render(figures))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

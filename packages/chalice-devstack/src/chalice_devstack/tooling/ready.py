@@ -1,27 +1,26 @@
-"""devstack figures against a bare moto server measured in the same run (a benchmark, not a test).
+"""`devstack bench ready`: devstack's figures against a bare moto server measured in the same run.
 
-    python -m devstack.bench [--runs 3] [--calls 300]     (make bench-devstack)
+    devstack bench ready [--runs 3] [--calls 300]
 
-- time to ready: `python -m devstack up` until it prints `devstack ready`, vs the floor: a bare
+- time to ready: `devstack up` until it prints `devstack ready`, vs the floor: a bare
   moto server started the same way (a child process serving moto's WSGI app) until it answers
   its first call; medians of --runs, and their ratio;
 - dispatcher overhead: DynamoDB GetItem median latency through the devstack endpoint vs the
   bare moto server (same boto3 client settings), and their ratio.
-Event latency (SQS / stream -> handler start) is scripts/bench_event_latency.py.
+Event latency (SQS / stream -> handler start) is `devstack bench events`.
 """
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from chalice_devstack.project import Project
 from chalice_devstack.testing import free_port
 
 REGION = "us-east-1"
@@ -46,12 +45,12 @@ def client(service: str, port: int) -> Any:
     )
 
 
-def bare_moto() -> tuple[float, "subprocess.Popen[bytes]", int]:
+def bare_moto(root: Path) -> tuple[float, "subprocess.Popen[bytes]", int]:
     """Start a bare moto server; return (seconds until its first answered call, process, port)."""
     port = free_port()
     dynamodb = client("dynamodb", port)
     began = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", BARE_MOTO, str(port)], cwd=Project.discover().root)  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-c", BARE_MOTO, str(port)], cwd=root)  # noqa: S603
     while True:
         try:
             dynamodb.list_tables()
@@ -60,14 +59,14 @@ def bare_moto() -> tuple[float, "subprocess.Popen[bytes]", int]:
             time.sleep(0.01)
 
 
-def devstack() -> tuple[float, "subprocess.Popen[str]", int]:
-    """Start `python -m devstack up`; return (seconds until its ready line, process, AWS port)."""
+def devstack(root: Path) -> tuple[float, "subprocess.Popen[str]", int]:
+    """Start `devstack up` in root; return (seconds until its ready line, process, AWS port)."""
     port = free_port()
     env = {**os.environ, "DEVSTACK_AWS_PORT": str(port), "DEVSTACK_API_PORT": str(free_port())}
     began = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "chalice_devstack", "up"],
-        cwd=Project.discover().root,
+        cwd=root,
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -106,28 +105,24 @@ def get_item_median_ms(port: int, calls: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
-    """Measure and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--calls", type=int, default=300)
-    args = parser.parse_args()
+def bench(root: Path, runs: int, calls: int) -> str:
+    """Measure both setups `runs` times; the figures as three lines."""
     floors, readies, bare_ms, dev_ms = [], [], [], []
-    for _ in range(args.runs):
-        seconds, process, port = bare_moto()
+    for _ in range(runs):
+        seconds, process, port = bare_moto(root)
         floors.append(seconds)
-        bare_ms.append(get_item_median_ms(port, args.calls))
+        bare_ms.append(get_item_median_ms(port, calls))
         stop(process)
-        seconds, stack, port = devstack()
+        seconds, stack, port = devstack(root)
         readies.append(seconds)
-        dev_ms.append(get_item_median_ms(port, args.calls))
+        dev_ms.append(get_item_median_ms(port, calls))
         stop(stack)
     floor, ready = statistics.median(floors), statistics.median(readies)
     bare, dev = statistics.median(bare_ms), statistics.median(dev_ms)
-    print(f"time to ready: devstack {ready:.2f}s, bare moto floor {floor:.2f}s, ratio {ready / floor:.2f}x")
-    print(f"GetItem median: devstack {dev:.3f} ms, bare moto {bare:.3f} ms, ratio {dev / bare:.3f}")
-    print(f"(runs={args.runs}, calls={args.calls}; event latency: python scripts/bench_event_latency.py)")
-
-
-if __name__ == "__main__":
-    main()
+    return "\n".join(
+        [
+            f"time to ready: devstack {ready:.2f}s, bare moto floor {floor:.2f}s, ratio {ready / floor:.2f}x",
+            f"GetItem median: devstack {dev:.3f} ms, bare moto {bare:.3f} ms, ratio {dev / bare:.3f}",
+            f"(runs={runs}, calls={calls}; event latency: devstack bench events)",
+        ]
+    )
