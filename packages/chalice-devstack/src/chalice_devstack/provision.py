@@ -84,6 +84,18 @@ def create_subscription(sns: Any, properties: dict[str, Any]) -> dict[str, str]:
     return {"Ref": arn}
 
 
+def create_stream(kinesis: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one Kinesis stream (provisioned shards or on-demand); return its Ref (the name)/Arn."""
+    name = properties["Name"]
+    mode = properties.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+    if mode == "ON_DEMAND":
+        kinesis.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    else:
+        kinesis.create_stream(StreamName=name, ShardCount=int(properties.get("ShardCount", 1)))
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    return {"Ref": name, "Arn": arn}
+
+
 def state_machine_definition(properties: dict[str, Any]) -> str:
     """The ASL of a state machine: DefinitionUri (made absolute by provision) or Definition, with
     DefinitionSubstitutions' ${Name} placeholders filled in."""
@@ -180,6 +192,7 @@ CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::SQS::QueuePolicy": ("sqs", create_queue_policy),
+    "AWS::Kinesis::Stream": ("kinesis", create_stream),
     "AWS::SNS::Topic": ("sns", create_topic),
     "AWS::SNS::Subscription": ("sns", create_subscription),
     "AWS::Serverless::StateMachine": ("stepfunctions", create_state_machine),

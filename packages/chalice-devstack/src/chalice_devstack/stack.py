@@ -206,13 +206,23 @@ class Stack:
             raise StartError(f"seed hook {self.settings.seed} failed: {type(error).__name__}: {error}") from None
 
     def _start_pollers(self) -> None:
-        from chalice_devstack.pollers import Pollers, discover
+        """Run the app's event sources; refuse (one line) a trigger AWS would refuse to create."""
+        from chalice_devstack.pollers import Pollers, TriggerError, check_visibility, discover
 
         assert self.scope is not None
         mappings = discover(self.app, self.template, self.scope, self.settings.stage)
-        self._pollers = Pollers(mappings, self.registry, self.client, self.settings.region)
-        self._pollers.start()
+        try:
+            check_visibility(mappings.queues, self._timeout_of, self.client("sqs"))
+            self._pollers = Pollers(mappings, self.registry, self.client, self.settings.region)
+            self._pollers.start()
+        except TriggerError as error:
+            raise StartError(str(error)) from None
         self.control.fire = self._pollers.fire
+        self.control.mappings = mappings  # the Lambda API's list-event-source-mappings and the schedule rules
+
+    def _timeout_of(self, function: str) -> int:
+        """A function's timeout in seconds, as .chalice/config.json gives it (Chalice's default 60)."""
+        return int(self.registry.resolve(function).timeout_seconds)
 
     def _start_api(self) -> None:
         from chalice_devstack.api import create_server

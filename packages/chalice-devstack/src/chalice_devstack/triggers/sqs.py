@@ -1,0 +1,244 @@
+"""SQS triggers (`on_sqs_message`): batches, batching window, partial batch responses, FIFO message groups."""
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chalice.app import SQSEventConfig
+
+from chalice_devstack.triggers.base import (
+    Clients,
+    Discovery,
+    Invoker,
+    TriggerError,
+    failed_item_ids,
+    reports_item_failures,
+)
+
+log = logging.getLogger(__name__)
+
+LONG_POLL_SECONDS = 1  # SQS WaitTimeSeconds: bounded so shutdown is never later than a second
+SQS_CONCURRENCY = 2  # concurrent batches per queue unless ScalingConfig.MaximumConcurrency says otherwise
+
+
+@dataclass(frozen=True)
+class QueueMapping:
+    """An SQS trigger: Chalice's on_sqs_message plus its resources.yaml patch."""
+
+    function: str
+    function_arn: str
+    queue_arn: str
+    batch_size: int
+    batching_window: float
+    report_item_failures: bool
+    concurrency: int = SQS_CONCURRENCY
+
+    @property
+    def queue_name(self) -> str:
+        """The queue's name (the ARN's last part)."""
+        return self.queue_arn.rsplit(":", 1)[-1]
+
+    @property
+    def fifo(self) -> bool:
+        """A FIFO queue: ordered per message group."""
+        return self.queue_name.endswith(".fifo")
+
+
+def queue_mapping(source: SQSEventConfig, discovery: Discovery) -> QueueMapping:
+    """The mapping `chalice deploy` would create for an on_sqs_message handler, with its resources.yaml patch."""
+    patch = discovery.patch(source.name, f"{source.name}-sqs-event-source")
+    limit = patch.get("ScalingConfig", {}).get("MaximumConcurrency") or source.maximum_concurrency
+    window = patch.get("MaximumBatchingWindowInSeconds", source.maximum_batching_window_in_seconds)
+    return QueueMapping(
+        function=source.name,
+        function_arn=discovery.function_arn(source.name),
+        queue_arn=patch.get("Queue", source.queue_arn or discovery.arn("sqs", str(source.queue))),
+        batch_size=int(patch.get("BatchSize", source.batch_size)),
+        batching_window=float(window),
+        report_item_failures=reports_item_failures(patch),
+        concurrency=min(int(limit), SQS_CONCURRENCY) if limit else SQS_CONCURRENCY,
+    )
+
+
+def check_visibility(mappings: Iterable[QueueMapping], timeout_of: Callable[[str], int], sqs: Any) -> None:
+    """Refuse, as AWS does, a mapping whose function may run longer than its queue hides a message."""
+    for mapping in mappings:
+        try:
+            url = sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"]
+        except Exception:  # noqa: S112 - a missing queue is reported by its poller, as before
+            continue
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        visibility, timeout = int(attributes["VisibilityTimeout"]), timeout_of(mapping.function)
+        if timeout > visibility:
+            raise TriggerError(
+                f"{mapping.function}: its timeout ({timeout} s, lambda_timeout in .chalice/config.json) is longer "
+                f"than queue {mapping.queue_name}'s VisibilityTimeout ({visibility} s); AWS refuses this trigger: "
+                f"raise VisibilityTimeout to at least {timeout} s (AWS advises 6x) or lower lambda_timeout"
+            )
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One SQS message as Lambda hands it to a function."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {
+            name: _lambda_message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """SQS API attribute (StringValue/BinaryValue) -> Lambda's camelCase form, binary as base64."""
+    shaped: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        shaped["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        shaped["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    return shaped
+
+
+def receive(sqs: Any, queue_url: str, count: int, wait: int) -> list[dict[str, Any]]:
+    """One ReceiveMessage call with every attribute Lambda passes on."""
+    response = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=max(1, min(10, count)),
+        WaitTimeSeconds=wait,
+        MessageSystemAttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )
+    messages: list[dict[str, Any]] = response.get("Messages", [])
+    return messages
+
+
+class QueuePoller:
+    """One concurrent consumer of an SQS trigger: receive, invoke, delete what succeeded."""
+
+    def __init__(self, mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str, worker: int = 0):
+        self.mapping, self.invoker, self.region = mapping, invoker, region
+        self.sqs = clients("sqs")
+        self.queue_name = mapping.queue_name
+        self.name = f"sqs:{self.queue_name}->{mapping.function}#{worker}"
+
+    def prepare(self) -> None:
+        """Nothing to set up: the queue comes from the resources file."""
+
+    def run(self, stop: threading.Event) -> None:
+        """Long-poll the queue (at most a second per call) and deliver batches until stopped."""
+        queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        while not stop.is_set():
+            messages = self._gather(queue_url, stop)
+            if messages:
+                self.deliver(queue_url, messages)
+
+    def _gather(self, queue_url: str, stop: threading.Event) -> list[dict[str, Any]]:
+        """One batch: the first receive, then more until the batch is full or the batching window ends."""
+        batch_size = self.mapping.batch_size
+        messages = receive(self.sqs, queue_url, batch_size, LONG_POLL_SECONDS)
+        deadline = time.monotonic() + self.mapping.batching_window
+        while messages and len(messages) < batch_size and not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            more = receive(self.sqs, queue_url, batch_size - len(messages), 1 if left >= 1 else 0)
+            messages += more
+            if not more:
+                stop.wait(min(left, 0.05))
+        return messages
+
+    def deliver(self, queue_url: str, messages: list[dict[str, Any]]) -> set[str] | None:
+        """Invoke the function with one batch; delete the messages it did not fail; return the failed ids."""
+        event = {"Records": [sqs_record(message, self.mapping.queue_arn, self.region) for message in messages]}
+        outcome = self.invoker.invoke(self.mapping.function, event, f"sqs:{self.queue_name}")
+        failed = failed_item_ids(outcome, (m["MessageId"] for m in messages), self.mapping.report_item_failures)
+        if failed is None:
+            # The whole batch returns to the queue after its visibility timeout; moto's redrive
+            # policy moves a message to the DLQ once it has been received maxReceiveCount times.
+            return None
+        done = [message for message in messages if message["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)]
+            self.sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        return failed
+
+
+def message_group(message: dict[str, Any]) -> str:
+    """A FIFO message's group id."""
+    return str(message.get("Attributes", {}).get("MessageGroupId", ""))
+
+
+class MessageGroups:
+    """The FIFO message groups that have a batch in flight: at most one batch per group at a time."""
+
+    def __init__(self) -> None:
+        self._busy: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Split a receive into (claimed: groups now busy, held: groups already busy with another batch)."""
+        with self._lock:
+            held = [message for message in messages if message_group(message) in self._busy]
+            claimed = [message for message in messages if message_group(message) not in self._busy]
+            self._busy |= {message_group(message) for message in claimed}
+            return claimed, held
+
+    def release(self, messages: list[dict[str, Any]]) -> None:
+        """The batch holding these messages is done: their groups may have the next batch."""
+        with self._lock:
+            self._busy -= {message_group(message) for message in messages}
+
+
+class FifoQueuePoller(QueuePoller):
+    """A FIFO queue's trigger: one receiver, up to `concurrency` batches in flight, one per message group.
+
+    moto snapshots a queue's in-flight groups when a long poll starts, so two concurrent receives
+    can both take messages of one group: devstack receives from one thread and gates groups itself.
+    """
+
+    def __init__(self, mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str):
+        super().__init__(mapping, invoker, clients, region)
+        self.name = f"sqs:{self.queue_name}->{mapping.function}"
+        self.groups = MessageGroups()
+        self.slots = threading.Semaphore(mapping.concurrency)
+
+    def run(self, stop: threading.Event) -> None:
+        """Receive a batch whenever a slot is free; deliver each on its own thread."""
+        queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        while not stop.is_set():
+            if not self.slots.acquire(timeout=LONG_POLL_SECONDS):
+                continue
+            claimed = self.claim(queue_url, self._gather(queue_url, stop))
+            if not claimed:
+                self.slots.release()
+                continue
+            threading.Thread(target=self._deliver_in_slot, args=(queue_url, claimed), daemon=True).start()
+
+    def claim(self, queue_url: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages whose group is free; the others go straight back to the queue, behind their group's batch."""
+        claimed, held = self.groups.claim(messages)
+        for message in held:
+            self.sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return claimed
+
+    def _deliver_in_slot(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
+        """Deliver one batch, then free its groups and its slot (a failed batch's messages stay invisible)."""
+        try:
+            self.deliver(queue_url, messages)
+        except Exception as error:  # the batch returns after its visibility timeout, as a failure would
+            log.warning("%s: %s: %s", self.name, type(error).__name__, error)
+        finally:
+            self.groups.release(messages)
+            self.slots.release()
