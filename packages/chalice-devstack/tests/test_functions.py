@@ -6,12 +6,15 @@ A tiny Chalice app of its own keeps these tests apart from the service's domain 
 import json
 import threading
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from chalice.app import Chalice
+from chalice.app import AuthResponse, Chalice
 
 from chalice_devstack.functions import API_HANDLER, FunctionNotFound, FunctionRegistry
+from chalice_devstack.pollers import QueueMapping, QueuePoller
 from chalice_devstack.project import Project
 from tests.conftest import TEST_REGION
 
@@ -35,6 +38,28 @@ def tiny_app() -> Chalice:
     @app.lambda_function(name="explode")
     def explode(event: Any, context: Any) -> None:
         raise ValueError("boom")
+
+    @app.lambda_function(name="clock")
+    def clock(event: Any, context: Any) -> dict[str, Any]:
+        return {"now": datetime(2026, 1, 1, tzinfo=UTC)}  # json.dumps cannot serialise a datetime
+
+    @app.lambda_function(name="price")
+    def price(event: Any, context: Any) -> dict[str, Any]:
+        return {"amount": Decimal("9.5")}  # Lambda's runtime serialises a Decimal as a number
+
+    @app.lambda_function(name="chatty")
+    def chatty(event: dict[str, Any], context: Any) -> None:
+        print(f"hello {event['n']}")
+        app.log.error("logged %s", event["n"])  # Chalice's app logger, its handler made at import
+        time.sleep(0.02)  # overlap with the other invocations
+
+    @app.on_sqs_message(queue="jobs", batch_size=2)
+    def consume(event: Any) -> dict[str, Any]:
+        return {"seen": {record.body for record in event}}  # a set: not JSON
+
+    @app.authorizer()
+    def gatekeeper(auth_request: Any) -> AuthResponse:
+        return AuthResponse(routes=["/echo"], principal_id=auth_request.token)
 
     return app
 
@@ -70,11 +95,93 @@ def test_a_function_resolves_by_name_logical_id_physical_name_and_qualified_arn(
 
 
 def test_invoke_returns_the_payload_and_reports_errors_as_lambda_does(registry: FunctionRegistry) -> None:
+    """Given two functions, when one returns and one raises, then payload and Lambda's error body come back."""
     assert registry.invoke("add", {"a": 2, "b": 3}, "test").payload == 5
     failed = registry.invoke("explode", {}, "test")
     assert not failed.ok
-    assert failed.lambda_error() == {"errorType": "ValueError", "errorMessage": "boom", "stackTrace": []}
+    error = failed.lambda_error()
+    assert (error["errorType"], error["errorMessage"], error["requestId"]) == ("ValueError", "boom", failed.request_id)
+    assert 'raise ValueError("boom")' in error["stackTrace"][-1]
     assert [r.function for r in registry.recent()] == ["add", "explode"]
+
+
+def test_a_return_value_json_cannot_serialise_is_a_marshal_error(registry: FunctionRegistry) -> None:
+    """Given a function returning a datetime, when invoked, then it fails with Lambda's Runtime.MarshalError."""
+    result = registry.invoke("clock", {}, "test")
+
+    assert not result.ok
+    assert result.payload is None
+    assert result.error_type == "Runtime.MarshalError"
+    assert result.error_message == "Unable to marshal response: Object of type datetime is not JSON serializable"
+
+
+def test_a_decimal_return_value_is_serialised_as_lambda_does(registry: FunctionRegistry) -> None:
+    """Given a function returning a Decimal, when invoked, then it succeeds (Lambda's runtime encodes Decimals)."""
+    assert registry.invoke("price", {}, "test").ok
+
+
+def test_a_batch_whose_response_cannot_be_serialised_stays_on_the_queue(registry: FunctionRegistry) -> None:
+    """Given an SQS handler returning a set, when its poller delivers a batch, then nothing is deleted."""
+    deleted: list[Any] = []
+
+    class Sqs:
+        def delete_message_batch(self, **request: Any) -> None:
+            deleted.append(request)
+
+    mapping = QueueMapping("consume", "arn", "arn:aws:sqs:eu-west-1:123456789012:jobs", 2, 0.0, True)
+    invoker: Any = registry  # pollers' Invoker protocol declares mutable fields; results are frozen
+    poller = QueuePoller(mapping, invoker, lambda _service: Sqs(), TEST_REGION)
+    messages = [{"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": str(n)} for n in range(2)]
+
+    failed = poller.deliver("queue-url", messages)
+
+    assert failed is None  # the whole batch failed
+    assert deleted == []
+    assert registry.recent()[-1].error_type == "Runtime.MarshalError"
+
+
+def test_each_invocation_log_holds_only_its_own_output(registry: FunctionRegistry) -> None:
+    """Given concurrent invocations that print and log, when they end, then each log tail holds only its own lines."""
+    results: dict[int, Any] = {}
+
+    def call(n: int) -> None:
+        results[n] = registry.invoke("chatty", {"n": n}, "test")
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    for n, result in results.items():
+        log = result.log_tail
+        assert log.startswith(f"START RequestId: {result.request_id}")
+        assert f"hello {n}\n" in log
+        assert f"logged {n}" in log
+        assert [line for line in log.splitlines() if line.startswith("hello")] == [f"hello {n}"]
+        assert f"REPORT RequestId: {result.request_id}\tDuration: " in log
+    assert len(results) == 4
+
+
+def test_a_log_tail_is_the_last_4_kb(registry: FunctionRegistry) -> None:
+    """Given a function that prints 10 KB, when invoked, then its log tail is the last 4096 bytes, ending in REPORT."""
+    registry.functions["add"] = registry.functions["add"].__class__(
+        **{**registry.functions["add"].__dict__, "handler": lambda event, context: print("x" * 10_000)}
+    )
+    tail = registry.invoke("add", {}, "test").log_tail
+    assert len(tail.encode()) == 4096
+    assert tail.splitlines()[-1].startswith("REPORT RequestId: ")
+
+
+def test_a_builtin_authorizer_is_a_function_of_its_own(registry: FunctionRegistry) -> None:
+    """Given an @app.authorizer, when invoked by name with a TOKEN event, then its policy comes back."""
+    event = {"type": "TOKEN", "authorizationToken": "alice", "methodArn": "arn:aws:execute-api:x:1:a/api/GET/echo"}
+
+    result = registry.invoke("gatekeeper", event, "test")
+
+    assert registry.resolve("tiny-dev-gatekeeper").handler_string.endswith(".gatekeeper")
+    assert result.payload["principalId"] == "alice"
+    assert result.payload["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
 def test_concurrent_api_requests_each_see_their_own_request(registry: FunctionRegistry) -> None:

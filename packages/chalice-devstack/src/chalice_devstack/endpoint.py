@@ -1,11 +1,12 @@
 """The AWS endpoint (127.0.0.1:4566): moto's server app behind a small WSGI dispatcher.
 
 Routes:
-- `POST /2015-03-31/functions/{name-or-arn}/invocations`: Lambda Invoke, run by the
-  function registry (RequestResponse, Event, DryRun). A handler error answers as Lambda does:
-  200, `X-Amz-Function-Error: Unhandled`, body `{errorType, errorMessage, stackTrace}`.
-- `/_devstack/...`: control routes (`GET health`, `GET status`, `GET functions`,
+- Lambda's API for the app's functions (devstack.lambda_api): Invoke (RequestResponse, Event,
+  DryRun, `--log-type Tail`), ListFunctions, GetFunction, ListEventSourceMappings. A handler error
+  answers as Lambda does: 200, `X-Amz-Function-Error: Unhandled`, body `{errorType, errorMessage, ...}`.
+- `/_devstack/...`: control routes (`GET health`, `GET status`, `GET functions`, `GET schedule-rules`,
   `POST schedules/{name}` fires a schedule now and answers `{function, ok, payload, ...}`).
+- EventBridge calls go to moto after the app's schedule rules are put there (devstack.event_rules).
 - everything else: moto (every AWS service, `/moto-api/...`). moto's Step Functions
   interpreter is on and `MOTO_PORT` is this endpoint's port, so a state machine's Lambda tasks
   come back to the Invoke route above.
@@ -29,16 +30,18 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
+
+from chalice_devstack import lambda_api
+from chalice_devstack.event_rules import RULES_PATH, ScheduleRuleSync, is_events_request, schedule_rules
 
 HOST = "127.0.0.1"
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
 CONTROL_PREFIX = "/_devstack/"
 READY = b"ready\n"
@@ -61,16 +64,19 @@ def moto_app() -> WSGIApp:
 
 
 class Dispatcher:
-    """Invoke and `/_devstack/` requests to the control app; all other requests to moto."""
+    """Lambda API and `/_devstack/` requests to the control app; all other requests to moto."""
 
-    def __init__(self, aws: WSGIApp, control: WSGIApp) -> None:
+    def __init__(self, aws: WSGIApp, control: WSGIApp, rules: ScheduleRuleSync | None = None) -> None:
         self.aws, self.control = aws, control
+        self.rules = rules if rules is not None else ScheduleRuleSync(aws, control)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one request."""
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(CONTROL_PREFIX) or (path.startswith("/2015-03-31/functions/") and INVOKE_PATH.match(path)):
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path.startswith(CONTROL_PREFIX) or (path.startswith(lambda_api.PREFIX) and lambda_api.handles(method, path)):
             return self.control(environ, start_response)
+        if is_events_request(environ):
+            self.rules.ensure()
         return self.aws(environ, start_response)
 
 
@@ -95,16 +101,18 @@ class LazyApp:
 
 @dataclass
 class Control:
-    """The control app: Lambda Invoke and `/_devstack/` routes, served by the process holding the app.
+    """The control app: the Lambda API and `/_devstack/` routes, served by the process holding the app.
 
-    Its parts arrive as devstack starts (`registry` after the app is imported, `fire` and
+    Its parts arrive as devstack starts (`registry` after the app is imported, `fire`, `mappings` and
     `status` after provisioning); a route whose part is missing answers 503.
     """
 
     registry: Any = None  # devstack.functions.FunctionRegistry
     fire: Callable[[str], Any] | None = None  # fire a schedule by name -> InvocationResult
     status: Callable[[], dict[str, Any]] | None = None
+    mappings: Any = None  # devstack.pollers.Mappings: what the pollers run
     ready: bool = False
+    _lambda: lambda_api.LambdaApi | None = field(default=None, repr=False)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one control request."""
@@ -113,19 +121,23 @@ class Control:
             status, headers, body = self.route(method, path, environ)
         except Exception as error:  # the control plane answers, whatever broke
             status, headers, body = 500, {}, {"message": f"{type(error).__name__}: {error}"}
-        data = b"" if body is None else json.dumps(body, default=str).encode()
+        data = encode(body)
         header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
         start_response(f"{status} {HTTPStatus(status).phrase}", header_list + list(headers.items()))
         return [data]
 
     def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         """Answer (status, extra headers, JSON body) for a control path."""
-        if match := INVOKE_PATH.match(path):
-            return self.invoke(unquote(match["name"]), environ)
+        if path.startswith(lambda_api.PREFIX):
+            if self.registry is None:
+                return 503, {"x-amzn-ErrorType": "ServiceException"}, {"message": "devstack is starting"}
+            return self.lambda_api().answer(method, path, environ)
         if path == "/_devstack/health":
             return (200 if self.ready else 503), {}, {"ready": self.ready}
         if path == "/_devstack/functions" and self.registry is not None:
             return 200, {}, self.registry.describe()
+        if path == RULES_PATH and self.mappings is not None:
+            return 200, {}, schedule_rules(self.mappings)
         if path == "/_devstack/status" and self.status is not None:
             return 200, {}, self.status()
         if (match := SCHEDULE_PATH.match(path)) and method == "POST" and self.fire is not None:
@@ -138,35 +150,20 @@ class Control:
             return 503, {}, {"message": "devstack is starting"}
         return 404, {}, {"message": f"no devstack route {method} {path}"}
 
-    def invoke(self, name: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-        """Lambda Invoke: RequestResponse (default), Event (202, runs in the background) or DryRun (204)."""
-        if self.registry is None:
-            return 503, {"x-amzn-ErrorType": "ServiceException"}, {"message": "devstack is starting"}
-        try:
-            function = self.registry.resolve(name)
-        except KeyError:
-            message = f"Function not found: {name}"
-            return 404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, {"Type": "User", "message": message}
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
-        try:
-            event = json.loads(raw) if raw else {}
-        except ValueError:
-            message = "Could not parse request body into json"
-            return 400, {"x-amzn-ErrorType": "InvalidRequestContentException"}, {"Type": "User", "message": message}
-        kind = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
-        if kind == "DryRun":
-            return 204, {}, None
-        if kind == "Event":
-            threading.Thread(
-                target=self.registry.invoke, args=(function.name, event, "invoke:event"), daemon=True
-            ).start()
-            return 202, {}, None
-        result = self.registry.invoke(function.name, event, "invoke")
-        headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": result.request_id}
-        if not result.ok:
-            return 200, {**headers, "X-Amz-Function-Error": "Unhandled"}, result.lambda_error()
-        return 200, headers, result.payload
+    def lambda_api(self) -> lambda_api.LambdaApi:
+        """The Lambda API over the registry (built on first use, once the registry exists)."""
+        if self._lambda is None:
+            self._lambda = lambda_api.LambdaApi(self.registry, lambda: self.mappings)
+        return self._lambda
+
+
+def encode(body: Any) -> bytes:
+    """A control answer's body: empty for None, as is when already JSON, else JSON."""
+    if body is None:
+        return b""
+    if isinstance(body, lambda_api.RawJson):
+        return body.encode()
+    return json.dumps(body, default=str).encode()
 
 
 # A read-only request per service (signing name, X-Amz-Target, body): moto builds a service's app
@@ -183,23 +180,13 @@ WARM_REQUESTS = {
 
 def warm(aws: WSGIApp, region: str, services: Iterable[str]) -> dict[str, int]:
     """Make each service's first request in-process, while the parent still imports the app; return the statuses."""
-    from werkzeug.test import Client
+    from chalice_devstack import moto_calls
 
-    client = Client(aws)
     statuses = {}
     for service in (name for name in services if name in WARM_REQUESTS):
         signing_name, target, body = WARM_REQUESTS[service]
-        scope = f"devstack/20260101/{region}/{signing_name}/aws4_request"
-        headers = {"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"}
-        if target:
-            headers.update({"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
-        elif body:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
         # devstack does not need the answer: a request that fails here still warmed what it reached.
-        response = client.open(
-            "/", base_url=f"http://{HOST}", method="POST" if body else "GET", headers=headers, data=body
-        )
-        statuses[service] = response.status_code
+        statuses[service] = moto_calls.call(aws, region, signing_name, target, body).status_code
     return statuses
 
 
@@ -224,7 +211,8 @@ def _child_main(argv: list[str] | None = None) -> None:
     serve_in_thread(server, "endpoint")
     aws = moto_app()
     warm(aws, args.region, filter(None, args.warm.split(",")))
-    lazy.set(Dispatcher(aws, Forwarder(args.control_port)))
+    control = Forwarder(args.control_port)
+    lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
     os.write(args.ready_fd, READY)
     os.close(args.ready_fd)
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.

@@ -27,6 +27,8 @@ a function whose own `environment_variables` differ gets them set around its inv
 such invocation at a time (os.environ is process-wide; settings cached at import keep theirs).
 """
 
+import decimal
+import json
 import os
 import sys
 import threading
@@ -43,10 +45,12 @@ from typing import Any
 from chalice.app import Chalice
 from chalice.local import LambdaContext
 
+from chalice_devstack.invocation_log import OutputCapture, lambda_log, tail
 from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, app_functions, logical_id
 
 API_HANDLER = "api_handler"
 API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
+API_HANDLER_STRING = "app.app"
 RECENT_INVOCATIONS = 200
 DEFAULT_TIMEOUT_SECONDS = 60  # Chalice's default lambda_timeout
 DEFAULT_MEMORY_MB = 128
@@ -65,9 +69,26 @@ class LocalFunction:
     physical_name: str
     arn: str
     handler: Callable[[Any, Any], Any]
+    handler_string: str  # the Lambda Handler setting, e.g. app.app or app.on_message
     timeout_seconds: int
     memory_mb: int
+    variables: dict[str, str]  # every env var Chalice gives it
     environment: dict[str, str]  # only the vars that differ from the stage's
+
+
+@dataclass(frozen=True)
+class FunctionError:
+    """A function error as Lambda reports it: type, message and the formatted stack."""
+
+    error_type: str
+    message: str
+    stack: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, error: BaseException) -> "FunctionError":
+        """The error a handler raised, with its stack minus devstack's own frame."""
+        frames = traceback.extract_tb(error.__traceback__)[1:]
+        return cls(type(error).__name__, str(error), traceback.format_list(frames))
 
 
 @dataclass(frozen=True)
@@ -84,10 +105,38 @@ class InvocationResult:
     request_id: str
     batch_size: int | None = None
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    stack_trace: list[str] = field(default_factory=list)
+    log_tail: str = ""  # the last 4 KB of the invocation's log: Invoke's LogResult
 
     def lambda_error(self) -> dict[str, Any]:
         """The error body Lambda's Invoke API returns with X-Amz-Function-Error."""
-        return {"errorType": self.error_type, "errorMessage": self.error_message, "stackTrace": []}
+        return {
+            "errorMessage": self.error_message,
+            "errorType": self.error_type,
+            "requestId": self.request_id,
+            "stackTrace": self.stack_trace,
+        }
+
+
+def _lambda_default(value: Any) -> Any:
+    """What Lambda's Python runtime does with a value json cannot encode: Decimal becomes a number."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def lambda_json(payload: Any) -> str:
+    """A handler's return value as Lambda's runtime serialises it (TypeError/ValueError when it cannot)."""
+    return json.dumps(payload, default=_lambda_default)
+
+
+def marshal_error(payload: Any) -> FunctionError | None:
+    """The Runtime.MarshalError Lambda reports for a return value it cannot serialise, else None."""
+    try:
+        lambda_json(payload)
+    except (TypeError, ValueError) as error:
+        return FunctionError("Runtime.MarshalError", f"Unable to marshal response: {error}")
+    return None
 
 
 class PerThread:
@@ -130,14 +179,16 @@ class FunctionRegistry:
         self._recent: deque[InvocationResult] = deque(maxlen=RECENT_INVOCATIONS)
         self._lock = threading.Lock()
         self._env_lock = threading.Lock()
+        self._output = OutputCapture()
         base_env = project.function_environment(stage)
-        handlers: dict[str, Callable[[Any, Any], Any]] = {API_HANDLER: app}
-        names = [function.name for function in app_functions(app)]
-        handlers.update({name: app.handler_map[name] for name in names if name in app.handler_map})
-        for name, handler in handlers.items():
-            self._add(name, handler, base_env)
+        self._add(API_HANDLER, app, API_HANDLER_STRING, base_env)
+        for name, handler_string in function_sources(app):
+            if name in app.handler_map:
+                self._add(name, app.handler_map[name], handler_string, base_env)
 
-    def _add(self, name: str, handler: Callable[[Any, Any], Any], base_env: dict[str, str]) -> None:
+    def _add(
+        self, name: str, handler: Callable[[Any, Any], Any], handler_string: str, base_env: dict[str, str]
+    ) -> None:
         physical = f"{self.app.app_name}-{self.stage}-{name}"
         env = self.project.function_environment(self.stage, name)
         function = LocalFunction(
@@ -146,10 +197,12 @@ class FunctionRegistry:
             physical_name=physical,
             arn=f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT_ID}:function:{physical}",
             handler=handler,
+            handler_string=handler_string,
             timeout_seconds=int(
                 self.project.function_setting(self.stage, name, "lambda_timeout", DEFAULT_TIMEOUT_SECONDS)
             ),
             memory_mb=int(self.project.function_setting(self.stage, name, "lambda_memory_size", DEFAULT_MEMORY_MB)),
+            variables=env,
             environment={key: value for key, value in env.items() if base_env.get(key) != value},
         )
         self.functions[name] = function
@@ -193,41 +246,46 @@ class FunctionRegistry:
         """Run a function synchronously with a Lambda context; report its outcome (never raises for it)."""
         function = self.resolve(name_or_arn)
         context = self.context(function)
-        records = event.get("Records") if isinstance(event, dict) else None
-        batch = len(records) if isinstance(records, list) else None
         started, clock = datetime.now(UTC), time.perf_counter()
-        payload: Any = None
-        error_type = error_message = None
-        try:
-            with self._environment(function):
-                payload = function.handler(event, context)
-        except Exception as error:  # Lambda reports any exception as an Unhandled function error
-            error_type, error_message = type(error).__name__, str(error)
-            self.echo("".join(traceback.format_exception(error)).rstrip())
+        with self._output.capture() as output:
+            payload, error = self._run(function, event, context)
         duration = (time.perf_counter() - clock) * 1000
-        if error_type is None and duration > function.timeout_seconds * 1000:
+        if error is None and duration > function.timeout_seconds * 1000:
             # A thread cannot be stopped; report what Lambda would have, after the fact.
-            error_type, error_message = (
-                "Sandbox.Timedout",
-                f"Task timed out after {function.timeout_seconds:.2f} seconds",
-            )
             payload = None
+            error = FunctionError("Sandbox.Timedout", f"Task timed out after {function.timeout_seconds:.2f} seconds")
+        summary = f"{error.error_type}: {error.message}\n{''.join(error.stack)}" if error else None
+        log = lambda_log(context.aws_request_id, output.getvalue(), summary, duration, function.memory_mb)
+        records = event.get("Records") if isinstance(event, dict) else None
         result = InvocationResult(
             function=function.name,
             trigger=trigger,
-            ok=error_type is None,
+            ok=error is None,
             payload=payload,
-            error_type=error_type,
-            error_message=error_message,
+            error_type=error.error_type if error else None,
+            error_message=error.message if error else None,
             duration_ms=round(duration, 2),
             request_id=context.aws_request_id,
-            batch_size=batch,
+            batch_size=len(records) if isinstance(records, list) else None,
             started=started,
+            stack_trace=error.stack if error else [],
+            log_tail=tail(log),
         )
         with self._lock:
             self._recent.append(result)
         self.echo(console_line(result))
         return result
+
+    def _run(self, function: LocalFunction, event: Any, context: LambdaContext) -> tuple[Any, FunctionError | None]:
+        """Call the handler; any exception, or a return value Lambda could not serialise, is a function error."""
+        try:
+            with self._environment(function):
+                payload = function.handler(event, context)
+        except Exception as error:  # Lambda reports any exception as an Unhandled function error
+            self.echo("".join(traceback.format_exception(error)).rstrip())
+            return None, FunctionError.of(error)
+        failed = marshal_error(payload)
+        return (None, failed) if failed else (payload, None)
 
     def context(self, function: LocalFunction) -> LambdaContext:
         """A fresh Lambda context for one invocation of function."""
@@ -260,6 +318,12 @@ class FunctionRegistry:
         """The last invocations, oldest first."""
         with self._lock:
             return list(self._recent)
+
+
+def function_sources(app: Chalice) -> list[tuple[str, str]]:
+    """(name, handler string) of every Lambda function besides the API handler: built-in authorizers too."""
+    sources = [*app_functions(app), *app.builtin_auth_handlers]
+    return [(source.name, source.handler_string) for source in sources]
 
 
 def console_line(result: InvocationResult) -> str:
