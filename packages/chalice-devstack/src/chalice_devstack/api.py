@@ -5,24 +5,50 @@ exactly as `chalice local` does, with two changes: TCP_NODELAY on every connecti
 it each keep-alive request after the first waits ~40 ms for a delayed ACK: DESIGN.md
 section 9), and the app is called through the function registry, so API calls get a realistic
 Lambda context, a console line and a place in the status view like every other invocation.
-The functions' env vars are already the process's (see devstack.functions).
+The functions' env vars are already the process's (see devstack.functions). Routes with an
+authorizer are checked as API Gateway checks them (devstack.authorizers), and a function error
+answers 502 `{"message": "Internal server error"}` as API Gateway does, never a dropped connection.
 """
 
-from http.server import BaseHTTPRequestHandler
+import functools
+import os
+import socket
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalDevServer, LocalGateway, LocalGatewayException
 
+from chalice_devstack.authorizers import GatewayAuthorizer
+from chalice_devstack.cognito import CognitoVerifier, PoolDirectory
 from chalice_devstack.functions import API_HANDLER, FunctionRegistry
 
 HOST = "127.0.0.1"
 
 
+class BadGateway(LocalGatewayException):
+    """502: API Gateway's answer when the Lambda integration fails."""
+
+    CODE = 502
+
+
 class NoDelayRequestHandler(ChaliceRequestHandler):
-    """chalice local's handler with TCP_NODELAY and without a log line per request."""
+    """chalice local's handler with TCP_NODELAY, devstack's authorizers and without a log line per request."""
 
     disable_nagle_algorithm = True
+
+    def __init__(
+        self,
+        request: socket.socket,
+        client_address: tuple[str, int],
+        server: HTTPServer,
+        app_object: Any,
+        config: Config,
+        authorizer: GatewayAuthorizer,
+    ) -> None:
+        self.local_gateway = LocalGateway(app_object, config)
+        self.local_gateway._authorizer = authorizer  # chalice builds its own; it lets Cognito/custom through
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def log_message(self, format: str, *args: Any) -> None:
         """The registry prints one line per invocation instead."""
@@ -44,13 +70,14 @@ class ViaRegistry:
         trigger = f"api:{request.get('httpMethod', '?')} {event.get('path') or request.get('resourcePath', '?')}"
         result = self._registry.invoke(API_HANDLER, event, trigger)
         if not result.ok:
-            raise RuntimeError(f"{result.error_type}: {result.error_message}")
+            headers = {"x-amzn-RequestId": result.request_id, "x-amzn-ErrorType": "InternalServerErrorException"}
+            raise BadGateway(headers, b'{"message": "Internal server error"}')
         return result.payload
 
 
-def create_server(registry: FunctionRegistry, port: int, stage: str) -> LocalDevServer:
-    project = registry.project
+def create_server(registry: FunctionRegistry, port: int, stage: str, endpoint_url: str | None = None) -> LocalDevServer:
     """Bind the API server (OSError when the port is taken); serve it with `serve_forever`."""
+    project = registry.project
     config = Config.create(
         chalice_stage=stage,
         function_name=API_HANDLER,
@@ -59,5 +86,19 @@ def create_server(registry: FunctionRegistry, port: int, stage: str) -> LocalDev
         config_from_disk=project.chalice_config(),
         lambda_timeout=project.function_setting(stage, API_HANDLER, "lambda_timeout", None),
     )
-    handler: type[BaseHTTPRequestHandler] = NoDelayRequestHandler
+    authorizer = GatewayAuthorizer(registry, CognitoVerifier(PoolDirectory(endpoint_url or _endpoint_url(), _client)))
+    handler = functools.partial(NoDelayRequestHandler, authorizer=authorizer)
     return LocalDevServer(ViaRegistry(registry), config, HOST, port, handler_cls=handler)  # type: ignore[arg-type]
+
+
+def _endpoint_url() -> str:
+    """devstack's AWS endpoint, as the functions see it (devstack sets AWS_ENDPOINT_URL before serving the API)."""
+    return os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+
+
+@functools.cache
+def _client(service: str) -> Any:
+    """A boto3 client for the endpoint (made on first use: most apps have no Cognito authorizer)."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=_endpoint_url())
