@@ -6,6 +6,7 @@ A tiny Chalice app of its own keeps these tests apart from the service's domain 
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from chalice.app import AuthResponse, Chalice
 
-from chalice_devstack.functions import API_HANDLER, FunctionNotFound, FunctionRegistry
+from chalice_devstack.functions import API_HANDLER, FunctionNotFound, FunctionRegistry, InvocationResult
 from chalice_devstack.pollers import QueueMapping, QueuePoller
 from chalice_devstack.project import Project
 from tests.conftest import TEST_REGION
@@ -80,6 +81,17 @@ def api_event(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def concurrently(count: int, call: Callable[[int], InvocationResult]) -> dict[int, InvocationResult]:
+    """Run call(0..count-1) on threads at once; return each result by its number."""
+    results: dict[int, InvocationResult] = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, call(n))) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    return results
+
+
 @pytest.fixture
 def registry(tiny_project: Project) -> FunctionRegistry:
     """Given: the tiny app's functions in a registry that prints nothing."""
@@ -142,16 +154,7 @@ def test_a_batch_whose_response_cannot_be_serialised_stays_on_the_queue(registry
 
 def test_each_invocation_log_holds_only_its_own_output(registry: FunctionRegistry) -> None:
     """Given concurrent invocations that print and log, when they end, then each log tail holds only its own lines."""
-    results: dict[int, Any] = {}
-
-    def call(n: int) -> None:
-        results[n] = registry.invoke("chatty", {"n": n}, "test")
-
-    threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    results = concurrently(4, lambda n: registry.invoke("chatty", {"n": n}, "test"))
 
     for n, result in results.items():
         log = result.log_tail
@@ -185,16 +188,7 @@ def test_a_builtin_authorizer_is_a_function_of_its_own(registry: FunctionRegistr
 
 
 def test_concurrent_api_requests_each_see_their_own_request(registry: FunctionRegistry) -> None:
-    results: dict[int, Any] = {}
-
-    def call(n: int) -> None:
-        results[n] = registry.invoke(API_HANDLER, api_event({"n": n}), "test")
-
-    threads = [threading.Thread(target=call, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    results = concurrently(8, lambda n: registry.invoke(API_HANDLER, api_event({"n": n}), "test"))
 
     for n, result in results.items():
         reply = json.loads(result.payload["body"])
