@@ -133,7 +133,13 @@ class Pollers:
     def start(self) -> None:
         """Prepare every poller (sources exist and are pointed at devstack once this returns); start their threads."""
         for poller in self.pollers:
-            poller.prepare()
+            try:
+                poller.prepare()
+            except TriggerError:
+                raise
+            except Exception as error:  # one line naming the trigger, not a traceback
+                problem = f"{type(error).__name__}: {error}"
+                raise TriggerError(f"{poller.name}: cannot set up the trigger: {problem}") from error
         for poller in self.pollers:
             thread = threading.Thread(target=self._guarded, args=(poller,), name=poller.name, daemon=True)
             thread.start()

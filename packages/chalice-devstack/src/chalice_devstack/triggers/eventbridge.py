@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice.app import CloudWatchEventConfig
 
+from chalice_devstack.project import LOCAL_ACCOUNT_ID
 from chalice_devstack.triggers.base import Clients, Discovery
 from chalice_devstack.triggers.relay import EventShaper
 
@@ -42,5 +43,9 @@ def rule_mapping(source: CloudWatchEventConfig, discovery: Discovery) -> RuleMap
 
 
 def eventbridge_event(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The event Lambda gets is the event the rule matched, as EventBridge put it on the queue."""
-    return body if "detail-type" in body else None
+    """The event the rule matched, in EventBridge's key order, with the `account` moto's SQS target leaves out."""
+    if "detail-type" not in body:
+        return None
+    keys = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+    event = {key: body.get(key, LOCAL_ACCOUNT_ID if key == "account" else None) for key in keys}
+    return {**event, **{key: value for key, value in body.items() if key not in keys}}

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 from chalice.app import S3EventConfig
 
@@ -42,7 +43,8 @@ class BucketMapping:
 
     def notification(self, queue_arn: str) -> dict[str, Any]:
         """The notification Chalice's deployer writes, to the internal queue instead of the function."""
-        rules = [{"Name": name, "Value": value} for name, value in (("Prefix", self.prefix), ("Suffix", self.suffix))]
+        # S3 takes either case; moto only lower case.
+        rules = [{"Name": name, "Value": value} for name, value in (("prefix", self.prefix), ("suffix", self.suffix))]
         notification: dict[str, Any] = {"Id": f"devstack-{self.function}", "QueueArn": queue_arn, "Events": self.events}
         if any(rule["Value"] is not None for rule in rules):
             notification["Filter"] = {"Key": {"FilterRules": [rule for rule in rules if rule["Value"] is not None]}}
@@ -76,6 +78,11 @@ def s3_record(record: dict[str, Any]) -> dict[str, Any]:
         "s3": {
             **s3,
             "bucket": {"ownerIdentity": {"principalId": "DEVSTACK"}, **s3["bucket"]},
-            "object": {"sequencer": f"{uuid.uuid4().int % 16**16:016X}", **s3["object"]},
+            # S3 form-encodes the key but leaves "/" as is; moto encodes it too.
+            "object": {
+                "sequencer": f"{uuid.uuid4().int % 16**16:016X}",
+                **s3["object"],
+                "key": quote_plus(unquote_plus(s3["object"]["key"]), safe="/"),
+            },
         },
     }
