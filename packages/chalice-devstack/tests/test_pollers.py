@@ -1,4 +1,4 @@
-"""devstack pollers against moto: SQS partial batch failure and redrive, stream retry/bisect/on-failure, schedules.
+"""devstack pollers against moto: SQS (partial failure, redrive, FIFO groups, visibility), streams, async relays.
 
 Each test builds a tiny Chalice app of its own, so the pollers are tested apart from the
 service's domain handlers (those are covered end to end in tests/e2e).
@@ -18,15 +18,22 @@ from moto import mock_aws
 
 from chalice_devstack.intrinsics import Scope, default_parameters
 from chalice_devstack.pollers import (
+    BucketMapping,
     Mappings,
     Pollers,
     QueueMapping,
     QueuePoller,
+    RuleMapping,
     StreamMapping,
     StreamPoller,
+    TopicMapping,
+    TriggerError,
+    check_visibility,
     discover,
     failed_item_ids,
 )
+from chalice_devstack.triggers.relay import RelayPoller
+from chalice_devstack.triggers.sqs import FifoQueuePoller
 from tests.conftest import TEST_REGION
 
 PLACEHOLDER_STREAM = f"arn:aws:dynamodb:{TEST_REGION}:123456789012:table/placeholder/stream/1970-01-01T00:00:00.000"
@@ -521,3 +528,102 @@ def test_pollers_stop_within_a_second(clients: Callable[[str], Any]) -> None:
     # Then
     assert time.monotonic() - started < 1.05
     assert not any(thread.is_alive() for thread in pollers._threads)
+
+
+# ---------------------------------------------------------------- more sources, FIFO and visibility
+
+
+def test_discover_maps_kinesis_sns_s3_and_eventbridge_sources_as_chalice_deploys_them() -> None:
+    """Given an app with a Kinesis, an SNS, an S3 and an EventBridge handler, When discovered,
+    Then each gets the stream, topic, bucket notification or rule `chalice deploy` would create."""
+    app = Chalice(app_name="svc")
+
+    @app.on_kinesis_record(stream="clicks", batch_size=3, starting_position="TRIM_HORIZON")
+    def on_clicks(event: Any) -> None: ...
+
+    @app.on_sns_message(topic="alerts")
+    def on_alerts(event: Any) -> None: ...
+
+    @app.on_s3_event(bucket="inbox", suffix=".csv")
+    def on_inbox(event: Any) -> None: ...
+
+    @app.on_cw_event({"source": ["svc"]})
+    def on_pings(event: Any) -> None: ...
+
+    template: dict[str, Any] = {"Resources": {}}
+
+    mappings = discover(app, template, Scope(default_parameters(template, "dev", TEST_REGION, "svc"), {}), "dev")
+
+    (stream,) = mappings.streams
+    assert (stream.stream_arn, stream.batch_size) == (f"arn:aws:kinesis:{TEST_REGION}:123456789012:stream/clicks", 3)
+    topic, bucket, rule = mappings.relays
+    assert isinstance(topic, TopicMapping) and topic.topic_arn == f"arn:aws:sns:{TEST_REGION}:123456789012:alerts"
+    assert isinstance(bucket, BucketMapping) and (bucket.events, bucket.suffix) == (("s3:ObjectCreated:*",), ".csv")
+    assert bucket.notification("arn:q")["Filter"] == {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".csv"}]}}
+    assert isinstance(rule, RuleMapping) and (rule.rule_name, rule.pattern) == (
+        "svc-dev-on_pings-event",
+        {"source": ["svc"]},
+    )
+
+
+def test_fifo_poller_holds_back_messages_of_a_group_with_a_batch_in_flight(clients: Callable[[str], Any]) -> None:
+    """Given group A busy with a batch (as when moto lets two receives split a group),
+    When a receive returns messages of groups A and B, Then only B's are claimed and A's go back to the queue."""
+    sqs = clients("sqs")
+    url = sqs.create_queue(
+        QueueName="steps.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for body, group in (("a2", "A"), ("b1", "B")):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    poller = FifoQueuePoller(QueueMapping("steps", "arn:fn", arn, 10, 0, False), AppInvoker(Chalice("x")), clients, "r")
+    poller.groups.claim([{"Attributes": {"MessageGroupId": "A"}}])
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])
+
+    claimed = poller.claim(url, received["Messages"])
+
+    assert [message["Body"] for message in claimed] == ["b1"]
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [message["Body"] for message in again] == ["a2"]
+
+
+def test_a_function_timeout_longer_than_its_queue_visibility_is_refused(clients: Callable[[str], Any]) -> None:
+    """Given a queue hiding messages for 1 s and a consumer with a 60 s timeout, When checked,
+    Then AWS's refusal comes as one line naming both."""
+    _, arn, _ = make_queue(clients, "jobs")
+    mapping = QueueMapping("handle_jobs", "arn:fn", arn, 10, 0, False)
+
+    with pytest.raises(TriggerError) as refused:
+        check_visibility([mapping], lambda function: 60, clients("sqs"))
+
+    assert "handle_jobs: its timeout (60 s" in str(refused.value)
+    assert "queue jobs's VisibilityTimeout (1 s)" in str(refused.value)
+    check_visibility([mapping], lambda function: 1, clients("sqs"))  # equal is accepted
+
+
+def test_async_trigger_retries_a_failed_event_twice_then_discards_it(clients: Callable[[str], Any]) -> None:
+    """Given an SNS handler that always fails, When a message is published,
+    Then it is invoked three times (Lambda's async retries), and the event is then gone."""
+    app = Chalice(app_name="svc")
+
+    @app.on_sns_message(topic="alerts")
+    def on_alerts(event: Any) -> None:
+        raise RuntimeError("down")
+
+    invoker = AppInvoker(app)
+    poller = RelayPoller(
+        TopicMapping("on_alerts", f"arn:aws:sns:{TEST_REGION}:123456789012:alerts"), invoker, clients, TEST_REGION
+    )
+    poller.prepare()
+    clients("sns").publish(TopicArn=f"arn:aws:sns:{TEST_REGION}:123456789012:alerts", Message="m")
+
+    outcomes = []
+    for _ in range(3):
+        message = poller.sqs.receive_message(
+            QueueUrl=poller.queue_url, WaitTimeSeconds=2, MessageSystemAttributeNames=["All"]
+        )
+        outcomes.append(poller.deliver(message["Messages"][0]))
+
+    assert outcomes == [False, False, True]
+    assert [event["Records"][0]["Sns"]["Message"] for _, event in invoker.events] == ["m", "m", "m"]
+    assert "Messages" not in poller.sqs.receive_message(QueueUrl=poller.queue_url, WaitTimeSeconds=0)
