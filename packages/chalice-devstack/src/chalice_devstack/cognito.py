@@ -12,11 +12,10 @@ import json
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+if TYPE_CHECKING:  # joserfc costs ~65 ms to import; only apps with a Cognito authorizer need it, on first use
+    from joserfc.jwk import KeySet
 
 Clock = Callable[[], float]
 
@@ -32,8 +31,10 @@ class PoolDirectory:
         self.endpoint_url, self._clients = endpoint_url.rstrip("/"), clients
         self._key_sets: dict[str, KeySet] = {}
 
-    def key_set(self, pool_id: str) -> KeySet:
+    def key_set(self, pool_id: str) -> "KeySet":
         """The pool's signing keys, as its JWKS URL serves them."""
+        from joserfc.jwk import KeySet
+
         if pool_id not in self._key_sets:
             url = f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json"
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - the loopback endpoint
@@ -58,6 +59,9 @@ class CognitoVerifier:
 
     def claims(self, token: str, provider_arns: list[str]) -> dict[str, Any]:
         """The verified claims of token, or InvalidToken naming the first check it failed."""
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
         pool_id = self._pool_of(token, provider_arns)
         try:
             decoded = jwt.decode(bare(token), self.pools.key_set(pool_id))
