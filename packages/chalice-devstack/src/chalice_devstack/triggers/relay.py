@@ -28,9 +28,20 @@ EventShaper = Callable[[dict[str, Any]], dict[str, Any] | None]
 class RelayMapping(Protocol):
     """An async trigger: which function, and how its source is pointed at the internal queue."""
 
-    function: str
-    kind: str  # sns, s3, events: part of the internal queue's name
-    source: str  # the topic, bucket or rule, as the console shows it
+    @property
+    def function(self) -> str:
+        """The Chalice function the source invokes."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """sns, s3 or events: part of the internal queue's name."""
+        ...
+
+    @property
+    def source(self) -> str:
+        """The topic, bucket or rule, as the console shows it."""
+        ...
 
     def connect(self, clients: Clients, queue_arn: str, region: str) -> EventShaper:
         """Point the source at the queue (creating the source if Chalice expects it to exist); return the shaper."""
