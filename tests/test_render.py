@@ -162,6 +162,20 @@ def test_the_service_depends_on_chalice_devstack_and_carries_no_copy(
     assert "chalice-devstack>=0.1,<0.2" in pyproject["project"]["optional-dependencies"]["dev"]
     assert pyproject["tool"]["devstack"]["region"] == "us-east-1"
     assert f"DEVSTACK_SOURCE ?= {template_dir.resolve()}/packages/chalice-devstack\n" in makefile
-    assert "$(DEVSTACK) up --stage $(STAGE)" in makefile
     assert not (root / "devstack").exists()
+    assert pyproject["tool"]["devstack"]["settings_class"] == "chalicelib.config:Settings"
     assert ("seed" in pyproject["tool"]["devstack"]) == (name == "all-on" or (root / "scripts" / "seed.py").exists())
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_the_tooling_targets_call_the_devstack_command(rendered: Renderer, name: str) -> None:
+    """Given a render, then its Makefile runs the package's commands and no copied tooling module."""
+    root = rendered(name)
+    makefile = (root / "Makefile").read_text()
+    commands = ["up --stage $(STAGE)", "status", "trigger $(FN)", "package --stage $(STAGE) --out $(DIST)", "check"]
+    commands += ["bench ready", "bench events", "bench cold-start", "profile $(ARGS)", "load run", "load compare"]
+    assert [command for command in commands if f"$(DEVSTACK_BIN) {command}" not in makefile] == []
+    copied = ["scripts.package", "template_checks", "bench_cold_start", "profile_request", "loadtests.run"]
+    assert [module for module in copied if module in makefile] == []
+    moved = ("scripts/package.py", "loadtests/report.py", "loadtests/run.py")
+    assert [path for path in moved if (root / path).exists()] == []

@@ -1,20 +1,26 @@
-"""Packaged stages, built once per test session with `chalice package` (PyPI is needed for the wheels)."""
+"""Packaged stages, built once per test session by chalice-devstack's packager (PyPI is needed for the wheels)."""
 
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from scripts.package import build
+from chalice_devstack.project import Project
+from chalice_devstack.settings import Settings
+from chalice_devstack.tooling.package import build
 
 STAGES = ["dev", "prod"]
 
 
 @pytest.fixture(scope="session")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def packaged(
+    devstack_project: Project, devstack_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """Given: dist/ folders for every stage, as `make package STAGE=<stage>` writes them."""
-    return {stage: build(stage, tmp_path_factory.mktemp(f"dist-{stage}")).parent for stage in STAGES}
+    return {
+        stage: build(devstack_project, stage, devstack_settings.region, tmp_path_factory.mktemp(f"dist-{stage}")).parent
+        for stage in STAGES
+    }
 
 
 @pytest.fixture(scope="session")

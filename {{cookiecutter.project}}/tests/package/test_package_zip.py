@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from devstack.project import PROJECT_DIR
-
-NEVER_PACKAGED = ["boto3/", "botocore/", "s3transfer/", "tests/", "devstack/", "scripts/", "infra/", "loadtests/"]
+NEVER_PACKAGED = ["boto3/", "botocore/", "s3transfer/", "chalice_devstack/"]
+NEVER_PACKAGED += ["tests/", "scripts/", "infra/", "loadtests/"]
 
 
 def _dev_only_packages() -> list[str]:
     """Top-level import names of the dev dependencies that are not also runtime dependencies."""
-    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     names = [
         spec.split(">")[0].split("[")[0].split("=")[0] for spec in pyproject["project"]["optional-dependencies"]["dev"]
     ]
@@ -29,7 +28,7 @@ def test_zip_has_no_runtime_provided_dev_or_project_only_files(
     names = zipfile.ZipFile(path).namelist()
     with capsys.disabled():
         print(f"\n{path.name}: {path.stat().st_size / 1_000_000:.2f} MB, {len(names)} files")
-    # Then: nothing Lambda provides, nothing from tests/devstack/dev tools
+    # Then: nothing Lambda provides, nothing from tests, scripts or dev tools
     unwanted = [name for name in names if name.startswith(tuple(NEVER_PACKAGED + _dev_only_packages()))]
     assert unwanted == []
     # ...and chalice contributes only its runtime module

@@ -104,6 +104,6 @@ def test_make_deploy_and_destroy_call_the_script_with_the_stage() -> None:
         ["make", "-n", "destroy", "STAGE=prod"], capture_output=True, text=True, cwd=SERVICE.root, env=env
     )
     # Then: package runs first for that stage, then the script
-    assert "scripts.package --stage prod --out dist" in deploy.stdout
-    assert deploy.stdout.index("scripts.package") < deploy.stdout.index("scripts/deploy.sh deploy prod dist")
+    assert "devstack package --stage prod --out dist" in deploy.stdout
+    assert deploy.stdout.index("devstack package") < deploy.stdout.index("scripts/deploy.sh deploy prod dist")
     assert "scripts/deploy.sh destroy prod" in destroy.stdout
