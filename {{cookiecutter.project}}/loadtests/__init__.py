@@ -1,1 +1,1 @@
-"""Load tests: locust users per pattern (locustfile.py), the run driver and the report."""
+"""Load tests: one locust user class per pattern and the pipeline sections they report; run by `devstack load`."""

@@ -7,22 +7,27 @@ import time
 from typing import Any
 
 import requests
+from chalice_devstack.tooling.locust_support import (
+    POLL_TIMEOUT_S,
+    RUN_ID,
+    Tracker,
+    finish_by,
+    fire,
+    poll,
+    register_section,
+)
 from locust import FastHttpUser, HttpUser, between, constant, events, tag, task
 from locust.env import Environment
 
-from loadtests.common import (
-    PIPELINE,
-    RUN_ID,
-    TERMINAL_TIMEOUT_S,
-    WAIT_MAX_S,
-    Tracker,
-    aws_client,
-    fire,
-    new_key,
-    poll,
-    resource_name,
+from loadtests.common import WAIT_MAX_S, aws_client, new_key, resource_name
+from loadtests.pipeline import (
+    ORDER_TO_TERMINAL,
+    QUEUE_DRAIN,
+    classify_dlq_bodies,
+    orders_section,
+    poison_body,
+    queue_section,
 )
-from loadtests.report import ORDER_TO_TERMINAL, QUEUE_DRAIN, classify_dlq_bodies, poison_body
 
 ORDERS = Tracker()
 
@@ -62,7 +67,7 @@ class OrdersUser(FastHttpUser):
 
     def on_start(self) -> None:
         """Register the user the orders belong to."""
-        PIPELINE["orders"] = ORDERS.as_dict
+        register_section("orders", lambda: orders_section(ORDERS.as_dict()))
         body = {"name": "Load Orders", "email": f"load-orders-{new_key()}@example.com"}
         self.user_id: str = self.client.post("/users", json=body, name="/users").json()["id"]
 
@@ -91,7 +96,7 @@ class OrdersUser(FastHttpUser):
         result = outcome(order)
         ORDERS.finish(order_id, result)
         error = None if result in expected else AssertionError(f"{token} ended {result}")
-        fire("PIPELINE", ORDER_TO_TERMINAL, started, error)
+        fire(*ORDER_TO_TERMINAL, started, error)
 
     def _replay(self, body: dict[str, Any], key: str, order_id: str) -> None:
         """A client retry: the same key and body must return the same order."""
@@ -110,14 +115,14 @@ def _sweep_pending_orders(environment: Environment, **_: Any) -> None:
     if not ORDERS.pending or not environment.host:
         return
     session = requests.Session()
-    deadline = time.monotonic() + TERMINAL_TIMEOUT_S
+    deadline = min(time.monotonic() + POLL_TIMEOUT_S, finish_by(environment))
     while ORDERS.pending and time.monotonic() < deadline:
         for order_id, started in list(ORDERS.pending.items()):
             response = session.get(f"{environment.host}/orders/{order_id}", timeout=5)
             order = terminal(response)
             if order is not None:
                 ORDERS.finish(order_id, outcome(order))
-                fire("PIPELINE", ORDER_TO_TERMINAL, started)
+                fire(*ORDER_TO_TERMINAL, started)
         time.sleep(0.5)
     ORDERS.lost = len(ORDERS.pending)
 
@@ -127,7 +132,8 @@ def _sweep_pending_orders(environment: Environment, **_: Any) -> None:
 FLOOD_BURST = int(os.environ.get("LOAD_FLOOD_BURST", "100"))
 FLOOD_POISON = int(os.environ.get("LOAD_FLOOD_POISON", "3"))
 DRAIN_TIMEOUT_S = float(os.environ.get("LOAD_DRAIN_TIMEOUT_S", "60"))
-# Poison reaches the DLQ after maxReceiveCount x VisibilityTimeout; waiting for it is capped.
+# Poison reaches the DLQ after maxReceiveCount x VisibilityTimeout; waiting for it is capped by this
+# and by the end of the run's time (locust_support.finish_by).
 DLQ_WAIT_MAX_S = float(os.environ.get("LOAD_DLQ_WAIT_S", "240"))
 FLOOD: dict[str, Any] = {"bursts": 0, "sent": 0, "poison_sent": 0}
 
@@ -152,7 +158,7 @@ class QueueFloodUser(HttpUser):
 
     def on_start(self) -> None:
         """Find the queues and place a few real orders for the valid messages to name."""
-        PIPELINE["queue"] = FLOOD
+        register_section("queue", lambda: queue_section(FLOOD))
         self.sqs = aws_client("sqs")
         self.queue_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_QUEUE"))["QueueUrl"]
         dlq_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_DLQ"))["QueueUrl"]
@@ -186,32 +192,31 @@ class QueueFloodUser(HttpUser):
 
         def drained() -> bool | None:
             visible, in_flight = queue_counts(self.sqs, self.queue_url)
-            dead = sum(queue_counts(self.sqs, FLOOD["dlq_url"])) - FLOOD["dlq_start"]
-            return True if visible == 0 and in_flight <= FLOOD["poison_sent"] - dead else None
+            return True if visible == 0 and in_flight <= FLOOD["poison_sent"] - dlq_arrivals(self.sqs) else None
 
         done = poll(drained, DRAIN_TIMEOUT_S)
-        fire("QUEUE", QUEUE_DRAIN, started, None if done else TimeoutError(f"not drained in {DRAIN_TIMEOUT_S:.0f} s"))
+        fire(*QUEUE_DRAIN, started, None if done else TimeoutError(f"not drained in {DRAIN_TIMEOUT_S:.0f} s"))
 
 
-@events.test_stop.add_listener
-def _check_dlq(environment: Environment, **_: Any) -> None:
-    """Wait (bounded) for the poison to reach the DLQ, then classify what the DLQ holds."""
-    if not FLOOD["poison_sent"]:
-        return
-    sqs = aws_client("sqs")
+def poison_due_in(sqs: Any) -> float:
+    """Seconds from sending poison to its arrival in the DLQ: maxReceiveCount x VisibilityTimeout, plus slack."""
     queue_url = sqs.get_queue_url(QueueName=resource_name("ORDERS_QUEUE"))["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     max_receives = json.loads(attributes.get("RedrivePolicy", "{}")).get("maxReceiveCount", 1)
-    expected = int(max_receives) * int(attributes.get("VisibilityTimeout", 30)) + 15
-    deadline = min(FLOOD["first_poison"] + expected, time.monotonic() + DLQ_WAIT_MAX_S)
-    poll(
-        lambda: True if sum(queue_counts(sqs, FLOOD["dlq_url"])) - FLOOD["dlq_start"] >= FLOOD["poison_sent"] else None,
-        max(deadline - time.monotonic(), 0),
-    )
+    return int(max_receives) * int(attributes.get("VisibilityTimeout", 30)) + 15
+
+
+def dlq_arrivals(sqs: Any) -> int:
+    """Messages that reached the DLQ since the flood started."""
+    return sum(queue_counts(sqs, FLOOD["dlq_url"])) - int(FLOOD["dlq_start"])
+
+
+def read_dlq(sqs: Any, dlq_url: str) -> list[str]:
+    """Every message body in the DLQ (a bounded scan); the messages stay there for a redrive."""
     bodies: dict[str, str] = {}
     handles = []
-    for _scan in range(100):  # bounded scan; messages stay in the DLQ for a redrive
-        messages = sqs.receive_message(QueueUrl=FLOOD["dlq_url"], MaxNumberOfMessages=10, VisibilityTimeout=30)
+    for _scan in range(100):
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30)
         new = [m for m in messages.get("Messages", []) if m["MessageId"] not in bodies]
         if not new:
             break
@@ -222,8 +227,22 @@ def _check_dlq(environment: Environment, **_: Any) -> None:
             {"Id": str(n), "ReceiptHandle": h, "VisibilityTimeout": 0}
             for n, h in enumerate(handles[offset : offset + 10])
         ]
-        sqs.change_message_visibility_batch(QueueUrl=FLOOD["dlq_url"], Entries=entries)
-    FLOOD.update(classify_dlq_bodies(list(bodies.values()), RUN_ID))
-    FLOOD["dlq_depth"] = len(bodies)
+        sqs.change_message_visibility_batch(QueueUrl=dlq_url, Entries=entries)
+    return list(bodies.values())
+
+
+@events.test_stop.add_listener
+def _check_dlq(environment: Environment, **_: Any) -> None:
+    """Wait (bounded) for the poison to reach the DLQ, then classify what the DLQ holds."""
+    if not FLOOD["poison_sent"]:
+        return
+    sqs = aws_client("sqs")
+    due_at = FLOOD["first_poison"] + poison_due_in(sqs)
+    # Poison that cannot land before the run must end is reported as not due, not as missing.
+    FLOOD["poison_due"] = due_at <= min(finish_by(environment), time.monotonic() + DLQ_WAIT_MAX_S)
+    if FLOOD["poison_due"]:
+        poll(lambda: True if dlq_arrivals(sqs) >= FLOOD["poison_sent"] else None, max(due_at - time.monotonic(), 0))
+    bodies = read_dlq(sqs, FLOOD["dlq_url"])
+    FLOOD.update(classify_dlq_bodies(bodies, RUN_ID), dlq_depth=len(bodies))
     for key in ("dlq_url", "dlq_start", "first_poison"):
         FLOOD.pop(key, None)

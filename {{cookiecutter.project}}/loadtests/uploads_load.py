@@ -4,10 +4,11 @@ import time
 import uuid
 from typing import Any
 
+from chalice_devstack.tooling.locust_support import Tracker, fire, poll, register_section
 from locust import HttpUser, between, tag, task
 
-from loadtests.common import PIPELINE, WAIT_MAX_S, Tracker, fire, poll
-from loadtests.report import UPLOAD_TO_READY
+from loadtests.common import WAIT_MAX_S
+from loadtests.pipeline import UPLOAD_TO_READY, uploads_section
 
 UPLOADS = Tracker()
 
@@ -34,7 +35,7 @@ class UploadsUser(HttpUser):
 
     def on_start(self) -> None:
         """Report the uploads section only when this user runs; register the user that owns the uploads."""
-        PIPELINE["uploads"] = UPLOADS.as_dict
+        register_section("uploads", lambda: uploads_section(UPLOADS.as_dict()))
         # POST /uploads needs an owner that exists (404 otherwise): one registered user per locust user.
         body = {"name": "Load Uploader", "email": f"uploader-{uuid.uuid4().hex}@example.com"}
         response = self.client.post("/users", json=body, name="/users [uploads owner]")
@@ -62,10 +63,9 @@ class UploadsUser(HttpUser):
         UPLOADS.start(upload_id, started)
         upload = poll(lambda: processed(self.client.get(f"/uploads/{upload_id}", name="/uploads/{id} [poll]")))
         if upload is None:
-            UPLOADS.lost += 1
-            UPLOADS.pending.pop(upload_id, None)
-            fire("PIPELINE", UPLOAD_TO_READY, started, TimeoutError("upload not processed in time"))
+            UPLOADS.give_up(upload_id)
+            fire(*UPLOAD_TO_READY, started, TimeoutError("upload not processed in time"))
             return
         UPLOADS.finish(upload_id, upload["status"])
         error = None if upload["status"] == "READY" else AssertionError(f"a valid PNG ended {upload['status']}")
-        fire("PIPELINE", UPLOAD_TO_READY, started, error)
+        fire(*UPLOAD_TO_READY, started, error)

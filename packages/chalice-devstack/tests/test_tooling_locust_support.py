@@ -11,7 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from chalice_devstack.tooling import load_report
+from chalice_devstack.tooling import load_report, load_run
 
 # A locust process as `devstack load run` starts one, without users: its init and quit events
 # are fired by hand around the measurements and sections a locustfile would record.
@@ -92,3 +92,18 @@ def test_poll_is_bounded_and_returns_the_first_answer(tmp_path: Path) -> None:
     answer, nothing, waited = result.stdout.split()
     assert (answer, nothing) == ("3", "None")
     assert 0.2 <= float(waited) < 1.0
+
+
+def test_end_of_run_work_must_finish_before_the_driver_gives_up(tmp_path: Path) -> None:
+    """Given a 15 s run and a run without --run-time,
+    when asked when end-of-run work must be done,
+    then it is the driver's timeout (15 s + stop timeout + sweep margin) less the time to write files, else never."""
+    body = """
+        from argparse import Namespace
+        timed = support.finish_by(Environment(parsed_options=Namespace(run_time=15))) - support.STARTED
+        print(round(timed, 1), support.finish_by(Environment(parsed_options=Namespace(run_time=None))))
+    """
+    result = run_locust_side(tmp_path, body)
+    assert result.returncode == 0, result.stderr
+    budget = 15 + load_run.STOP_TIMEOUT_S + load_run.SWEEP_MARGIN_S - 10  # WRITE_MARGIN_S
+    assert result.stdout.split() == [str(float(budget)), "inf"]

@@ -9,6 +9,7 @@ REPORT_DIR for `devstack load summarize`.
 """
 
 import json
+import math
 import os
 import time
 import uuid
@@ -21,6 +22,7 @@ from locust import events as locust_events
 from locust.env import Environment
 
 from chalice_devstack.tooling.load_report import PIPELINE_FILE, STATS_FILE
+from chalice_devstack.tooling.load_run import STOP_TIMEOUT_S, SWEEP_MARGIN_S
 
 T = TypeVar("T")
 # locust's event hooks are untyped: reached through Any, so strict mypy takes the calls as they are.
@@ -33,6 +35,10 @@ REPORT_DIR = Path(os.environ["LOAD_REPORT_DIR"]) if os.environ.get("LOAD_REPORT_
 # Every wait in a user is bounded: a stuck pipeline shows up as "lost", never as a hung run.
 POLL_INTERVAL_S = float(os.environ.get("LOAD_POLL_INTERVAL_S", "0.1"))
 POLL_TIMEOUT_S = float(os.environ.get("LOAD_TERMINAL_TIMEOUT_S", "30"))
+# About when `devstack load run` started this locust process; its timeout counts from then.
+STARTED = time.monotonic()
+# Kept back from that timeout for the quit listener to write the run's files.
+WRITE_MARGIN_S = 10.0
 
 # Pipeline sections by name; built when locust quits, once every counter is final.
 SECTIONS: dict[str, SectionBuilder] = {}
@@ -62,6 +68,18 @@ def poll(fetch: Callable[[], T | None], timeout_s: float = POLL_TIMEOUT_S) -> T 
         if result is not None or time.monotonic() >= deadline:
             return result
         time.sleep(POLL_INTERVAL_S)
+
+
+def finish_by(environment: Environment) -> float:
+    """The monotonic time end-of-run work (test_stop listeners) must be done by; inf without a --run-time.
+
+    `devstack load run` kills locust at run time + stop timeout + sweep margin after starting it, and a
+    killed run leaves no files: a sweep or a wait bounded by this still ends in a report.
+    """
+    run_time = getattr(environment.parsed_options, "run_time", None)
+    if not run_time:
+        return math.inf
+    return STARTED + float(run_time) + STOP_TIMEOUT_S + SWEEP_MARGIN_S - WRITE_MARGIN_S
 
 
 @dataclass
