@@ -1,0 +1,110 @@
+"""The `devstack` command as a user meets it: sample events, invoke's exit codes, one-line start errors."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.app import CloudWatchEvent, DynamoDBEvent, KinesisEvent, S3Event, SNSEvent, SQSEvent
+
+from chalice_devstack.cli import SAMPLE_KINDS, sample_event
+from chalice_devstack.testing import Devstack, free_port, running_devstack
+from tests.conftest import TEST_REGION, write_project
+
+# What Chalice hands each handler kind, and what a handler reads from it: the sample must give that.
+READS: dict[str, tuple[type, Any, Any]] = {
+    "sqs": (SQSEvent, lambda e: [r.body for r in e], ['{"hello": "from SQS"}']),
+    "dynamodb": (DynamoDBEvent, lambda e: [(r.event_name, r.keys) for r in e], [("INSERT", {"id": {"S": "item-1"}})]),
+    "kinesis": (KinesisEvent, lambda e: [r.data for r in e], [b'{"hello": "from Kinesis"}']),
+    "sns": (SNSEvent, lambda e: (e.subject, e.message), ("example", '{"hello": "from SNS"}')),
+    "s3": (S3Event, lambda e: (e.bucket, e.key), ("my-bucket", "incoming/report.csv")),
+    "eventbridge": (CloudWatchEvent, lambda e: (e.source, e.detail_type), ("my.app", "Order Placed")),
+    "schedule": (CloudWatchEvent, lambda e: (e.source, e.detail_type), ("aws.events", "Scheduled Event")),
+}
+APP = """
+import json
+from chalice import Chalice
+
+app = Chalice(app_name="echo")
+
+
+@app.on_sqs_message(queue="echo-in")
+def bodies(event):
+    return [json.loads(record.body) for record in event]
+
+
+@app.lambda_function()
+def shout(event, context):
+    return {"shout": event["text"].upper()}
+"""
+
+
+def devstack_command(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `devstack ARGS` in the project folder."""
+    command = [sys.executable, "-m", "chalice_devstack", *args]
+    return subprocess.run(command, cwd=project, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("kind", SAMPLE_KINDS)
+def test_every_sample_event_parses_as_chalice_parses_that_trigger(kind: str) -> None:
+    """Given a sample, when Chalice's event class for its trigger reads it, then a handler sees its fields."""
+    event_class, read, expected = READS[kind]
+    assert read(event_class(json.loads(sample_event(kind)), context=None)) == expected
+
+
+@pytest.fixture(scope="module")
+def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Devstack]]:
+    """Given: a project with an SQS consumer and a plain Lambda function, on a running devstack."""
+    project = write_project(tmp_path_factory.mktemp("echo"), "echo")
+    (project.root / "app.py").write_text(APP)
+    with running_devstack(project, "dev", TEST_REGION) as stack:
+        yield project.root, stack
+
+
+def port_flag(stack: Devstack) -> list[str]:
+    """--aws-port for the devstack under test."""
+    return ["--aws-port", stack.endpoint_url.rsplit(":", 1)[1]]
+
+
+def test_invoke_with_a_sample_runs_the_handler_on_lambdas_event_shape(echo: tuple[Path, Devstack]) -> None:
+    """Given the SQS sample, when the consumer is invoked with it, then it gets the sample's record body."""
+    root, stack = echo
+    result = devstack_command(root, "invoke", "bodies", "--sample", "sqs", *port_flag(stack))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"hello": "from SQS"}]
+
+
+def test_invoke_reads_the_event_from_stdin_and_exits_1_on_a_function_error(echo: tuple[Path, Devstack]) -> None:
+    """Given events on stdin, then a good one prints the payload and one the function chokes on exits 1."""
+    root, stack = echo
+    good = devstack_command(root, "invoke", "shout", "--event", "-", *port_flag(stack), stdin='{"text": "hi"}')
+    bad = devstack_command(root, "invoke", "shout", "--event", "-", *port_flag(stack), stdin="{}")
+    assert (good.returncode, json.loads(good.stdout)) == (0, {"shout": "HI"})
+    assert bad.returncode == 1 and json.loads(bad.stdout)["errorType"] == "KeyError"
+
+
+def test_invoke_refuses_an_event_file_that_is_not_json(echo: tuple[Path, Devstack], tmp_path: Path) -> None:
+    """Given a file that is not JSON, then invoke says so in one line and exits 2."""
+    root, stack = echo
+    (tmp_path / "event.json").write_text("{not json")
+    result = devstack_command(root, "invoke", "shout", "--event", str(tmp_path / "event.json"), *port_flag(stack))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"devstack: --event {tmp_path / 'event.json'}: not JSON")
+
+
+def test_a_bad_schedule_expression_stops_up_with_one_line_naming_the_function(tmp_path: Path) -> None:
+    """Given a cron with five fields, when devstack starts, then it exits 1 with one line and no traceback."""
+    project = write_project(tmp_path / "cron", "cron")
+    (project.root / "app.py").write_text(
+        "from chalice import Chalice\napp = Chalice(app_name='cron')\n\n\n"
+        "@app.schedule('cron(0 12 * * ?)')\ndef noon(event):\n    return None\n"
+    )
+    ports = ["--aws-port", str(free_port()), "--api-port", str(free_port())]
+    result = devstack_command(project.root, "up", *ports)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("devstack:")]
+    assert len(errors) == 1 and "function 'noon'" in errors[0]
+    assert "Traceback" not in result.stderr
