@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from chalice_devstack.project import Project
 from chalice_devstack.testing import Devstack, DevstackError, running_devstack
@@ -170,12 +169,6 @@ def test_s3_notification_honours_prefix_and_suffix(stack: Devstack) -> None:
     assert len(journal(stack, "inbox")) == 1  # the earlier, non-matching puts were never delivered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientError,
-    reason="event_rules.py gives the schedule rule a Lambda target; moto matches a pattern-less rule against every "
-    "PutEvents event and raises NotImplementedError on the Lambda target (PutEvents answers 500)",
-)
 def test_put_events_reaches_the_handler_whose_pattern_matches(stack: Devstack) -> None:
     """Given an on_cw_event handler for source pipeline.tests / Ping, When two events are put (one matching),
     Then the handler gets the matching event, as EventBridge sends it; its rule is listed as chalice deploy names it."""

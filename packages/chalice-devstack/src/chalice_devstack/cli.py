@@ -3,7 +3,7 @@
     devstack up [--stage dev] [--aws-port 4566] [--api-port 8000] [--single] ...
     devstack status
     devstack trigger NAME
-    devstack invoke NAME [--event FILE]
+    devstack invoke NAME [--event FILE | --sample sqs|dynamodb|kinesis|sns|s3|eventbridge|schedule]
     devstack package | check | bench | profile | load ...   (the tooling: tooling/commands.py)
 
 Run it anywhere inside a Chalice project (the folder holding .chalice/config.json, or below).
@@ -165,11 +165,24 @@ def trigger(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+# Lambda-shaped sample events per trigger kind, shipped in chalice_devstack/events/ (as `sam local generate-event`).
+SAMPLE_KINDS = ("sqs", "dynamodb", "kinesis", "sns", "s3", "eventbridge", "schedule")
+
+
 def invoke_flags(parser: argparse.ArgumentParser) -> None:
     """`devstack invoke`'s arguments."""
     parser.add_argument("name", help="the function: Chalice name, logical id, physical name or ARN")
-    parser.add_argument("--event", help="a JSON file with the event ('-' reads stdin; default {})")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--event", help="a JSON file with the event ('-' reads stdin; default {})")
+    source.add_argument("--sample", choices=SAMPLE_KINDS, help="a sample event of that trigger kind, as Lambda gets it")
     settings_flags(parser)
+
+
+def sample_event(kind: str) -> bytes:
+    """The packaged sample event of one trigger kind."""
+    from importlib.resources import files
+
+    return (files("chalice_devstack") / "events" / f"{kind}.json").read_bytes()
 
 
 def read_event(source: str | None) -> bytes:
@@ -187,9 +200,8 @@ def read_event(source: str | None) -> bytes:
 @command("invoke", "invoke a function on the running devstack, as `aws lambda invoke` does", invoke_flags)
 def invoke(args: argparse.Namespace) -> None:
     """Invoke a function; print its payload; exit 1 when it raised."""
-    code, headers, body = control(
-        args, "POST", f"/2015-03-31/functions/{args.name}/invocations", read_event(args.event)
-    )
+    event = sample_event(args.sample) if args.sample else read_event(args.event)
+    code, headers, body = control(args, "POST", f"/2015-03-31/functions/{args.name}/invocations", event)
     if code >= 400:
         fail(message_of(body))
     print(json.dumps(body, indent=2, default=str))

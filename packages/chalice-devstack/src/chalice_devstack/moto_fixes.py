@@ -7,6 +7,10 @@ replaced (so every stream reader stops seeing records: the stream "goes quiet" a
 out-of-stock order), and every transaction costs a copy of the whole table. DynamoDB itself
 checks every condition first and writes only if all hold; `transact_write_items` below does
 the same, so a cancelled transaction writes nothing and touches no other state.
+
+moto also matches a schedule rule (no event pattern) against every PutEvents event and then
+fails on its Lambda target (PutEvents answers 500). On AWS a schedule rule never matches a
+put event: `rule_send_to_targets` skips schedule rules.
 """
 
 import threading
@@ -22,6 +26,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.events.models import Rule
 
 MAX_TRANSACTION_ITEMS = 100
 OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
@@ -31,9 +36,20 @@ _TRANSACTIONS = threading.Lock()
 Cancellation = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
 
 
+_MOTO_SEND_TO_TARGETS = Rule.send_to_targets
+
+
 def apply() -> None:
-    """Replace moto's TransactWriteItems with the check-then-write version (idempotent)."""
+    """Replace moto's TransactWriteItems and rule delivery with the faithful versions (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
+
+
+def rule_send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+    """Deliver a put event to a rule's targets, unless the rule is a schedule (those only fire on time)."""
+    if self.scheduled_expression:
+        return
+    _MOTO_SEND_TO_TARGETS(self, original_event, transform_input)
 
 
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:

@@ -124,7 +124,9 @@ def _notification_request(configuration: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {"QueueArn": entry["Queue"], "Events": [entry["Event"]]}
         rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules", [])
         if rules:
-            request["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+            # CloudFormation spells the rule names Prefix/Suffix; the S3 API takes them in any case, moto lower only.
+            filters = [{"Name": r["Name"].lower(), "Value": r["Value"]} for r in rules]
+            request["Filter"] = {"Key": {"FilterRules": filters}}
         queues.append(request)
     return {"QueueConfigurations": queues}
 

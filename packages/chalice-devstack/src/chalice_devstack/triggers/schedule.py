@@ -10,8 +10,8 @@ from chalice.app import ScheduledEventConfig
 from chalice.utils import to_cfn_resource_name
 
 from chalice_devstack.project import LOCAL_ACCOUNT_ID
-from chalice_devstack.schedules import Schedule, parse
-from chalice_devstack.triggers.base import Discovery, Invoker, Outcome
+from chalice_devstack.schedules import Schedule, ScheduleExpressionError, parse
+from chalice_devstack.triggers.base import Discovery, Invoker, Outcome, TriggerError
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,14 @@ def scheduled_event(mapping: ScheduleMapping, region: str, when: datetime) -> di
     }
 
 
+def parsed(mapping: ScheduleMapping) -> Schedule:
+    """The mapping's expression parsed; a bad one is a TriggerError naming the function (one line at start)."""
+    try:
+        return parse(mapping.expression, function=mapping.function)
+    except ScheduleExpressionError as error:
+        raise TriggerError(str(error)) from None
+
+
 class SchedulePoller:
     """Every schedule of the app: fires each on time (in its own thread, like an async invoke)."""
 
@@ -60,7 +68,7 @@ class SchedulePoller:
 
     def __init__(self, mappings: list[ScheduleMapping], invoker: Invoker, region: str):
         self.invoker, self.region = invoker, region
-        self.schedules: list[tuple[ScheduleMapping, Schedule]] = [(m, parse(m.expression)) for m in mappings]
+        self.schedules: list[tuple[ScheduleMapping, Schedule]] = [(m, parsed(m)) for m in mappings]
 
     def prepare(self) -> None:
         """Nothing to set up: the expressions were parsed when the poller was made."""
