@@ -601,6 +601,17 @@ def test_a_function_timeout_longer_than_its_queue_visibility_is_refused(clients:
     check_visibility([mapping], lambda function: 1, clients("sqs"))  # equal is accepted
 
 
+def test_a_consumer_of_a_missing_queue_is_refused(clients: Callable[[str], Any]) -> None:
+    """Given a consumer whose queue was never created, When checked, Then one line names the function, queue and fix."""
+    mapping = QueueMapping("handle_jobs", "arn:fn", f"arn:aws:sqs:{TEST_REGION}:123456789012:nowhere", 10, 0, False)
+
+    with pytest.raises(TriggerError) as refused:
+        check_visibility([mapping], lambda function: 1, clients("sqs"))
+
+    assert str(refused.value).startswith("handle_jobs: queue nowhere does not exist;")
+    assert "AWS::SQS::Queue in the resources file" in str(refused.value)
+
+
 def test_async_trigger_retries_a_failed_event_twice_then_discards_it(clients: Callable[[str], Any]) -> None:
     """Given an SNS handler that always fails, When a message is published,
     Then it is invoked three times (Lambda's async retries), and the event is then gone."""

@@ -65,12 +65,15 @@ def queue_mapping(source: SQSEventConfig, discovery: Discovery) -> QueueMapping:
 
 
 def check_visibility(mappings: Iterable[QueueMapping], timeout_of: Callable[[str], int], sqs: Any) -> None:
-    """Refuse, as AWS does, a mapping whose function may run longer than its queue hides a message."""
+    """Refuse, as AWS does, a mapping whose queue does not exist or whose function outlasts the queue's hiding."""
     for mapping in mappings:
         try:
             url = sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"]
-        except Exception:  # noqa: S112 - a missing queue is reported by its poller, as before
-            continue
+        except sqs.exceptions.QueueDoesNotExist:
+            raise TriggerError(
+                f"{mapping.function}: queue {mapping.queue_name} does not exist; AWS refuses a trigger on a missing "
+                "queue: declare it as an AWS::SQS::Queue in the resources file (or create it in the seed hook)"
+            ) from None
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
         visibility, timeout = int(attributes["VisibilityTimeout"]), timeout_of(mapping.function)
         if timeout > visibility:
