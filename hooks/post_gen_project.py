@@ -80,6 +80,8 @@ SHARED_PATHS: dict[str, tuple[str, ...]] = {
     "chalicelib/events/sqs_batch.py": ("orders", "uploads"),
     "chalicelib/events/__init__.py": ("orders", "uploads", "stream", "schedule"),
     "chalicelib/db/aws.py": ("orders", "uploads", "stream", "schedule"),
+    "loadtests/pipeline.py": ("orders", "uploads"),
+    "tests/unit/test_load_pipeline.py": ("orders", "uploads"),
 }
 
 

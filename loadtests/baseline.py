@@ -109,9 +109,8 @@ def readme(summary: dict[str, Any], command: str, note: str = "") -> str:
             f"| {name} | {m['requests']} | {m['failures']} | {m['rps']} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} "
             f"| {m['p99_ms']:.0f} |"
         )
-    for section in ("orders", "uploads", "queue", "dlq"):
-        if section in summary:
-            lines += ["", f"**{section}**: " + ", ".join(f"{k} = {v}" for k, v in summary[section].items())]
+    for section, values in summary.get("pipeline", {}).items():
+        lines += ["", f"**{section}**: " + ", ".join(f"{k} = {v}" for k, v in values.items())]
     lines += ["", "Compare a later run: `make load-compare BASELINE=<this folder>` in a generated service.", ""]
     return "\n".join(lines)
 

@@ -27,7 +27,7 @@ def test_readme_names_the_machine_and_the_numbers() -> None:
                "load_average_1m_before": 3.1, "load_average_1m_after": 3.5, "versions": {"locust": "2.47.0"}}
     summary = {"run": {"started": "2026-11-22T21:00:00+00:00", "devstack": "split", "users": 10, "spawn_rate": 5,
                        "run_time": "60s", "machine": machine},
-               "endpoints": {"GET /users/{id}": metrics}, "total": metrics, "orders": {"orders_lost": 0}}
+               "endpoints": {"GET /users/{id}": metrics}, "total": metrics, "pipeline": {"orders": {"orders_lost": 0}}}
     text = baseline.readme(summary, "make baseline", note="a stand-in")
     assert "2 cores, 7.7 GiB" in text and "3.1 / 3.5" in text and "locust 2.47.0" in text
     assert "| GET /users/{id} | 100 | 0 | 9.5 | 2 | 7 | 9 |" in text

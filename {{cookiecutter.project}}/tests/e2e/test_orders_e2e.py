@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice_devstack.pollers import LONG_POLL_SECONDS
+from chalice_devstack.triggers.sqs import LONG_POLL_SECONDS
 from chalice_devstack.testing import Devstack
 
 from scripts.redrive import redrive
