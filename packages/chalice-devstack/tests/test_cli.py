@@ -42,6 +42,14 @@ def shout(event, context):
 """
 
 
+RESOURCES = """
+Resources:
+  EchoIn:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: echo-in, VisibilityTimeout: 60}
+"""
+
+
 def devstack_command(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """Run `devstack ARGS` in the project folder."""
     command = [sys.executable, "-m", "chalice_devstack", *args]
@@ -60,6 +68,8 @@ def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Devst
     """Given: a project with an SQS consumer and a plain Lambda function, on a running devstack."""
     project = write_project(tmp_path_factory.mktemp("echo"), "echo")
     (project.root / "app.py").write_text(APP)
+    (project.root / "infra").mkdir()
+    (project.root / "infra" / "resources.yaml").write_text(RESOURCES)
     with running_devstack(project, "dev", TEST_REGION) as stack:
         yield project.root, stack
 
