@@ -113,6 +113,6 @@ def file_digest(path: Path) -> str:
 def tree_digest(root: Path, pattern: str = "*.py") -> str:
     """A short hash of the names and contents of root's files matching pattern (e.g. a package's sources)."""
     digest = hashlib.sha256()
-    for path in sorted(root.rglob(pattern)):
+    for path in sorted(found for found in root.rglob(pattern) if found.is_file() and "__pycache__" not in found.parts):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

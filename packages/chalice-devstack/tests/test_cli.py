@@ -1,6 +1,7 @@
 """The `devstack` command as a user meets it: sample events, invoke's exit codes, one-line start errors."""
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ READS: dict[str, tuple[type, Any, Any]] = {
 }
 APP = """
 import json
+import os
 from chalice import Chalice
 
 app = Chalice(app_name="echo")
@@ -118,3 +120,12 @@ def test_a_bad_schedule_expression_stops_up_with_one_line_naming_the_function(tm
     errors = [line for line in result.stderr.splitlines() if line.startswith("devstack:")]
     assert len(errors) == 1 and "function 'noon'" in errors[0]
     assert "Traceback" not in result.stderr
+
+
+def test_version_is_one_line_naming_where_the_package_came_from(tmp_path: Path) -> None:
+    """Given a narrow terminal, when --version runs, then one unwrapped line names the version and its origin."""
+    command = [sys.executable, "-m", "chalice_devstack", "--version"]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "20"}, check=True)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chalice-devstack 0.1.0 (from ")
+    assert lines[0].endswith("packages/chalice-devstack)")

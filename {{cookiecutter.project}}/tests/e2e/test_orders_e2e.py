@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice_devstack.triggers.sqs import LONG_POLL_SECONDS
 from chalice_devstack.testing import Devstack
+from chalice_devstack.triggers.sqs import LONG_POLL_SECONDS
 
 from scripts.redrive import redrive
 from tests.orders_support import OrdersOnDevstack

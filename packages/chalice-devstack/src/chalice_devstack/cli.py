@@ -221,6 +221,17 @@ def version_line() -> str:
     return f"chalice-devstack {__version__} (from {origin})"
 
 
+class VersionAction(argparse.Action):
+    """--version: one unwrapped line (argparse's own wraps a long install path), read only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per registered command."""
     import chalice_devstack.tooling  # noqa: F401 - registers package, check, bench, profile and load
@@ -228,7 +239,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="devstack", description="Run a Chalice project offline: its API and every event source."
     )
-    root.add_argument("--version", action="version", version=version_line())
+    root.add_argument("--version", action=VersionAction, help="print the version and where it came from, then exit")
     root.add_argument("--project", help="a folder inside the Chalice project (default: the current folder)")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, arguments, run) in COMMANDS.items():
