@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,7 +26,8 @@ from chalice_devstack.project import Project, ProjectFileError
 from chalice_devstack.settings import HOST, Settings, SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace], None]
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
+Arguments = Callable[[argparse.ArgumentParser], None]
+COMMANDS: dict[str, tuple[str, Arguments, Command]] = {}
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -241,12 +242,19 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action=VersionAction, help="print the version and where it came from, then exit")
     root.add_argument("--project", help="a folder inside the Chalice project (default: the current folder)")
-    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, arguments, run) in COMMANDS.items():
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        arguments(sub)
-        sub.set_defaults(run=run)
+    add_subcommands(root, COMMANDS, "command", "run")
     return root
+
+
+def add_subcommands(
+    parser: argparse.ArgumentParser, commands: Mapping[str, tuple[str, Arguments, Any]], dest: str, run_key: str
+) -> None:
+    """One subparser per command: its help line, its arguments, and its function under `run_key`."""
+    subparsers = parser.add_subparsers(dest=dest, required=True, metavar=dest.upper())
+    for name, (help_text, arguments, run) in commands.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        arguments(sub)
+        sub.set_defaults(**{run_key: run})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from chalice_devstack.cli import command, fail, project_and_settings
+from chalice_devstack.cli import add_subcommands, command, fail, project_and_settings
 
 SubCommands = dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]
 
@@ -122,11 +122,7 @@ def nested(commands: SubCommands) -> Callable[[argparse.ArgumentParser], None]:
     """The arguments function of a command with subcommands of its own."""
 
     def arguments(parser: argparse.ArgumentParser) -> None:
-        subparsers = parser.add_subparsers(dest="subcommand", required=True, metavar="WHAT")
-        for name, (help_text, flags, run) in commands.items():
-            sub = subparsers.add_parser(name, help=help_text, description=help_text)
-            flags(sub)
-            sub.set_defaults(run_sub=run)
+        add_subcommands(parser, commands, "what", "run_sub")
 
     return arguments
 
