@@ -4,7 +4,9 @@ Active only when pytest's rootdir is a Chalice project (it holds .chalice/config
 does nothing. When active, it gives the test process the stage's function environment and fake AWS
 credentials before any test module imports `app`, and puts the project root on sys.path.
 
-- `aws`: a fresh in-process moto holding every resource of the project's resources file (per test).
+- `aws`: an in-process moto holding every resource of the project's resources file, as just provisioned:
+  provisioned once per session, and before each test what earlier tests wrote is cleared (aws_reset.py;
+  a test that adds or removes a resource gets the next one a fresh provisioning).
 - `devstack`: `devstack up` in a child process on free ports, started once per session
   (moto's state is process-global, so the devstack under test never shares this process).
 - `devstack_project`, `devstack_settings`: the project and its [tool.devstack] settings.
@@ -65,14 +67,22 @@ def devstack_settings() -> Settings:
     return _require_project()[1]
 
 
-@pytest.fixture
-def aws(devstack_project: Project, devstack_settings: Settings) -> Iterator[None]:
-    """Given: a fresh moto AWS in this process with every resource of the project's resources file."""
-    from chalice_devstack.inprocess import mocked_aws
+@pytest.fixture(scope="session")
+def devstack_inprocess_aws(devstack_project: Project, devstack_settings: Settings) -> Iterator[Any]:
+    """moto in this process, provisioned once per session (the `aws` fixture puts it back before each test)."""
+    from chalice_devstack.inprocess import InProcessAws
 
     app = importlib.import_module("app").app
-    with mocked_aws(app, devstack_project, devstack_settings.stage, devstack_settings.region):
-        yield
+    shared = InProcessAws(app, devstack_project, devstack_settings.stage, devstack_settings.region)
+    shared.start()
+    yield shared
+    shared.stop()
+
+
+@pytest.fixture
+def aws(devstack_inprocess_aws: Any) -> None:
+    """Given: moto in this process with every resource of the project's resources file, holding no test's data."""
+    devstack_inprocess_aws.fresh()
 
 
 @pytest.fixture(scope="session")
