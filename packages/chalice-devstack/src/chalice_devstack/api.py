@@ -8,12 +8,19 @@ Lambda context, a console line and a place in the status view like every other i
 The functions' env vars are already the process's (see devstack.functions). Routes with an
 authorizer are checked as API Gateway checks them (devstack.authorizers), and a function error
 answers 502 `{"message": "Internal server error"}` as API Gateway does, never a dropped connection.
+
+Load: the listening socket has a backlog of API_BACKLOG (socketserver's default of 5 reset
+connections at 20 concurrent clients) and at most API_THREADS connections are served at once,
+each on its own thread; further connections wait in the backlog instead of being refused. An
+idle keep-alive connection is closed after API_IDLE_SECONDS so it cannot hold a thread forever.
 """
 
 import functools
 import os
 import socket
+import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
 from typing import Any
 
 from chalice.config import Config
@@ -24,6 +31,9 @@ from chalice_devstack.cognito import CognitoVerifier, PoolDirectory
 from chalice_devstack.functions import API_HANDLER, FunctionRegistry
 
 HOST = "127.0.0.1"
+API_BACKLOG = 512  # pending connections; the kernel caps it at net.core.somaxconn
+API_THREADS = 128  # connections served at once: twice the 64 keep-alive clients a load test uses
+API_IDLE_SECONDS = 60  # an idle keep-alive connection gives its thread back after this
 
 
 class BadGateway(LocalGatewayException):
@@ -32,10 +42,38 @@ class BadGateway(LocalGatewayException):
     CODE = 502
 
 
+class BoundedThreadingServer(ThreadingMixIn, HTTPServer):
+    """A thread per connection, at most API_THREADS at once, behind a backlog of API_BACKLOG."""
+
+    daemon_threads = True
+    request_queue_size = API_BACKLOG
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        self._slots = threading.BoundedSemaphore(API_THREADS)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Wait for a free thread (the connection waits in the backlog meanwhile), then serve it on one."""
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()  # no thread started: give the slot back
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve one connection until it closes, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 class NoDelayRequestHandler(ChaliceRequestHandler):
     """chalice local's handler with TCP_NODELAY, devstack's authorizers and without a log line per request."""
 
     disable_nagle_algorithm = True
+    timeout = API_IDLE_SECONDS
 
     def __init__(
         self,
@@ -88,7 +126,14 @@ def create_server(registry: FunctionRegistry, port: int, stage: str, endpoint_ur
     )
     authorizer = GatewayAuthorizer(registry, CognitoVerifier(PoolDirectory(endpoint_url or _endpoint_url(), _client)))
     handler = functools.partial(NoDelayRequestHandler, authorizer=authorizer)
-    return LocalDevServer(ViaRegistry(registry), config, HOST, port, handler_cls=handler)  # type: ignore[arg-type]
+    return LocalDevServer(
+        ViaRegistry(registry),  # type: ignore[arg-type]
+        config,
+        HOST,
+        port,
+        handler_cls=handler,
+        server_cls=BoundedThreadingServer,
+    )
 
 
 def _endpoint_url() -> str:

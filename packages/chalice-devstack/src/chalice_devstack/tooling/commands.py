@@ -107,7 +107,25 @@ def ready(args: argparse.Namespace) -> int:
     return 0
 
 
+def api_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack bench api`'s flags."""
+    stage_flag(parser)
+    parser.add_argument("--clients", type=int, default=64, help="concurrent keep-alive clients")
+    parser.add_argument("--requests", type=int, default=50, help="requests per client")
+    parser.add_argument("--path", default="/", help="the route every client GETs")
+    parser.add_argument("--url", help="a running API (default: start the project's devstack for the run)")
+
+
+def api(args: argparse.Namespace) -> int:
+    """Print connection errors, >= 500 answers, rps and latency of concurrent keep-alive clients."""
+    from chalice_devstack.tooling.api_bench import bench
+
+    project, settings = project_and_settings(args)
+    return bench(project, settings.stage, settings.region, args.url, args.path, args.clients, args.requests)
+
+
 BENCHES: SubCommands = {
+    "api": ("concurrent keep-alive clients against the local API: connection errors, >= 500, rps", api_flags, api),
     "cold-start": ("each function's cold start vs the boto3 + chalice.app import floor", cold_start_flags, cold_start),
     "events": (
         "SQS / DynamoDB stream event -> handler start latency of devstack's pollers",
@@ -132,7 +150,7 @@ def run_nested(args: argparse.Namespace) -> None:
     sys.exit(args.run_sub(args))
 
 
-command("bench", "benchmarks: cold-start, events, ready", nested(BENCHES))(run_nested)
+command("bench", "benchmarks: api, cold-start, events, ready", nested(BENCHES))(run_nested)
 
 
 def profile_flags(parser: argparse.ArgumentParser) -> None:
