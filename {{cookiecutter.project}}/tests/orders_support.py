@@ -3,6 +3,7 @@
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -112,6 +113,10 @@ class OrdersOnDevstack:
             time.sleep(0.25)
         return seen
 
+    def state_machine_arn(self) -> str:
+        """The ARN of the order saga's state machine."""
+        return f"arn:aws:states:{self.region}:123456789012:stateMachine:{self.settings.order_saga}"
+
     def execution_arn(self, order_id: str) -> str:
         """The ARN of the order's saga execution (named by the order id)."""
         return f"arn:aws:states:{self.region}:123456789012:execution:{self.settings.order_saga}:{order_id}"
@@ -129,11 +134,14 @@ class OrdersOnDevstack:
             e["stateEnteredEventDetails"]["name"] for e in self.history(order_id) if "stateEnteredEventDetails" in e
         ]
 
+    def executions_by_name(self) -> Counter[str]:
+        """How many executions of the saga carry each name (an order id), from one listing."""
+        pages = self.sfn.get_paginator("list_executions").paginate(stateMachineArn=self.state_machine_arn())
+        return Counter(e["name"] for page in pages for e in page["executions"])
+
     def executions_named(self, order_id: str) -> int:
         """How many executions of the saga carry this order id as their name."""
-        machine = self.execution_arn(order_id).replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
-        pages = self.sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
-        return sum(1 for page in pages for e in page["executions"] if e["name"] == order_id)
+        return self.executions_by_name()[order_id]
 
     def payment_status(self, order_id: str) -> str | None:
         """CHARGED / REFUNDED, or None if the order was never charged (read from the table)."""

@@ -4,3 +4,23 @@ The `devstack` fixture (chalice-devstack's pytest plugin) starts it once per ses
 pytest process of their own (`make e2e`): a `mock_aws` block elsewhere in the same process would not
 touch the child's state, but keeping the suites apart keeps it obvious.
 """
+
+import pytest
+{%- if cookiecutter.include_orders == 'y' %}
+from chalice_devstack.testing import Devstack
+
+from tests.orders_support import OrdersOnDevstack
+{%- endif %}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run `slow` tests last: the backlog they leave (hundreds of stream records) would delay every test after them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+{%- if cookiecutter.include_orders == 'y' %}
+
+
+@pytest.fixture(scope="session")
+def orders(devstack: Devstack) -> OrdersOnDevstack:
+    """Given: a running devstack (seeded catalogue) driven over HTTP and its AWS endpoint."""
+    return OrdersOnDevstack(devstack.api_url, devstack.client, devstack.region)
+{%- endif %}

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Every test here walks deployment.zip with its dependencies, downloaded from PyPI: `make check-package` only.
+pytestmark = pytest.mark.slow
+
 NEVER_PACKAGED = ["boto3/", "botocore/", "s3transfer/", "chalice_devstack/"]
 NEVER_PACKAGED += ["tests/", "scripts/", "infra/", "loadtests/"]
 
