@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     cors_allow_origin: str = "*"
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+    # Signs pagination cursors (HMAC), binding each to its query; one per stage, never shared.
+    cursor_signing_key: SecretStr = SecretStr("dev-only-cursor-signing-key")
 {%- if cookiecutter.include_orders == 'y' %}
     # Orders: the queue the API feeds, its dead-letter queue, the saga state machine
     # and the Powertools idempotency table behind POST /orders' Idempotency-Key.

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.observability import logger
+from chalicelib.observability import correlated, logger
 
 CORRELATION_HEADER = "X-Correlation-Id"
 
@@ -16,9 +16,8 @@ middleware = Blueprint(__name__)
 def correlate(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Take the caller's correlation id (or the API Gateway request id) and echo it back."""
     correlation_id = request.headers.get(CORRELATION_HEADER) or request.context.get("requestId") or str(uuid.uuid4())
-    logger.set_correlation_id(correlation_id)
-    # Only for this request: a warm function (or devstack's shared process) logs other work next.
-    with logger.append_context_keys(method=request.method, path=request.path):
+    # Only for this request: a warm function (or devstack's shared process) handles other work next.
+    with correlated(correlation_id, method=request.method, path=request.path):
         response = get_response(request)
         response.headers[CORRELATION_HEADER] = correlation_id
         logger.info("request handled", extra={"status": response.status_code})

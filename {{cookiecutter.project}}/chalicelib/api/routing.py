@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidRequest, ServiceError, ValidationFailed, field_error, http_status
-from chalicelib.observability import logger
+from chalicelib.observability import correlation_id, logger
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,7 +59,7 @@ def error_response(error: ServiceError) -> Response:
             "code": error.code,
             "message": error.message,
             "details": error.details,
-            "correlation_id": logger.get_correlation_id(),
+            "correlation_id": correlation_id(),
         }
     }
     return Response(body=body, status_code=http_status(error))

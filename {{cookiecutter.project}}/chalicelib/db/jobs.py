@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError
 from chalicelib.config import get_settings
 from chalicelib.db.aws import client
 from chalicelib.db.base import ServiceItem
-from chalicelib.db.pagination import decode_cursor, encode_cursor
+from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.schemas.jobs import Candidate, CandidatePage, JobState
 
 SCAN_KEY_NAMES = frozenset({"pk", "sk"})
@@ -93,12 +93,13 @@ class JobsRepository:
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
             request["ExpressionAttributeValues"] = values
-        start = decode_cursor(cursor, SCAN_KEY_NAMES)
+        scope = CursorScope(f"scan {entity} {status}", SCAN_KEY_NAMES)
+        start = decode_cursor(cursor, scope)
         if start:
             request["ExclusiveStartKey"] = start
         response = client("dynamodb").scan(**request)
         items = [{k: _deserializer.deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
-        return items, encode_cursor(response.get("LastEvaluatedKey"))
+        return items, encode_cursor(response.get("LastEvaluatedKey"), scope)
 
     def candidates(self, cursor: str | None, limit: int, entity: str, status: str) -> CandidatePage:
         """One page of items of one entity in one status, with their id and creation time."""

@@ -12,7 +12,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.config import get_settings
 from chalicelib.db.aws import account_id, client, queue_url
 from chalicelib.db.base import ByTypeIndex, ServiceItem
-from chalicelib.db.pagination import decode_cursor, encode_cursor
+from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.schemas.common import Page
 from chalicelib.schemas.orders import Order, OrderLine, OrderMessage, OrderStatus
 
@@ -45,6 +45,14 @@ def order_key(order_id: str) -> tuple[str, str]:
 def user_orders_partition(user_id: str) -> str:
     """Return the gsi1 partition that lists one user's orders."""
     return f"USER#{user_id}#ORDERS"
+
+
+def user_orders_scope(user_id: str) -> CursorScope:
+    """The cursor scope of one user's order listing: another user's cursor does not fit it."""
+    partition = user_orders_partition(user_id)
+    return CursorScope(
+        f"GET /users/{user_id}/orders", LIST_KEY_NAMES, {"gsi1pk": partition, "sk": "ORDER"}, {"pk": "ORDER#"}
+    )
 
 
 def _to_schema(item: OrderItem) -> Order:
@@ -91,11 +99,12 @@ class OrdersRepository:
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Page[Order]:
         """Return one page of a user's orders, oldest first."""
+        scope = user_orders_scope(user_id)
         result = OrderItem.by_type.query(
-            user_orders_partition(user_id), limit=limit, last_evaluated_key=decode_cursor(cursor, LIST_KEY_NAMES)
+            user_orders_partition(user_id), limit=limit, last_evaluated_key=decode_cursor(cursor, scope)
         )
         items = [_to_schema(item) for item in result if isinstance(item, OrderItem)]
-        return Page[Order](items=items, next=encode_cursor(result.last_evaluated_key))
+        return Page[Order](items=items, next=encode_cursor(result.last_evaluated_key, scope))
 
     def finish(self, order_id: str, status: OrderStatus, reason: str | None, now: datetime | None = None) -> bool:
         """Move a PENDING order to status (with reason); False if it was not PENDING."""

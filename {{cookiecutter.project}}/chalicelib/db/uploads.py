@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.config import get_settings
 from chalicelib.db.aws import client
 from chalicelib.db.base import ByTypeIndex, ServiceItem
-from chalicelib.db.pagination import decode_cursor, encode_cursor
+from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.errors import Conflict
 from chalicelib.schemas.uploads import (
     ContentFacts,
@@ -25,7 +25,9 @@ from chalicelib.schemas.uploads import (
 
 # Only PENDING uploads carry gsi1 keys (a sparse index), so the expiry job reads just those.
 PENDING_PARTITION = "UPLOADS#PENDING"
-LIST_KEY_NAMES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
+PENDING_SCOPE = CursorScope(
+    "pending uploads", frozenset({"pk", "sk", "gsi1pk", "gsi1sk"}), {"gsi1pk": PENDING_PARTITION}, {"pk": "UPLOAD#"}
+)
 UPLOAD_PREFIX = "uploads/"
 QUARANTINE_PREFIX = "quarantine/"
 
@@ -166,10 +168,10 @@ class UploadsRepository:
             PENDING_PARTITION,
             UploadItem.gsi1sk < _sort_time(cutoff),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, LIST_KEY_NAMES),
+            last_evaluated_key=decode_cursor(cursor, PENDING_SCOPE),
         )
         items = [_to_schema(item) for item in result if isinstance(item, UploadItem)]
-        return items, encode_cursor(result.last_evaluated_key)
+        return items, encode_cursor(result.last_evaluated_key, PENDING_SCOPE)
 
 
 class UploadObjects:

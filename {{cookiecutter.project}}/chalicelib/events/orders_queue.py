@@ -11,7 +11,7 @@ from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.config import get_settings
 from chalicelib.events.sqs_batch import process_sqs_batch
-from chalicelib.observability import logger
+from chalicelib.observability import correlated
 from chalicelib.schemas.orders import OrderMessage
 from chalicelib.services import orders as service
 
@@ -33,5 +33,5 @@ def handle_order_messages(event: SQSEvent) -> dict[str, Any]:
 
 def _start_saga(record: SQSRecord) -> None:
     message = OrderMessage.model_validate_json(record.body)
-    logger.set_correlation_id(message.correlation_id or record.message_id)
-    service.start_order_saga(message)
+    with correlated(message.correlation_id or record.message_id):
+        service.start_order_saga(message)

@@ -12,7 +12,7 @@ from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.config import get_settings
 from chalicelib.events.sqs_batch import process_sqs_batch
-from chalicelib.observability import logger
+from chalicelib.observability import correlated
 from chalicelib.schemas.uploads import S3Notification
 from chalicelib.services import uploads as service
 
@@ -33,5 +33,5 @@ def process_uploads(event: SQSEvent) -> dict[str, Any]:
 
 
 def _check_objects(record: SQSRecord) -> None:
-    logger.set_correlation_id(record.message_id)
-    service.handle_notification(S3Notification.model_validate_json(record.body))
+    with correlated(record.message_id):
+        service.handle_notification(S3Notification.model_validate_json(record.body))

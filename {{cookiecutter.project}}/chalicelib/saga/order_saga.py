@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.observability import logger
+from chalicelib.observability import correlated
 from chalicelib.schemas.orders import SagaInput, StepResult
 from chalicelib.services import orders as service
 
@@ -21,8 +21,8 @@ Step = Callable[[SagaInput], StepResult]
 
 def _run(step: Step, event: dict[str, Any]) -> dict[str, Any]:
     saga_input = SagaInput.model_validate(event)
-    logger.set_correlation_id(saga_input.correlation_id or saga_input.order_id)
-    return step(saga_input).model_dump(mode="json")
+    with correlated(saga_input.correlation_id or saga_input.order_id):
+        return step(saga_input).model_dump(mode="json")
 
 
 @order_saga.lambda_function(name="reserve_inventory")

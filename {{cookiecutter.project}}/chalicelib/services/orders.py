@@ -17,7 +17,7 @@ from chalicelib.config import get_settings
 from chalicelib.db.orders import idempotency_store, order_saga_runner, orders_queue, orders_repository
 from chalicelib.db.users import users_repository
 from chalicelib.errors import Conflict, NotFound, ValidationFailed, field_error
-from chalicelib.observability import logger
+from chalicelib.observability import correlation_id, logger
 from chalicelib.schemas.common import Page, PageQuery
 from chalicelib.schemas.orders import Order, OrderMessage, OrderStatus, PlaceOrder, SagaInput, StepResult
 from chalicelib.services import inventory, payments
@@ -102,7 +102,7 @@ def _place_order(request: PlaceOrder) -> Order:
         updated_at=now,
     )
     orders_repository().create(order)
-    orders_queue().send(OrderMessage(order_id=order.id, correlation_id=logger.get_correlation_id()))
+    orders_queue().send(OrderMessage(order_id=order.id, correlation_id=correlation_id()))
     logger.info("order placed", extra={"order_id": order.id, "user_id": order.user_id})
     return order
 

@@ -109,3 +109,16 @@ def test_products_list_the_catalogue_with_stock(client: Any, user: str) -> None:
         "available": 25,
         "reserved": 0,
     }
+
+
+def test_a_cursor_only_works_for_the_listing_that_issued_it(client: Any, user: str) -> None:
+    # Given a cursor of one user's orders, and another user
+    for _ in range(2):
+        post_order(client, body(user))
+    cursor = client.http.get(f"/users/{user}/orders?limit=1").json_body["next"]
+    other = given_user()
+    # When it is sent to the other user's orders, or to GET /users
+    foreign = [client.http.get(f"/users/{other}/orders?cursor={cursor}"), client.http.get(f"/users?cursor={cursor}")]
+    # Then both are 400 naming cursor, and the issuing listing still accepts it
+    assert [(r.status_code, error_fields(r)) for r in foreign] == [(400, ["cursor"])] * 2
+    assert client.http.get(f"/users/{user}/orders?limit=1&cursor={cursor}").status_code == 200
