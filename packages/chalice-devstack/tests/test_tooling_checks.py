@@ -13,8 +13,35 @@ from chalice_devstack.tooling import checks
 from chalice_devstack.tooling.package import add_bytecode, finalize_template, slim_zip
 
 
+def _alarm(namespace: str, metric: str, dimension: str, value: Any) -> dict[str, Any]:
+    """An alarm on one metric of one resource, notifying the alarm topic."""
+    properties = {"Namespace": namespace, "MetricName": metric, "AlarmActions": [{"Ref": "AlarmTopic"}]}
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": properties | {"Dimensions": [{"Name": dimension, "Value": value}]},
+    }
+
+
+def _alarms() -> dict[str, Any]:
+    """The alarms the good template needs: its function, stream mapping, two DLQs and saga."""
+    on_orders = {"Ref": "OnOrders"}
+    return {
+        "OnOrdersErrorsAlarm": _alarm("AWS/Lambda", "Errors", "FunctionName", on_orders),
+        "OnOrdersThrottlesAlarm": _alarm("AWS/Lambda", "Throttles", "FunctionName", on_orders),
+        "OnOrdersIteratorAgeAlarm": _alarm("AWS/Lambda", "IteratorAge", "FunctionName", on_orders),
+        **{
+            f"{queue}DepthAlarm": _alarm(
+                "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", {"Fn::GetAtt": [queue, "QueueName"]}
+            )
+            for queue in ("OrdersDlq", "StreamDlq")
+        },
+        "SagaFailedAlarm": _alarm("AWS/States", "ExecutionsFailed", "StateMachineArn", {"Ref": "Saga"}),
+        "SagaTimedOutAlarm": _alarm("AWS/States", "ExecutionsTimedOut", "StateMachineArn", {"Ref": "Saga"}),
+    }
+
+
 def _template() -> dict[str, Any]:
-    """A minimal good template: one queue consumer, one stream consumer, a saga with one task."""
+    """A minimal good template: one queue consumer, one stream consumer, a saga with one task, their alarms."""
     function = {
         "Type": "AWS::Serverless::Function",
         "Properties": {
@@ -117,6 +144,7 @@ def _template() -> dict[str, Any]:
                     ],
                 },
             },
+            **_alarms(),
         }
     }
 
@@ -181,6 +209,17 @@ STATEMENTS = ["Resources", "OnOrdersRole", "Properties", "Policies", 0, "PolicyD
         (_break([*FN, "Tracing"], "PassThrough"), "X-Ray"),
         (_break(["Resources", "OnOrdersLogGroup"], delete=True), "no log group"),
         (_break([*FN, "Environment", "Variables"], {}), "environment lacks ['SERVICE_TABLE']"),
+        (_break(["Resources", "OnOrdersErrorsAlarm"], delete=True), "OnOrders: no Errors alarm"),
+        (_break(["Resources", "OnOrdersThrottlesAlarm"], delete=True), "OnOrders: no Throttles alarm"),
+        (_break(["Resources", "OnOrdersIteratorAgeAlarm"], delete=True), "OnOrders: no IteratorAge alarm"),
+        (_break(["Resources", "OrdersDlqDepthAlarm"], delete=True), "OrdersDlq: no ApproximateNumberOfMessagesVisible"),
+        (_break(["Resources", "StreamDlqDepthAlarm"], delete=True), "StreamDlq: no ApproximateNumberOfMessagesVisible"),
+        (_break(["Resources", "SagaFailedAlarm"], delete=True), "Saga: no ExecutionsFailed alarm"),
+        (_break(["Resources", "SagaTimedOutAlarm"], delete=True), "Saga: no ExecutionsTimedOut alarm"),
+        (
+            _break(["Resources", "SagaFailedAlarm", "Properties", "AlarmActions"], []),
+            "SagaFailedAlarm: alarm notifies nobody",
+        ),
     ],
 )
 def test_each_check_reports_what_is_broken(broken: dict[str, Any], expected: str) -> None:
@@ -195,6 +234,19 @@ def test_a_bucket_must_block_public_access_encrypt_expire_and_require_tls() -> N
     problems = checks.check_buckets(template)
     assert len(problems) == 4 and {problem.where for problem in problems} == {"Uploads"}
     assert all(problem.fix for problem in problems)
+
+
+def test_a_function_added_without_alarms_is_named_with_the_fix() -> None:
+    # Given: the good template plus a second function and nothing else
+    template = _template()
+    template["Resources"]["Nightly"] = {"Type": "AWS::Serverless::Function", "Properties": {}}
+
+    # When
+    problems = checks.check_alarms(template)
+
+    # Then: both of its alarms are missing, each with the alarm to add
+    assert [str(problem) for problem in problems] == ["Nightly: no Errors alarm", "Nightly: no Throttles alarm"]
+    assert "Dimensions [{Name: FunctionName, Value: {'Ref': Nightly}}]" in problems[0].fix
 
 
 def _chalice_output() -> dict[str, Any]:

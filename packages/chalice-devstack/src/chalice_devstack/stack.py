@@ -73,6 +73,7 @@ class Stack:
     _servers: list[Any] = field(default_factory=list)
     _child: "subprocess.Popen[bytes] | None" = None
     _pollers: Any = None
+    _alarms: Any = None  # chalice_devstack.alarms.AlarmBoard
     control: endpoint.Control = field(default_factory=endpoint.Control)
 
     # ------------------------------------------------------------------ start
@@ -107,6 +108,7 @@ class Stack:
         self._seed()
         self._start_pollers()
         self._start_api()
+        self._start_alarms()
         self.control.status = self.status
         self.control.ready = True
         self.ready_seconds = time.perf_counter() - began
@@ -220,6 +222,25 @@ class Stack:
         self.control.fire = self._pollers.fire
         self.control.mappings = mappings  # the Lambda API's list-event-source-mappings and the schedule rules
 
+    def _start_alarms(self) -> None:
+        """Read the resources file's alarms and take their first states (devstack evaluates what it can)."""
+        from chalice_devstack.alarms import AlarmBoard, Readers, alarms_of
+
+        assert self.scope is not None
+        self._alarms = AlarmBoard(alarms_of(self.template, self.scope), Readers(self.client, self._iterator_ages))
+        self._alarms.evaluate()
+
+    def _iterator_ages(self, function_name: str) -> list[tuple[float, float]]:
+        """The stream pollers' IteratorAge samples for one function (by its deployed name)."""
+        pollers = self._pollers.pollers if self._pollers is not None else []
+        return [
+            sample
+            for poller in pollers
+            if getattr(poller, "iterator_ages", None) is not None
+            and poller.mapping.function_arn.rsplit(":", 1)[-1] == function_name
+            for sample in list(poller.iterator_ages)
+        ]
+
     def _timeout_of(self, function: str) -> int:
         """A function's timeout in seconds, as .chalice/config.json gives it (Chalice's default 60)."""
         return int(self.registry.resolve(function).timeout_seconds)
@@ -269,7 +290,9 @@ class Stack:
         from chalice_devstack.status import status
 
         assert self.scope is not None
-        return status(self.client, self.template, self.scope, self.registry.recent() if self.registry else [])
+        data = status(self.client, self.template, self.scope, self.registry.recent() if self.registry else [])
+        data["alarms"] = self._alarms.evaluate() if self._alarms is not None else []
+        return data
 
     # ------------------------------------------------------------------ stop
 

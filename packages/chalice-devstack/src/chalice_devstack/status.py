@@ -1,10 +1,11 @@
-"""The devstack status view: queue and DLQ depths, recent state machine executions, recent invocations."""
+"""The devstack status view: queue and DLQ depths, executions, alarm states (chalice_devstack.alarms), invocations."""
 
 import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from chalice_devstack.alarms import render as render_alarms
 from chalice_devstack.intrinsics import Scope
 
 QUEUE_TYPE = "AWS::SQS::Queue"
@@ -151,6 +152,8 @@ def render(data: dict[str, Any]) -> str:
             f"    {item['name']}: {item['status']} (started {item['started']})"
             for item in machine.get("executions", [])
         ]
+    if "alarms" in data:
+        lines += render_alarms(data["alarms"])
     lines.append("recent invocations:")
     lines += [f"  {_describe(item)}" for item in data["invocations"]] or ["  none"]
     lines.append("recent errors:")

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from chalice_devstack.status import dead_letter_queues
+
 Template = dict[str, Any]
 
 BATCH_SOURCES = {"SQS", "DynamoDB", "Kinesis"}
@@ -353,6 +355,68 @@ def check_state_machines(template: Template) -> list[Problem]:
     ]
 
 
+# What every resource of a kind must have an alarm on: (namespace, metric, dimension).
+FUNCTION_ALARMS = (("AWS/Lambda", "Errors", "FunctionName"), ("AWS/Lambda", "Throttles", "FunctionName"))
+STREAM_ALARM = ("AWS/Lambda", "IteratorAge", "FunctionName")
+DLQ_ALARM = ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+MACHINE_ALARMS = (
+    ("AWS/States", "ExecutionsFailed", "StateMachineArn"),
+    ("AWS/States", "ExecutionsTimedOut", "StateMachineArn"),
+)
+
+
+def alarm_targets(template: Template) -> set[tuple[str, str, str, str]]:
+    """(namespace, metric, dimension, logical id) for every alarm whose dimension names a resource of this template."""
+    found = set()
+    for _alarm_id, alarm in resources_of(template, "AWS::CloudWatch::Alarm"):
+        properties = alarm.get("Properties", {})
+        for dimension in properties.get("Dimensions", []):
+            target = referenced_resource(dimension.get("Value"))
+            if target is not None:
+                found.add((properties.get("Namespace"), properties.get("MetricName"), dimension.get("Name"), target))
+    return found
+
+
+def required_alarms(template: Template) -> Iterator[tuple[str, tuple[str, str, str]]]:
+    """(logical id, (namespace, metric, dimension)) for every alarm the template must have."""
+    for function_id, _function in resources_of(template, "AWS::Serverless::Function", "AWS::Lambda::Function"):
+        yield from ((function_id, alarm) for alarm in FUNCTION_ALARMS)
+    for function_id in sorted(
+        {f for f, _name, event in event_sources(template) if event.get("Type") in STREAM_SOURCES}
+    ):
+        yield function_id, STREAM_ALARM
+    for queue_id in sorted(dead_letter_queues(template) & set(template["Resources"])):
+        yield queue_id, DLQ_ALARM
+    for machine_id, _machine in resources_of(
+        template, "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"
+    ):
+        yield from ((machine_id, alarm) for alarm in MACHINE_ALARMS)
+
+
+def alarm_fix(target: str, namespace: str, metric: str, dimension: str) -> str:
+    """How to add the missing alarm, with the dimension that names the resource."""
+    value = f"{{'Fn::GetAtt': [{target}, QueueName]}}" if dimension == "QueueName" else f"{{'Ref': {target}}}"
+    return (
+        f"add an AWS::CloudWatch::Alarm on {namespace} {metric} with Dimensions [{{Name: {dimension}, Value: {value}}}]"
+        " and AlarmActions to the resources file"
+    )
+
+
+def check_alarms(template: Template) -> list[Problem]:
+    """Every function, stream mapping, DLQ and state machine has its alarms, and every alarm notifies someone."""
+    present = alarm_targets(template)
+    problems = []
+    for target, (namespace, metric, dimension) in required_alarms(template):
+        if (namespace, metric, dimension, target) not in present:
+            problems.append(Problem(target, f"no {metric} alarm", alarm_fix(target, namespace, metric, dimension)))
+    problems += [
+        Problem(alarm_id, "alarm notifies nobody (no AlarmActions)", "set AlarmActions: [{'Ref': <alarm SNS topic>}]")
+        for alarm_id, alarm in resources_of(template, "AWS::CloudWatch::Alarm")
+        if not alarm.get("Properties", {}).get("AlarmActions")
+    ]
+    return problems
+
+
 CHECKS: dict[str, Callable[[Template], list[Problem]]] = {
     "batch failure reporting": check_batch_failure_reporting,
     "source queues": check_source_queues,
@@ -362,6 +426,7 @@ CHECKS: dict[str, Callable[[Template], list[Problem]]] = {
     "buckets": check_buckets,
     "policies": check_policies,
     "state machines": check_state_machines,
+    "alarms": check_alarms,
 }
 
 

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,8 @@ class StreamPoller:
         self.shards: dict[str, _Shard] = {}
         self._prepared = False
         self._next_discovery = 0.0
+        # (wall time, IteratorAge ms) per invocation, as Lambda reports it: the age of the batch's last record.
+        self.iterator_ages: deque[tuple[float, float]] = deque(maxlen=1000)
 
     def prepare(self) -> None:
         """Create the stream if it is the decorator's by name; take the starting positions now, as AWS does
@@ -124,6 +127,8 @@ class StreamPoller:
             records = self._drop_expired(records, shard_id, retries)
             if not records:
                 continue
+            now = time.time()
+            self.iterator_ages.append((now, (now - self.source.arrival(records[-1])) * 1000))
             outcome = self.invoker.invoke(mapping.function, {"Records": records}, self.source.label)
             sequence = [self.source.sequence(record) for record in records]
             failed = failed_item_ids(outcome, sequence, mapping.report_item_failures)
