@@ -14,10 +14,10 @@ DEVSTACK_VENV := $(DEVSTACK_DIR)/.venv
 DEVSTACK_PYTHON := $(DEVSTACK_VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint demo baseline clean devstack-test devstack-lint
+.PHONY: help install test ci bench-tests lint demo baseline clean devstack-test devstack-lint
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create $(VENV) with the template's dev tools (uv when present, pip otherwise)
 
@@ -34,9 +34,18 @@ else
 endif
 	@touch $@
 
-test: install devstack-test ## Run chalice-devstack's tests, then the template's (every option combination, the generated suites)
+# The template tests marked `ci` take minutes each (the generated services' `make test-all`, a pip install
+# from scratch): `make test` leaves them out, `make ci` runs them after it. Nothing runs only outside CI.
+test: install devstack-test ## chalice-devstack's tests, then the template's (every combination; all-on/all-off fast paths)
 	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
-	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8
+	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8 -m 'not ci'
+
+ci: test ## What CI runs (.ci/run): make test, then the `ci` tests (all-on/all-off make test-all, a fresh pip install)
+	@echo "==> CI-only template tests ($(WORKERS) workers): the generated services' make test-all, a fresh pip install"
+	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=5 -m ci
+
+bench-tests: install $(DEVSTACK_VENV)/.installed ## Wall time of each suite of make test and make ci (COLD=1: empty .cache; SKIP_CI=1)
+	@$(PYTHON) -m scripts.bench_tests --workers $(WORKERS) $(if $(COLD),--cold) $(if $(SKIP_CI),--skip-ci)
 
 # The template venv always has uv (a dev dependency), so the package venv uses it even without uv on PATH.
 $(DEVSTACK_VENV)/.installed: $(VENV)/.installed $(DEVSTACK_DIR)/pyproject.toml

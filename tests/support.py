@@ -1,11 +1,14 @@
 """Shared helpers of the template tests: hook loading, rendering, running commands."""
 
+import fcntl
 import hashlib
 import importlib.util
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,7 +19,8 @@ from cookiecutter.prompt import prompt_for_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOOKS_DIR = REPO_ROOT / "hooks"
-CACHE_DIR = REPO_ROOT / ".cache"
+# The generated service's venvs and mypy caches; TEMPLATE_TEST_CACHE points elsewhere (`make bench-tests COLD=1`).
+CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE") or REPO_ROOT / ".cache")
 FEATURES = ("orders", "uploads", "stream", "schedule")
 
 
@@ -116,3 +120,12 @@ def tree_digest(root: Path, pattern: str = "*.py") -> str:
     for path in sorted(found for found in root.rglob(pattern) if found.is_file() and "__pycache__" not in found.parts):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on path (created if missing) while the block runs: parallel workers build once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -1,0 +1,129 @@
+"""The wall time of each suite of the template's `make test` and `make ci`: `make bench-tests`.
+
+A benchmark, not a test: it prints numbers and asserts nothing about them. Each suite runs as the
+Makefile runs it, in a process of its own, one after the other; under each, its slowest tests (set-up +
+call, from pytest's --durations). `make test` is the sum of the first two suites, `make ci` of all three.
+--cold points the template tests at an empty cache folder (TEMPLATE_TEST_CACHE), so the generated
+service's venv and mypy caches are built in the run, as on a fresh clone (uv's download cache stays warm).
+
+    python -m scripts.bench_tests [--workers 2] [--cold] [--skip-ci]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEVSTACK_DIR = REPO_ROOT / "packages" / "chalice-devstack"
+# pytest's summary line, e.g. "===== 150 passed, 7 deselected in 93.21s (0:01:33) =====".
+SUMMARY = re.compile(r"^=+ (.*(?:passed|failed|error|deselected).*) in [\d.]+s.* =+$", re.MULTILINE)
+# A --durations line, e.g. "128.31s call     tests/test_generated_suite.py::test_generated_tests_pass[all-on]".
+DURATION = re.compile(r"^([\d.]+)s (?:setup|call|teardown)\s+(\S+)$", re.MULTILINE)
+SLOWEST_SHOWN = 6
+SLOW_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One timed command: a label, the pytest arguments and the folder it runs in."""
+
+    label: str
+    python: Path
+    args: tuple[str, ...]
+    cwd: Path
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long a suite took, whether it passed, pytest's summary and its slowest tests."""
+
+    seconds: float
+    ok: bool
+    summary: str
+    slowest: list[tuple[float, str]]
+
+
+def suites(workers: int, skip_ci: bool) -> list[Suite]:
+    """The suites in the order `make ci` runs them (make test's two, then the CI-only one)."""
+    template = REPO_ROOT / ".venv" / "bin" / "python"
+    pytest_args = ("-m", "pytest", "-n", str(workers), "--durations=0", f"--durations-min={SLOW_SECONDS}")
+    found = [
+        Suite("chalice-devstack tests (make devstack-test)", DEVSTACK_DIR / ".venv" / "bin" / "python",
+              pytest_args, DEVSTACK_DIR),
+        Suite("template tests of make test (-m 'not ci')", template,
+              (*pytest_args, "--dist", "worksteal", "-m", "not ci"), REPO_ROOT),
+    ]
+    if not skip_ci:
+        found.append(Suite("CI-only template tests (-m ci)", template,
+                           (*pytest_args, "--dist", "worksteal", "-m", "ci"), REPO_ROOT))
+    return found
+
+
+def slowest_tests(output: str) -> list[tuple[float, str]]:
+    """The slowest tests of a pytest run: set-up, call and teardown added up per test."""
+    totals: dict[str, float] = defaultdict(float)
+    for seconds, test in DURATION.findall(output):
+        totals[test] += float(seconds)
+    return sorted(((seconds, test) for test, seconds in totals.items()), reverse=True)[:SLOWEST_SHOWN]
+
+
+def run(suite: Suite, env: dict[str, str]) -> Timing:
+    """Run one suite and time it."""
+    start = time.perf_counter()
+    result = subprocess.run([str(suite.python), *suite.args], cwd=suite.cwd, env=env,
+                            capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    summary = SUMMARY.findall(result.stdout)
+    ok = result.returncode == 0
+    note = summary[-1] if summary else (result.stdout + result.stderr).strip()[-300:]
+    return Timing(seconds, ok, note, slowest_tests(result.stdout))
+
+
+def report(suite: Suite, timing: Timing) -> None:
+    """Print a suite's row and its slowest tests."""
+    print(f"{suite.label:<46} {timing.seconds:>7.1f} s   {'' if timing.ok else 'FAILED: '}{timing.summary}")
+    for seconds, test in timing.slowest:
+        print(f"    {seconds:>7.1f} s  {test.removeprefix('tests/')}")
+    sys.stdout.flush()
+
+
+def bench(workers: int, skip_ci: bool, env: dict[str, str]) -> bool:
+    """Run and print every suite, then make test's and make ci's totals; True when all passed."""
+    timings = []
+    for suite in suites(workers, skip_ci):
+        timing = run(suite, env)
+        report(suite, timing)
+        timings.append(timing)
+    print(f"{'make test (devstack + template tests)':<46} {sum(t.seconds for t in timings[:2]):>7.1f} s")
+    if not skip_ci:
+        print(f"{'make ci (make test + CI-only tests)':<46} {sum(t.seconds for t in timings):>7.1f} s")
+    return all(timing.ok for timing in timings)
+
+
+def main() -> None:
+    """Time the suites with the template's cache, or with an empty one (--cold)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers, as make test (default 2)")
+    parser.add_argument("--cold", action="store_true", help="build the service venv and caches in an empty folder")
+    parser.add_argument("--skip-ci", action="store_true", help="time make test's suites only")
+    args = parser.parse_args()
+    env = {**os.environ}
+    cache = "an empty cache (cold)" if args.cold else "the template's .cache/ (warm once built for these sources)"
+    print(f"{os.cpu_count()} cores, {args.workers} workers, {cache}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="template-test-cache-") as cold_cache:
+        if args.cold:
+            env["TEMPLATE_TEST_CACHE"] = cold_cache
+        ok = bench(args.workers, args.skip_ci, env)
+    if not ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
