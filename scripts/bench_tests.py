@@ -22,8 +22,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEVSTACK_DIR = REPO_ROOT / "packages" / "chalice-devstack"
-# pytest's summary line, e.g. "===== 150 passed, 7 deselected in 93.21s (0:01:33) =====".
-SUMMARY = re.compile(r"^=+ (.*(?:passed|failed|error|deselected).*) in [\d.]+s.* =+$", re.MULTILINE)
+# pytest's summary line, framed by "=" or not (-q), e.g. "150 passed, 7 deselected in 93.21s (0:01:33)".
+SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|error|skipped|deselected).*?) in [\d.]+s", re.MULTILINE)
+# The short test summary's lines for what did not pass (-ra), e.g. "FAILED tests/test_x.py::test_y - ...".
+NOT_PASSED = re.compile(r"^(?:FAILED|ERROR) \S+", re.MULTILINE)
 # A --durations line, e.g. "128.31s call     tests/test_generated_suite.py::test_generated_tests_pass[all-on]".
 DURATION = re.compile(r"^([\d.]+)s (?:setup|call|teardown)\s+(\S+)$", re.MULTILINE)
 SLOWEST_SHOWN = 6
@@ -48,6 +50,7 @@ class Timing:
     ok: bool
     summary: str
     slowest: list[tuple[float, str]]
+    not_passed: list[str]
 
 
 def suites(workers: int, skip_ci: bool) -> list[Suite]:
@@ -83,7 +86,7 @@ def run(suite: Suite, env: dict[str, str]) -> Timing:
     summary = SUMMARY.findall(result.stdout)
     ok = result.returncode == 0
     note = summary[-1] if summary else (result.stdout + result.stderr).strip()[-300:]
-    return Timing(seconds, ok, note, slowest_tests(result.stdout))
+    return Timing(seconds, ok, note, slowest_tests(result.stdout), NOT_PASSED.findall(result.stdout))
 
 
 def report(suite: Suite, timing: Timing) -> None:
@@ -91,6 +94,8 @@ def report(suite: Suite, timing: Timing) -> None:
     print(f"{suite.label:<46} {timing.seconds:>7.1f} s   {'' if timing.ok else 'FAILED: '}{timing.summary}")
     for seconds, test in timing.slowest:
         print(f"    {seconds:>7.1f} s  {test.removeprefix('tests/')}")
+    for line in timing.not_passed:
+        print(f"    {line}")
     sys.stdout.flush()
 
 
