@@ -28,7 +28,7 @@ def correlation_id() -> str | None:
 
 
 @contextmanager
-def correlated(value: str, **keys: str) -> Iterator[None]:
+def correlated(value: str, **keys: object) -> Iterator[None]:
     """Tag every log line of the block with value (and keys); untag after, so a reused thread starts clean."""
     logger.thread_safe_append_keys(**{CORRELATION_KEY: value}, **keys)
     try:

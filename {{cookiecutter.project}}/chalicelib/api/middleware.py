@@ -17,7 +17,7 @@ def correlate(request: Request, get_response: Callable[[Request], Response]) -> 
     """Take the caller's correlation id (or the API Gateway request id) and echo it back."""
     correlation_id = request.headers.get(CORRELATION_HEADER) or request.context.get("requestId") or str(uuid.uuid4())
     # Only for this request: a warm function (or devstack's shared process) handles other work next.
-    with correlated(correlation_id, method=request.method, path=request.path):
+    with correlated(correlation_id, method=request.method, path=request.path, params=request.uri_params or {}):
         response = get_response(request)
         response.headers[CORRELATION_HEADER] = correlation_id
         logger.info("request handled", extra={"status": response.status_code})

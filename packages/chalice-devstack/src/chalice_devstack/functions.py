@@ -338,4 +338,7 @@ def console_line(result: InvocationResult) -> str:
 
 
 def _print(line: str) -> None:
-    print(line, file=sys.stdout, flush=True)
+    # One write: print() writes the text and the newline separately, and a concurrent invocation's
+    # log line could land between them, merging two lines.
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()

@@ -21,21 +21,36 @@ TAIL_BYTES = 4096  # Invoke's LogResult carries the last 4 KB of the log
 
 
 class ThreadTee:
-    """A text stream that writes to `target` and to the current thread's capture buffer."""
+    """A text stream that writes to `target` and to the current thread's capture buffer.
+
+    Writes reach `target` a whole line at a time: print() sends the text and its newline as two
+    writes, and another thread's line landing between them would merge two lines on the console.
+    """
 
     def __init__(self, target: TextIO, local: threading.local) -> None:
         self.target, self._local = target, local
+        self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        """Write through; copy into this thread's buffer when it captures."""
+        """Write through (complete lines now, the rest at the next newline or flush); copy into this thread's buffer."""
         buffer: io.StringIO | None = getattr(self._local, "buffer", None)
         if buffer is not None:
             buffer.write(text)
-        return self.target.write(text)
+        lines, newline, rest = (getattr(self._local, "pending", "") + text).rpartition("\n")
+        self._local.pending = rest
+        if newline:
+            with self._lock:
+                self.target.write(lines + newline)
+        return len(text)
 
     def flush(self) -> None:
-        """Flush the real stream."""
-        self.target.flush()
+        """Write this thread's unfinished line, then flush the real stream."""
+        pending = getattr(self._local, "pending", "")
+        self._local.pending = ""
+        with self._lock:
+            if pending:
+                self.target.write(pending)
+            self.target.flush()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.target, name)  # fileno, encoding, isatty... of the real stream
