@@ -2,10 +2,16 @@
 
 import pytest
 
-from chalicelib.db.orders import user_orders_scope
 from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.db.users import LIST_SCOPE
 from chalicelib.errors import InvalidRequest
+
+
+def user_orders_scope(user_id: str) -> CursorScope:
+    """A per-user listing's scope, shaped like GET /users/{id}/orders' (built here: orders may be switched off)."""
+    keys = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
+    return CursorScope(f"GET /users/{user_id}/orders", keys, {"gsi1pk": f"USER#{user_id}#ORDERS"}, {"pk": "ORDER#"})
+
 
 ALICE, BOB = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
 
