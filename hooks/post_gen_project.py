@@ -35,7 +35,6 @@ FEATURE_PATHS: dict[str, list[str]] = {
         "tests/**/test_payments*.py",
         "tests/orders_support.py",
         "scripts/seed.py",
-        "scripts/redrive.py",
         "scripts/orders_pipeline_bench.py",
         ".chalice/policies/*orders*.json",
         ".chalice/policies/*saga*.json",
@@ -81,6 +80,9 @@ SHARED_PATHS: dict[str, tuple[str, ...]] = {
     "chalicelib/events/__init__.py": ("orders", "uploads", "stream", "schedule"),
     "chalicelib/db/aws.py": ("orders", "uploads", "stream", "schedule"),
     "loadtests/pipeline.py": ("orders", "uploads"),
+    # Every queue with a DLQ: orders, upload events, domain events (a stream subscriber).
+    "scripts/redrive.py": ("orders", "uploads", "stream"),
+    "tests/unit/test_redrive.py": ("orders", "uploads", "stream"),
     "tests/unit/test_load_pipeline.py": ("orders", "uploads"),
 }
 

@@ -5,13 +5,14 @@ Needs chalice-devstack's `devstack` fixture (its pytest plugin); runs in its own
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice_devstack.testing import Devstack
 from chalice_devstack.triggers.sqs import LONG_POLL_SECONDS
 
-from scripts.redrive import redrive
+from scripts.redrive import dead_letter_pairs, redrive
 from tests.orders_support import OrdersOnDevstack
 
 HAPPY = ["ReserveInventory", "ChargePayment", "ConfirmOrder", "OrderConfirmed"]
@@ -109,7 +110,7 @@ def send_poison(orders: OrdersOnDevstack) -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("quick_redelivery")
 def test_a_poison_message_ends_in_the_dlq_and_a_redriven_order_completes(
-    devstack: Devstack, orders: OrdersOnDevstack, user: str
+    devstack: Devstack, orders: OrdersOnDevstack, user: str, tmp_path: Path
 ) -> None:
     send_poison(orders)
     # An order placed while the poison message fails completes all the same.
@@ -120,7 +121,7 @@ def test_a_poison_message_ends_in_the_dlq_and_a_redriven_order_completes(
     # An order whose message died (say, during an outage) is finished by a redrive.
     stranded = orders.place(user, "tok_approve", {"espresso-beans": 1})
     orders.sqs.send_message(QueueUrl=orders.queue_url(dlq=True), MessageBody=json.dumps({"order_id": stranded["id"]}))
-    result = redrive(orders.sqs, orders.settings.orders_queue, orders.settings.orders_dlq)
+    result = redrive(orders.sqs, dead_letter_pairs("dev")["orders"], journal_dir=tmp_path)
     assert result["moved"] == 2
     assert orders.wait_terminal([stranded["id"]])[stranded["id"]]["status"] == "CONFIRMED"
     assert orders.executions_named(stranded["id"]) == 1

@@ -1,0 +1,119 @@
+"""make redrive: every DLQ of infra/resources.yaml, SQS's batch limits, and nothing lost or doubled by a crash."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from scripts.redrive import DeadLetterPair, batches, dead_letter_pairs, listing, redrive
+from tests.conftest import TEST_REGION
+
+pytestmark = pytest.mark.usefixtures("aws")
+PAIRS = dead_letter_pairs("dev")
+EXPECTED = [
+{%- if cookiecutter.include_orders == 'y' %}
+    "orders",
+{%- endif %}
+{%- if cookiecutter.include_stream == 'y' %}
+    "domain-events",
+{%- endif %}
+{%- if cookiecutter.include_uploads == 'y' %}
+    "uploads",
+{%- endif %}
+]
+
+
+def sqs() -> Any:
+    """A client of the test's moto."""
+    return boto3.client("sqs", region_name=TEST_REGION)
+
+
+def url(name: str) -> str:
+    """A queue's URL."""
+    return str(sqs().get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def drain(name: str) -> list[str]:
+    """Every body in the queue, each removed once read."""
+    bodies: list[str] = []
+    for _ in range(50):
+        messages = sqs().receive_message(QueueUrl=url(name), MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        bodies += [m["Body"] for m in messages]
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        sqs().delete_message_batch(QueueUrl=url(name), Entries=entries)
+    return bodies
+
+
+def dead_letters(pair: DeadLetterPair, bodies: list[str]) -> None:
+    """Given: the pair's queue empty (S3's provisioning test event gone) and these messages in its DLQ."""
+    drain(pair.queue)
+    for body in bodies:
+        sqs().send_message(QueueUrl=url(pair.dlq), MessageBody=body)
+
+
+def test_every_queue_with_a_dlq_can_be_redriven_by_its_short_name() -> None:
+    """Given the resources file, then each queue with a RedrivePolicy is listed, named as make redrive takes it."""
+    assert sorted(PAIRS) == sorted(EXPECTED)
+    assert all(pair.dlq.endswith("-dlq") and pair.queue in pair.dlq for pair in PAIRS.values())
+    assert [line.split()[0] for line in listing(sqs(), PAIRS)] == list(PAIRS)
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_redrive_moves_every_dead_letter_back_exactly_once(name: str, tmp_path: Path) -> None:
+    """Given 23 dead letters, when redriven, then each is in the queue once and the DLQ is empty."""
+    pair = PAIRS[name]
+    sent = [json.dumps({"n": i}) for i in range(23)]
+    dead_letters(pair, sent)
+    result = redrive(sqs(), pair, journal_dir=tmp_path)
+    assert result["moved"] == 23
+    assert sorted(drain(pair.queue)) == sorted(sent)
+    assert drain(pair.dlq) == []
+
+
+def test_large_messages_go_back_in_batches_within_one_mib(tmp_path: Path) -> None:
+    """Given ten 200 KiB dead letters (2 MiB, over one SendMessageBatch), when redriven, then all go back."""
+    pair = PAIRS[EXPECTED[0]]
+    large = [json.dumps({"n": i, "pad": "x" * 200_000}) for i in range(10)]
+    dead_letters(pair, large)
+    assert redrive(sqs(), pair, journal_dir=tmp_path)["moved"] == 10
+    assert sorted(drain(pair.queue)) == sorted(large)
+
+
+def test_batches_never_pass_ten_messages_or_one_mib() -> None:
+    """Given messages of mixed sizes, then every batch holds at most 10 and at most 1 MiB."""
+    messages = [{"Body": "x" * size} for size in [300_000, 300_000, 300_000, 300_000, *[10] * 12]]
+    sizes = [(len(batch), sum(len(m["Body"]) for m in batch)) for batch in batches(messages)]
+    assert all(count <= 10 and total <= 1_048_576 for count, total in sizes)
+    assert sum(count for count, _ in sizes) == len(messages)
+
+
+class CrashOnDelete:
+    """An SQS client whose first DeleteMessageBatch fails, as a run killed between send and delete."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def delete_message_batch(self, **_: Any) -> None:
+        raise ConnectionError("killed")
+
+
+def test_a_rerun_after_a_crash_neither_loses_nor_repeats_a_message(tmp_path: Path) -> None:
+    """Given a run that sent a batch and died before deleting it, when run again,
+    then every message is in the queue exactly once and the DLQ is empty."""
+    pair = PAIRS[EXPECTED[0]]
+    sent = [json.dumps({"n": i}) for i in range(5)]
+    dead_letters(pair, sent)
+    with pytest.raises(ConnectionError):  # visible again at once, as after the real timeout
+        redrive(CrashOnDelete(sqs()), pair, journal_dir=tmp_path, visibility_timeout=0)
+    result = redrive(sqs(), pair, journal_dir=tmp_path)
+    assert result == {**result, "moved": 0, "already_sent_before": 5}
+    assert sorted(drain(pair.queue)) == sorted(sent)
+    assert drain(pair.dlq) == []
+    assert list(tmp_path.iterdir()) == []
