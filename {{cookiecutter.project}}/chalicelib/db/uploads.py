@@ -174,6 +174,10 @@ class UploadsRepository:
         return items, encode_cursor(result.last_evaluated_key, PENDING_SCOPE)
 
 
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 class UploadObjects:
     """The uploads bucket: presigned POSTs, reading objects, moving bad ones to quarantine/."""
 
@@ -199,18 +203,27 @@ class UploadObjects:
             # An oversized object is never downloaded: its size alone rejects it.
             body = s3.get_object(Bucket=self.bucket, Key=key)["Body"].read() if size <= max_bytes else None
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _missing(error):
                 return None
             raise
         return StoredObject(key=key, size=size, body=body)
 
     def quarantine(self, key: str) -> str:
-        """Move an object under quarantine/ (kept for inspection, expired by the bucket lifecycle)."""
+        """Move an object under quarantine/ (kept for inspection, expired by the bucket lifecycle).
+
+        Idempotent: a missing source counts as already moved, so a duplicate notification is harmless.
+        """
         if key.startswith(QUARANTINE_PREFIX):
             return key  # already there: moving it again would nest prefixes forever
         target = f"{QUARANTINE_PREFIX}{key}"
         s3 = client("s3")
-        s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key})
+        try:
+            s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key})
+        except ClientError as error:
+            if _missing(error):
+                # S3 delivers at least once: an earlier delivery already moved it (or it was deleted).
+                return target
+            raise
         s3.delete_object(Bucket=self.bucket, Key=key)
         return target
 

@@ -162,6 +162,25 @@ def test_test_events_duplicates_and_unknown_keys_do_not_fail_the_batch(client: A
     assert sorted(keys) == sorted([grant["key"], f"quarantine/uploads/{MISSING}"])
 
 
+def test_a_duplicate_notification_in_a_later_batch_is_harmless_in_every_state(client: Any) -> None:
+    # Given: one READY upload, one REJECTED (quarantined) and one orphan object, each checked once
+    bucket = get_settings().uploads_bucket
+    good = request_upload(client, "image/gif", len(gif()))
+    liar = request_upload(client, "image/png", 20)
+    s3().put_object(Bucket=bucket, Key=good["key"], Body=gif())
+    s3().put_object(Bucket=bucket, Key=liar["key"], Body=b"not a png, 20 bytes!")
+    s3().put_object(Bucket=bucket, Key=f"uploads/{MISSING}", Body=png())
+    bodies = queued_notifications()
+    assert process(client, bodies) == {"batchItemFailures": []}
+    # When: S3 delivers every notification again, in a later batch
+    result = process(client, bodies)
+    # Then: no record fails (none would reach the DLQ) and nothing moved again
+    assert result == {"batchItemFailures": []}
+    assert (status(client, good["id"])["status"], status(client, liar["id"])["status"]) == ("READY", "REJECTED")
+    keys = [item["Key"] for item in s3().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert sorted(keys) == sorted([good["key"], f"quarantine/{liar['key']}", f"quarantine/uploads/{MISSING}"])
+
+
 def test_only_the_malformed_record_is_reported_as_failed(client: Any) -> None:
     # Given: a good notification between two bodies that are not S3 notifications
     grant = request_upload(client, "image/png", len(png()))

@@ -159,6 +159,52 @@ def test_an_object_with_no_upload_record_is_quarantined(key: str) -> None:
     assert bucket_keys() == [f"quarantine/{key}"]
 
 
+@pytest.mark.parametrize("key", [f"uploads/{MISSING}", "elsewhere/file.png"])
+def test_a_duplicate_for_an_orphan_already_quarantined_does_not_fail(key: str) -> None:
+    # Given: an object nobody asked for, already moved to quarantine/ by the first delivery
+    s3().put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=png())
+    uploads.handle_notification(notification(key))
+    # When: S3 delivers the same event again
+    [outcome] = uploads.handle_notification(notification(key))
+    # Then: nothing fails and the quarantined copy is untouched
+    assert outcome.action == "quarantined" and outcome.reason == "no upload record for this key"
+    assert bucket_keys() == [f"quarantine/{key}"]
+
+
+def test_a_duplicate_for_a_pending_upload_checks_it_once() -> None:
+    # Given: an upload whose file arrived but is not yet checked
+    upload_id = request_and_put(png(), "image/png")
+    assert uploads.get_upload(upload_id).status is UploadStatus.PENDING
+    # When: two deliveries of the same event arrive in one notification
+    once = notification(f"uploads/{upload_id}")
+    twice = once.model_copy(update={"records": once.records * 2})
+    outcomes = uploads.handle_notification(twice)
+    # Then: the first marks it READY, the second does nothing
+    assert [outcome.action for outcome in outcomes] == ["ready", "none"]
+    assert uploads.get_upload(upload_id).status is UploadStatus.READY
+    assert bucket_keys() == [f"uploads/{upload_id}"]
+
+
+def test_a_duplicate_for_an_expired_upload_already_quarantined_does_not_fail() -> None:
+    # Given: a file that arrived after expiry, already quarantined by the first delivery
+    upload_id = request_and_put(png(), "image/png")
+    uploads.expire_stale_uploads(datetime.now(UTC) + timedelta(days=1), limit=10)
+    uploads.handle_notification(notification(f"uploads/{upload_id}"))
+    # When
+    [outcome] = uploads.handle_notification(notification(f"uploads/{upload_id}"))
+    # Then
+    assert outcome.action == "quarantined" and uploads.get_upload(upload_id).status is UploadStatus.EXPIRED
+    assert bucket_keys() == [f"quarantine/uploads/{upload_id}"]
+
+
+def test_the_s3_test_event_twice_does_nothing() -> None:
+    event = S3Notification.model_validate(
+        {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2024-01-01T00:00:00Z", "Bucket": "b"}
+    )
+    assert uploads.handle_notification(event) == [] and uploads.handle_notification(event) == []
+    assert bucket_keys() == []
+
+
 def test_keys_arrive_url_encoded_in_s3_events() -> None:
     record = notification("uploads/a+b%2Fc").records[0]
     assert record.s3.object.key == "uploads/a b/c"
