@@ -6,11 +6,15 @@ way on AWS and offline: receive, send in batches within SQS's limits, delete. A 
 (.redrive/<dlq>.json) records each message once it is sent and before it is deleted, so a re-run
 after a crash deletes what was already sent instead of sending it again: nothing is lost and
 nothing is sent twice.
+
+A stream mapping's on-failure DLQ holds no records, only where they were (shard and sequence
+range): `make redrive QUEUE=<function>-stream` reads that range from the stream again and invokes
+the function with it; the DLQ message goes only when the function took the whole batch.
 """
 
 import argparse
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,39 @@ def dead_letter_pairs(stage: str, region: str = "us-east-1") -> dict[str, DeadLe
             dlq = resolve(resources[dlq_id]["Properties"]["QueueName"], scope)
             pairs[short_name(logical_id)] = DeadLetterPair(short_name(logical_id), queue, dlq)
     return pairs
+
+
+@dataclass(frozen=True)
+class StreamReplay:
+    """A stream mapping's on-failure DLQ and the function its records are replayed to."""
+
+    name: str
+    dlq: str
+    function: str
+
+
+def camel_to_snake(logical_id: str) -> str:
+    """RecordActivity -> record_activity (chalice names a function's resource the other way round)."""
+    return short_name(logical_id).replace("-", "_")
+
+
+def stream_replays(stage: str, region: str = "us-east-1") -> dict[str, StreamReplay]:
+    """Every stream mapping of the resources file with an on-failure DLQ, by `<function>-stream`."""
+    template = PROJECT.resources()
+    resources = template["Resources"]
+    scope = Scope(default_parameters(template, stage, region, PROJECT.name), {})
+    app_name = PROJECT.chalice_config()["app_name"]
+    replays = {}
+    for logical_id, resource in resources.items():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {})
+            if "Stream" in event.get("Properties", {}) and destination:
+                dlq_id = destination["Destination"]["Fn::GetAtt"][0]
+                function = camel_to_snake(logical_id)
+                dlq = resolve(resources[dlq_id]["Properties"]["QueueName"], scope)
+                name = f"{function.replace('_', '-')}-stream"
+                replays[name] = StreamReplay(name, dlq, f"{app_name}-{stage}-{function}")
+    return replays
 
 
 def entry_size(message: dict[str, Any]) -> int:
@@ -149,13 +186,84 @@ def redrive(
     return {"queue": pair.queue, "dlq": pair.dlq, "moved": moved, "already_sent_before": resumed}
 
 
-def listing(sqs: Any, pairs: dict[str, DeadLetterPair]) -> list[str]:
-    """One line per DLQ: its short name, the queues, and how many messages wait in it."""
+def batch_records(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream records an on-failure record describes (fewer if the stream has trimmed them)."""
+    start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"],
+    ).get("ShardIterator")
+    found: list[dict[str, Any]] = []
+    for _ in range(MAX_ROUNDS):
+        if not iterator:
+            break
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        records = page.get("Records", [])
+        found += [r for r in records if start <= int(r["dynamodb"]["SequenceNumber"]) <= end]
+        if not records or int(records[-1]["dynamodb"]["SequenceNumber"]) >= end:
+            break
+        iterator = page.get("NextShardIterator")
+    return found
+
+
+# Invokes a function with an event; True when it took the whole batch.
+Invoke = Callable[[str, dict[str, Any]], bool]
+
+
+def lambda_invoke(lambda_client: Any) -> Invoke:
+    """Invoke through the Lambda API (AWS, or devstack's endpoint)."""
+
+    def invoke(function: str, event: dict[str, Any]) -> bool:
+        answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        payload = json.loads(answer["Payload"].read() or b"null")
+        failures = isinstance(payload, dict) and payload.get("batchItemFailures")
+        return not answer.get("FunctionError") and not failures
+
+    return invoke
+
+
+def replay_one(streams: Any, invoke: Invoke, replay: StreamReplay, body: str, region: str) -> str:
+    """Invoke the function with the records one on-failure message describes; how it went."""
+    from chalice_devstack.triggers.dynamodb import stream_record
+
+    info = json.loads(body)["DDBStreamBatchInfo"]
+    records = batch_records(streams, info)
+    if len(records) < int(info["batchSize"]):
+        return "trimmed"  # the stream no longer holds them all: keep the message for a person to read
+    event = {"Records": [stream_record(record, info["streamArn"], region) for record in records]}
+    return "replayed" if invoke(replay.function, event) else "failed"
+
+
+def replay_stream(sqs: Any, streams: Any, invoke: Invoke, replay: StreamReplay, region: str) -> dict[str, Any]:
+    """Replay every on-failure record of the DLQ; delete each whose batch the function took whole."""
+    dlq_url = sqs.get_queue_url(QueueName=replay.dlq)["QueueUrl"]
+    outcomes: dict[str, int] = {}
+    for _ in range(MAX_ROUNDS):
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        if not messages.get("Messages"):
+            break
+        for message in messages["Messages"]:
+            outcome = replay_one(streams, invoke, replay, message["Body"], region)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome == "replayed":  # handlers are idempotent: a crash before this delete replays once more
+                sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+        if set(outcomes) - {"replayed"}:
+            break  # what stays is visible again after 60 s: stop rather than read it again
+    return {"dlq": replay.dlq, "function": replay.function, **outcomes}
+
+
+def listing(sqs: Any, pairs: dict[str, DeadLetterPair], replays: dict[str, StreamReplay]) -> list[str]:
+    """One line per DLQ: its short name, where its messages go back to, and how many wait in it."""
     lines = []
-    for pair in pairs.values():
-        url = sqs.get_queue_url(QueueName=pair.dlq)["QueueUrl"]
+    targets = [(p.name, p.dlq, p.queue) for p in pairs.values()] + [
+        (r.name, r.dlq, r.function) for r in replays.values()
+    ]
+    for name, dlq, target in targets:
+        url = sqs.get_queue_url(QueueName=dlq)["QueueUrl"]
         depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-        lines.append(f"{pair.name:16} {pair.dlq} -> {pair.queue}  ({depth['ApproximateNumberOfMessages']} waiting)")
+        lines.append(f"{name:24} {dlq} -> {target}  ({depth['ApproximateNumberOfMessages']} waiting)")
     return lines
 
 
@@ -166,15 +274,20 @@ def main() -> None:
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args()
     use_stage(args.stage)
+    from chalicelib.config import get_settings
     from chalicelib.db.aws import client
 
-    pairs = dead_letter_pairs(args.stage)
+    pairs, replays = dead_letter_pairs(args.stage), stream_replays(args.stage)
     if not args.queue:
-        print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(client("sqs"), pairs)]))
-        return
-    if args.queue not in pairs:
-        raise SystemExit(f"unknown queue {args.queue!r}: the DLQs are {', '.join(sorted(pairs))}")
-    print(json.dumps(redrive(client("sqs"), pairs[args.queue])))
+        print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(client("sqs"), pairs, replays)]))
+    elif args.queue in pairs:
+        print(json.dumps(redrive(client("sqs"), pairs[args.queue])))
+    elif args.queue in replays:
+        region = get_settings().aws_region
+        invoke = lambda_invoke(client("lambda"))
+        print(json.dumps(replay_stream(client("sqs"), client("dynamodbstreams"), invoke, replays[args.queue], region)))
+    else:
+        raise SystemExit(f"unknown queue {args.queue!r}: the DLQs are {', '.join(sorted([*pairs, *replays]))}")
 
 
 if __name__ == "__main__":

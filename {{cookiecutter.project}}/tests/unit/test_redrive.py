@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from scripts.redrive import DeadLetterPair, batches, dead_letter_pairs, listing, redrive
+from scripts.redrive import DeadLetterPair, batches, dead_letter_pairs, listing, redrive{% if cookiecutter.include_stream == 'y' %}, replay_stream, stream_replays{% endif %}
 from tests.conftest import TEST_REGION
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -59,7 +59,7 @@ def test_every_queue_with_a_dlq_can_be_redriven_by_its_short_name() -> None:
     """Given the resources file, then each queue with a RedrivePolicy is listed, named as make redrive takes it."""
     assert sorted(PAIRS) == sorted(EXPECTED)
     assert all(pair.dlq.endswith("-dlq") and pair.queue in pair.dlq for pair in PAIRS.values())
-    assert [line.split()[0] for line in listing(sqs(), PAIRS)] == list(PAIRS)
+    assert [line.split()[0] for line in listing(sqs(), PAIRS, {})] == list(PAIRS)
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -117,3 +117,66 @@ def test_a_rerun_after_a_crash_neither_loses_nor_repeats_a_message(tmp_path: Pat
     assert sorted(drain(pair.queue)) == sorted(sent)
     assert drain(pair.dlq) == []
     assert list(tmp_path.iterdir()) == []
+
+{%- if cookiecutter.include_stream == 'y' %}
+
+
+def streams() -> Any:
+    """A DynamoDB Streams client of the test's moto."""
+    return boto3.client("dynamodbstreams", region_name=TEST_REGION)
+
+
+def on_failure_record() -> dict[str, Any]:
+    """Given: two writes on the service table's stream, and the on-failure record Lambda sends for their batch."""
+    from chalicelib.config import get_settings
+
+    dynamodb, table = boto3.client("dynamodb", region_name=TEST_REGION), get_settings().service_table
+    for n in (1, 2):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": f"REPLAY#{n}"}, "sk": {"S": "ITEM"}})
+    stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams().describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams().get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams().get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
+    info = {"shardId": shard, "streamArn": stream_arn, "batchSize": len(records)}
+    return {"DDBStreamBatchInfo": {**info, "startSequenceNumber": sequences[0], "endSequenceNumber": sequences[-1]}}
+
+
+def waiting(queue: str) -> int:
+    """Messages in a queue, visible or not."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = sqs().get_queue_attributes(QueueUrl=url(queue), AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
+
+
+@pytest.mark.parametrize(("took_it", "outcome", "left"), [(True, "replayed", 0), (False, "failed", 1)])
+def test_a_stream_failure_is_replayed_from_the_stream_to_its_function(took_it: bool, outcome: str, left: int) -> None:
+    """Given an on-failure record in the stream DLQ, when replayed, then the function gets the records it
+    describes in Lambda's shape, and the DLQ message goes only if the function took the whole batch."""
+    replay = stream_replays("dev")["record-activity-stream"]
+    record = on_failure_record()
+    sqs().send_message(QueueUrl=url(replay.dlq), MessageBody=json.dumps(record))
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke(function: str, event: dict[str, Any]) -> bool:
+        seen.append((function, event))
+        return took_it
+
+    result = replay_stream(sqs(), streams(), invoke, replay, TEST_REGION)
+    assert result == {"dlq": replay.dlq, "function": replay.function, outcome: 1}
+    [(function, event)] = seen
+    assert function.endswith("-dev-record_activity")
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]] == ["REPLAY#1", "REPLAY#2"]
+    assert {r["eventSource"] for r in event["Records"]} == {"aws:dynamodb"}
+    assert waiting(replay.dlq) == left
+
+
+def test_records_the_stream_has_trimmed_keep_their_message() -> None:
+    """Given an on-failure record for more records than the stream still holds, then nothing is invoked."""
+    replay = stream_replays("dev")["record-activity-stream"]
+    record = on_failure_record()
+    record["DDBStreamBatchInfo"]["batchSize"] += 1
+    sqs().send_message(QueueUrl=url(replay.dlq), MessageBody=json.dumps(record))
+    result = replay_stream(sqs(), streams(), lambda *_: pytest.fail("invoked"), replay, TEST_REGION)
+    assert result["trimmed"] == 1 and waiting(replay.dlq) == 1
+{%- endif %}
