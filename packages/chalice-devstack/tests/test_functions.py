@@ -20,6 +20,18 @@ from chalice_devstack.project import Project
 from tests.conftest import TEST_REGION
 
 
+class PaymentDeclined(Exception):
+    """A business outcome the tiny project's state machine catches."""
+
+
+class DomainError(Exception):
+    """The base of business outcomes the tiny project declares in [tool.devstack]."""
+
+
+class OutOfStock(DomainError):
+    """Expected through its base class."""
+
+
 def tiny_app() -> Chalice:
     """An app with one route that echoes its body late, one pure function and one that fails."""
     app = Chalice(app_name="tiny")
@@ -39,6 +51,14 @@ def tiny_app() -> Chalice:
     @app.lambda_function(name="explode")
     def explode(event: Any, context: Any) -> None:
         raise ValueError("boom")
+
+    @app.lambda_function(name="decline")
+    def decline(event: Any, context: Any) -> None:
+        raise PaymentDeclined("card 4242 declined")
+
+    @app.lambda_function(name="stockout")
+    def stockout(event: Any, context: Any) -> None:
+        raise OutOfStock("sku-1 has 0 left")
 
     @app.lambda_function(name="clock")
     def clock(event: Any, context: Any) -> dict[str, Any]:
@@ -194,3 +214,80 @@ def test_concurrent_api_requests_each_see_their_own_request(registry: FunctionRe
         reply = json.loads(result.payload["body"])
         assert reply == {"body": {"n": n}, "request_id": result.request_id}
     assert len(results) == 8
+
+
+SAGA = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Retry": [{"ErrorEquals": ["TransientError"], "MaxAttempts": 2}],
+            "Catch": [
+                {"ErrorEquals": ["PaymentDeclined"], "Next": "Failed"},
+                {"ErrorEquals": ["States.ALL"], "Next": "Failed"},
+            ],
+            "End": True,
+        },
+        "Failed": {"Type": "Fail"},
+    },
+}
+
+
+def declare_expected_errors(project: Project) -> None:
+    """Given: a state machine (DefinitionUri) catching PaymentDeclined and `expected_errors = ["DomainError"]`."""
+    (project.root / "saga.asl.json").write_text(json.dumps(SAGA))
+    (project.root / "infra").mkdir()
+    (project.root / "infra" / "resources.yaml").write_text(
+        "Resources:\n  Saga:\n    Type: AWS::Serverless::StateMachine\n"
+        "    Properties:\n      Name: saga\n      DefinitionUri: saga.asl.json\n"
+    )
+    (project.root / "pyproject.toml").write_text('[tool.devstack]\nexpected_errors = ["DomainError"]\n')
+
+
+def test_expected_errors_are_the_state_machines_error_names_and_the_setting(tiny_project: Project) -> None:
+    """Given a project declaring its outcomes, when a registry is built, then it knows their names (not States.*)."""
+    declare_expected_errors(tiny_project)
+
+    registry = FunctionRegistry(tiny_app(), tiny_project, "dev", TEST_REGION, echo=lambda line: None)
+
+    assert registry.expected_errors == {"TransientError", "PaymentDeclined", "DomainError"}
+
+
+def test_an_expected_error_prints_one_line_an_unexpected_one_its_traceback(tiny_project: Project) -> None:
+    """Given declared outcomes, when functions raise them and a bug, then only the bug prints a traceback."""
+    declare_expected_errors(tiny_project)
+    lines: list[str] = []
+    registry = FunctionRegistry(tiny_app(), tiny_project, "dev", TEST_REGION, echo=lines.append)
+
+    declined = registry.invoke("decline", {}, "test")
+    out_of_stock = registry.invoke("stockout", {}, "test")
+    expected_output, lines[:] = list(lines), []
+    exploded = registry.invoke("explode", {}, "test")
+
+    assert len(expected_output) == 2
+    assert "λ decline <- test" in expected_output[0]
+    assert expected_output[0].endswith("ERROR PaymentDeclined: card 4242 declined")
+    assert expected_output[1].endswith("ERROR OutOfStock: sku-1 has 0 left")
+    assert not any("Traceback" in line for line in expected_output)
+    [traceback_text, console] = lines
+    assert traceback_text.startswith("Traceback (most recent call last):")
+    assert traceback_text.endswith("ValueError: boom")
+    assert console.endswith("ERROR ValueError: boom")
+    # What Invoke returns is Lambda's error, stack trace and log, expected or not.
+    for result, statement in ((declined, "raise PaymentDeclined"), (exploded, "raise ValueError")):
+        error = result.lambda_error()
+        assert statement in error["stackTrace"][-1]
+        assert "[ERROR] " in result.log_tail and statement in result.log_tail
+    assert out_of_stock.lambda_error()["errorType"] == "OutOfStock"
+
+
+def test_without_declarations_every_error_prints_its_traceback(tiny_project: Project) -> None:
+    """Given a bare project, when a function raises, then its traceback is printed (nothing is expected)."""
+    lines: list[str] = []
+    registry = FunctionRegistry(tiny_app(), tiny_project, "dev", TEST_REGION, echo=lines.append)
+
+    registry.invoke("decline", {}, "test")
+
+    assert registry.expected_errors == frozenset()
+    assert lines[0].startswith("Traceback") and lines[1].endswith("ERROR PaymentDeclined: card 4242 declined")

@@ -22,6 +22,14 @@ on threads of one process. Chalice keeps the request being handled on the app ob
 (`app.current_request`, `app.lambda_context`), so the registry makes those two per thread:
 without that, two concurrent API calls could read each other's headers and body.
 
+Console: every invocation prints one line (function, trigger, outcome). An unexpected error also
+prints its traceback; an expected one does not, so real bugs stand out. "Expected" is generic:
+an error whose type name (or a base class's name) is one the project declares as an outcome it
+handles, i.e. a name in its state machines' Retry/Catch `ErrorEquals` lists (Step Functions
+retries or routes it, so raising it is the function's contract) or in `[tool.devstack]
+expected_errors`. What Invoke returns (errorType, errorMessage, stackTrace, the log tail) is the
+same for both.
+
 Env vars: the process runs with the stage's env vars (.chalice/config.json, global < stage);
 a function whose own `environment_variables` differ gets them set around its invocation, one
 such invocation at a time (os.environ is process-wide; settings cached at import keep theirs).
@@ -36,7 +44,7 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +54,7 @@ from chalice.app import Chalice
 from chalice.local import LambdaContext
 
 from chalice_devstack.invocation_log import OutputCapture, lambda_log, tail
-from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, app_functions, logical_id
+from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, ProjectFileError, app_functions, logical_id
 
 API_HANDLER = "api_handler"
 API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
@@ -54,6 +62,7 @@ API_HANDLER_STRING = "app.app"
 RECENT_INVOCATIONS = 200
 DEFAULT_TIMEOUT_SECONDS = 60  # Chalice's default lambda_timeout
 DEFAULT_MEMORY_MB = 128
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
 
 
 class FunctionNotFound(KeyError):
@@ -170,10 +179,20 @@ class FunctionRegistry:
     """Every function of a Chalice app, resolvable by name or ARN, invocable like Lambda."""
 
     def __init__(
-        self, app: Chalice, project: Project, stage: str, region: str, echo: Callable[[str], None] | None = None
+        self,
+        app: Chalice,
+        project: Project,
+        stage: str,
+        region: str,
+        echo: Callable[[str], None] | None = None,
+        expected_errors: Iterable[str] | None = None,
     ) -> None:
         self.app, self.project, self.stage, self.region = with_per_thread_request(app), project, stage, region
         self.echo = echo if echo is not None else _print
+        # None: the project's own declaration (its state machines and [tool.devstack] expected_errors).
+        self.expected_errors = frozenset(
+            expected_errors if expected_errors is not None else project_expected_errors(project)
+        )
         self.functions: dict[str, LocalFunction] = {}
         self._aliases: dict[str, str] = {}
         self._recent: deque[InvocationResult] = deque(maxlen=RECENT_INVOCATIONS)
@@ -282,10 +301,15 @@ class FunctionRegistry:
             with self._environment(function):
                 payload = function.handler(event, context)
         except Exception as error:  # Lambda reports any exception as an Unhandled function error
-            self.echo("".join(traceback.format_exception(error)).rstrip())
+            if not self.is_expected(error):
+                self.echo("".join(traceback.format_exception(error)).rstrip())
             return None, FunctionError.of(error)
         failed = marshal_error(payload)
         return (None, failed) if failed else (payload, None)
+
+    def is_expected(self, error: BaseException) -> bool:
+        """Whether error is an outcome the project declares (its console line is enough, no traceback)."""
+        return any(kind.__name__ in self.expected_errors for kind in type(error).__mro__)
 
     def context(self, function: LocalFunction) -> LambdaContext:
         """A fresh Lambda context for one invocation of function."""
@@ -318,6 +342,52 @@ class FunctionRegistry:
         """The last invocations, oldest first."""
         with self._lock:
             return list(self._recent)
+
+
+def project_expected_errors(project: Project) -> set[str]:
+    """Error names the project declares as outcomes: its state machines' ErrorEquals and the setting."""
+    from chalice_devstack.settings import SettingsError, load_settings  # settings imports project too
+
+    try:
+        declared = set(load_settings(project.root).expected_errors)
+    except SettingsError:
+        declared = set()  # `devstack up` reports a bad setting itself; the console stays verbose
+    try:
+        resources = project.resources().get("Resources") or {}
+    except ProjectFileError:
+        return declared
+    for resource in resources.values():
+        if isinstance(resource, dict) and resource.get("Type") in STATE_MACHINE_TYPES:
+            declared |= state_machine_error_names(project, resource.get("Properties") or {})
+    return declared
+
+
+def state_machine_error_names(project: Project, properties: dict[str, Any]) -> set[str]:
+    """The ErrorEquals names of one state machine's Retry/Catch rules, minus Step Functions' own States.*."""
+    definition: Any = properties.get("Definition")
+    try:
+        if isinstance(properties.get("DefinitionUri"), str):  # project-relative, as provisioning reads it
+            definition = json.loads((project.root / properties["DefinitionUri"]).read_text())
+        elif isinstance(properties.get("DefinitionString"), str):
+            definition = json.loads(properties["DefinitionString"])
+    except (OSError, ValueError):
+        return set()  # provisioning reports an unreadable definition
+    names: set[str] = set()
+    pending = [definition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for rule in [*_rules(node.get("Retry")), *_rules(node.get("Catch"))]:
+                names |= {name for name in rule.get("ErrorEquals", []) if isinstance(name, str)}
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    # States.ALL, States.TaskFailed... match any error: they say nothing about which ones are expected.
+    return {name for name in names if not name.startswith("States.")}
+
+
+def _rules(value: Any) -> list[dict[str, Any]]:
+    return [rule for rule in value if isinstance(rule, dict)] if isinstance(value, list) else []
 
 
 def function_sources(app: Chalice) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@
     settings_class = "chalicelib.config:Settings"  # `devstack check`: the env vars every function needs
     locustfile = "loadtests/locustfile.py"         # `devstack load run`: the locust user classes
     reports_dir = "loadtests/reports"              # `devstack load run`: one folder per run
+    expected_errors = ["OutOfStock"]               # console: these errors print one line, no traceback
 
 Every key is optional: a `chalice new-project` app runs with none of them.
 """
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     settings_class: str = ""
     locustfile: str = "loadtests/locustfile.py"
     reports_dir: str = "loadtests/reports"
+    # Error type names (or base class names) that are business outcomes, not bugs: the console
+    # prints them as one line. The state machines' Retry/Catch ErrorEquals names count too.
+    expected_errors: list[str] = Field(default_factory=list)
 
     @property
     def endpoint_url(self) -> str:
