@@ -17,12 +17,23 @@ from chalicelib.config import get_settings
 from chalicelib.db.orders import idempotency_store, order_saga_runner, orders_queue, orders_repository
 from chalicelib.db.users import users_repository
 from chalicelib.errors import Conflict, NotFound, ValidationFailed, field_error
-from chalicelib.observability import correlation_id, logger
+from chalicelib.observability import correlation_id, count, count_by, logger
 from chalicelib.schemas.common import Page, PageQuery
 from chalicelib.schemas.orders import Order, OrderMessage, OrderStatus, PlaceOrder, SagaInput, StepResult
 from chalicelib.services import inventory, payments
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+# Business metrics (EMF, the service's namespace): counted where the state changes, once per
+# order, so a retried step or a replayed Idempotency-Key counts nothing twice.
+ORDERS_PLACED = "OrdersPlaced"
+ORDERS_CONFIRMED = "OrdersConfirmed"
+ORDERS_CANCELLED = "OrdersCancelled"
+# The cancel reason is a dimension of one metric, not part of its name: the total is one
+# metric, a new reason needs no code or dashboard change (the widget SEARCHes the dimension),
+# and its value is the Step Functions error name (OutOfStock, PaymentDeclined, States.Timeout),
+# a small set, never the free-text message (each distinct value is a billed metric).
+CANCEL_REASON = "reason"
 
 
 def _not_found(order_id: str) -> NotFound:
@@ -103,6 +114,7 @@ def _place_order(request: PlaceOrder) -> Order:
     )
     orders_repository().create(order)
     orders_queue().send(OrderMessage(order_id=order.id, correlation_id=correlation_id()))
+    count(ORDERS_PLACED)
     logger.info("order placed", extra={"order_id": order.id, "user_id": order.user_id})
     return order
 
@@ -158,6 +170,8 @@ def confirm_order(step: SagaInput) -> StepResult:
     confirmed = orders_repository().finish(step.order_id, OrderStatus.CONFIRMED, None)
     if not confirmed and get_order(step.order_id).status is not OrderStatus.CONFIRMED:
         raise Conflict(f"order {step.order_id} is not pending")
+    if confirmed:
+        count(ORDERS_CONFIRMED)
     return StepResult(order_id=step.order_id, step="ConfirmOrder", outcome="confirmed" if confirmed else "unchanged")
 
 
@@ -176,5 +190,13 @@ def release_inventory(step: SagaInput) -> StepResult:
 def cancel_order(step: SagaInput) -> StepResult:
     """Compensation: PENDING -> CANCELLED with the reason taken from the caught error."""
     cancelled = orders_repository().finish(step.order_id, OrderStatus.CANCELLED, step.reason())
+    if cancelled:
+        count_by(ORDERS_CANCELLED, CANCEL_REASON, cancel_reason_name(step))
     logger.info("order cancelled" if cancelled else "order already finished", extra={"order_id": step.order_id})
     return StepResult(order_id=step.order_id, step="CancelOrder", outcome="cancelled" if cancelled else "unchanged")
+
+
+def cancel_reason_name(step: SagaInput) -> str:
+    """The caught error's name (OutOfStock, PaymentDeclined, States.Timeout), or Cancelled without one."""
+    name = (step.error or {}).get("Error")
+    return str(name) if name else "Cancelled"

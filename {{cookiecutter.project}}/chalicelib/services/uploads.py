@@ -6,7 +6,7 @@ from chalicelib.config import get_settings
 from chalicelib.db.uploads import upload_id_of, upload_objects, uploads_repository
 from chalicelib.db.users import users_repository
 from chalicelib.errors import NotFound, ValidationFailed, field_error
-from chalicelib.observability import logger
+from chalicelib.observability import count, logger
 from chalicelib.schemas.uploads import (
     ContentFacts,
     ExpiryRun,
@@ -22,6 +22,10 @@ from chalicelib.services.upload_content import inspect, rejection
 
 # A presigned POST signed at creation can still be in flight when it expires: allow a margin.
 EXPIRY_GRACE = timedelta(minutes=5)
+
+# Business metrics (EMF, the service's namespace): one per outcome, counted by the delivery
+# that moved the upload out of PENDING, so a duplicate notification counts nothing.
+OUTCOME_METRICS = {UploadStatus.READY: "UploadsReady", UploadStatus.REJECTED: "UploadsRejected"}
 
 
 def create_upload(data: UploadCreate, now: datetime | None = None) -> UploadGrant:
@@ -106,6 +110,7 @@ def _finish(
     if finished is None:
         logger.info("upload already finished by another delivery", extra={"upload_id": upload.id})
         return ObjectOutcome(key=key, upload_id=upload.id, action="none")
+    count(OUTCOME_METRICS[status])
     log = logger.info if status is UploadStatus.READY else logger.warning
     log("upload checked", extra={"upload_id": upload.id, "status": status, "reason": reason})
     return ObjectOutcome(
