@@ -1,25 +1,12 @@
 """Publishing business metrics: once per invocation, and nothing (no warning) when there are none."""
 
-import json
 import warnings
-from collections.abc import Iterator
 
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.observability import count, flush_metrics, metrics, metrics_flushed
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_metrics() -> Iterator[None]:
-    """Given: no metric recorded by an earlier test (Powertools keeps them per process)."""
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()
-
-
-def emf_lines(out: str) -> list[dict[str, object]]:
-    return [line for line in map(json.loads, filter(None, out.splitlines())) if "_aws" in line]
+from chalicelib.observability import count, flush_metrics, metrics_flushed
+from tests.metrics_support import emf_lines, no_leftover_metrics  # noqa: F401 - an autouse fixture
 
 
 def test_an_invocation_with_outcomes_publishes_them_as_one_emf_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -31,7 +18,7 @@ def test_an_invocation_with_outcomes_publishes_them_as_one_emf_line(capsys: pyte
         count("ThingsFailed")
     # Then one EMF line in the service's namespace carries them all
     [emf] = emf_lines(capsys.readouterr().out)
-    directive = emf["_aws"]["CloudWatchMetrics"][0]  # type: ignore[index]
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == get_settings().service_name
     assert emf["ThingsDone"] == [1.0, 1.0] and emf["ThingsFailed"] == [1.0]
     assert emf["service"] == get_settings().service_name

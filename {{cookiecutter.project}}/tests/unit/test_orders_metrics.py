@@ -1,35 +1,19 @@
 """The orders' business metrics: placed, confirmed, cancelled by reason, each counted once."""
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.errors import PaymentDeclined
-from chalicelib.observability import flush_metrics, metrics
+from chalicelib.observability import metrics
 from chalicelib.saga import order_saga
 from chalicelib.schemas.orders import SagaInput
 from chalicelib.services import orders
+from tests.metrics_support import emf_lines, no_leftover_metrics, published  # noqa: F401 - an autouse fixture
 from tests.orders_support import given_catalogue, given_order, given_user
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_metrics() -> Iterator[None]:
-    """Given: no metric recorded by an earlier test (Powertools keeps them per process)."""
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()
-
-
-def published(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """When the invocation ends: the EMF lines written to stdout."""
-    flush_metrics()
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    return [line for line in lines if "_aws" in line]
 
 
 def metric_names(emf: dict[str, Any]) -> list[str]:
@@ -105,7 +89,6 @@ def test_a_saga_task_invocation_publishes_its_outcome_as_one_emf_line(capsys: py
     result = order_saga.confirm_order(step.model_dump(mode="json"), None)
     # Then it flushed its own metrics: one EMF line, nothing left for later
     assert result["outcome"] == "confirmed"
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    [emf] = [line for line in lines if "_aws" in line]
+    [emf] = emf_lines(capsys.readouterr().out)
     assert emf[orders.ORDERS_CONFIRMED] == [1.0]
     assert not metrics.metric_set

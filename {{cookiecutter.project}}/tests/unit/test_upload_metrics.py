@@ -1,36 +1,18 @@
 """The uploads' business metrics: ready and rejected, each counted once per upload."""
 
-import json
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.observability import flush_metrics, metrics
 from chalicelib.schemas.uploads import S3Notification, UploadCreate
 from chalicelib.schemas.users import UserCreate
 from chalicelib.services import uploads, users
+from tests.metrics_support import no_leftover_metrics, published  # noqa: F401 - an autouse fixture
 from tests.upload_samples import pdf, png
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_metrics() -> Iterator[None]:
-    """Given: no metric recorded by an earlier test (Powertools keeps them per process)."""
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()
-
-
-def published(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """When the invocation ends: the EMF lines written to stdout."""
-    flush_metrics()
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    return [line for line in lines if "_aws" in line]
 
 
 def uploaded(data: bytes, declared: str) -> str:
