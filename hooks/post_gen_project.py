@@ -161,7 +161,7 @@ def next_steps(project: str) -> str:
         f"Generated {project}. Next steps:",
         f"  cd {project}",
         "  make install   # create .venv with the service and dev dependencies",
-        "  make test      # unit, integration, end-to-end and package tests, offline",
+        "  make test      # the fast path, offline (make test-all: every test and both packaged stages)",
         "  make dev       # local development (make help lists every command)",
         "",
     ])
