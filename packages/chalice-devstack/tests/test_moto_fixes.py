@@ -1,6 +1,9 @@
 """devstack's moto fixes: a cancelled DynamoDB transaction writes nothing and leaves the stream readable."""
 
+import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -76,3 +79,31 @@ def test_the_stream_keeps_flowing_to_existing_readers_after_a_cancelled_transact
 def test_two_operations_on_one_item_are_rejected(dynamodb: Any) -> None:
     with pytest.raises(ClientError, match="multiple operations"):
         dynamodb.transact_write_items(TransactItems=[put_if_absent("x"), put_if_absent("x")])
+
+
+def test_concurrent_conditional_puts_of_one_key_let_exactly_one_through(dynamodb: Any) -> None:
+    """Given 8 threads putting each of 25 keys only if absent, When they race, Then each key is created once."""
+    barrier = threading.Barrier(8)
+
+    def claim(worker: int) -> int:
+        barrier.wait()
+        won = 0
+        for n in range(25):
+            try:
+                dynamodb.put_item(
+                    TableName=TABLE,
+                    Item={"pk": {"S": f"key-{n}"}, "by": {"N": str(worker)}},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                won += 1
+            except dynamodb.exceptions.ConditionalCheckFailedException:
+                pass
+        return won
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so an unlocked check-then-write does interleave
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            assert sum(pool.map(claim, range(8))) == 25
+    finally:
+        sys.setswitchinterval(switch)

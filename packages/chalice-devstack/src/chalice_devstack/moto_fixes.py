@@ -8,12 +8,19 @@ out-of-stock order), and every transaction costs a copy of the whole table. Dyna
 checks every condition first and writes only if all hold; `transact_write_items` below does
 the same, so a cancelled transaction writes nothing and touches no other state.
 
+moto checks a PutItem / UpdateItem / DeleteItem condition and then writes, with nothing between
+the two for another request's write: under devstack's threaded endpoint two conditional writes
+can both pass (two orders for one Idempotency-Key). DynamoDB applies a condition and its write
+atomically; the single-item writes below take the same lock as transactions.
+
 moto also matches a schedule rule (no event pattern) against every PutEvents event and then
 fails on its Lambda target (PutEvents answers 500). On AWS a schedule rule never matches a
 put event: `rule_send_to_targets` skips schedule rules.
 """
 
+import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -30,19 +37,34 @@ from moto.events.models import Rule
 
 MAX_TRANSACTION_ITEMS = 100
 OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
-# One transaction at a time: its checks and writes are not interleaved with another's.
-_TRANSACTIONS = threading.Lock()
+# One write at a time: a transaction's (or a conditional write's) checks and writes are not
+# interleaved with another's. Reentrant: a transaction writes through the single-item methods.
+_TRANSACTIONS = threading.RLock()
 
 Cancellation = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
 
 
 _MOTO_SEND_TO_TARGETS = Rule.send_to_targets
+_MOTO_WRITES = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
 
 
 def apply() -> None:
-    """Replace moto's TransactWriteItems and rule delivery with the faithful versions (idempotent)."""
+    """Replace moto's TransactWriteItems, single-item writes and rule delivery with faithful versions (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    for name, write in _MOTO_WRITES.items():
+        setattr(DynamoDBBackend, name, atomic(write))
     Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
+
+
+def atomic(write: Callable[..., Any]) -> Callable[..., Any]:
+    """A moto single-item write whose condition check and write no other write can come between."""
+
+    @functools.wraps(write)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _TRANSACTIONS:
+            return write(*args, **kwargs)
+
+    return locked
 
 
 def rule_send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
