@@ -24,6 +24,7 @@ from botocore.config import Config
 from chalice_devstack.testing import free_port
 
 REGION = "us-east-1"
+START_TIMEOUT_SECONDS = 60.0  # either server, on a slow machine without bytecode, is ready well within this
 # moto as it ships (none of devstack's fixes or start-up shortcuts), on devstack's server.
 BARE_MOTO = """
 import sys
@@ -51,12 +52,15 @@ def bare_moto(root: Path) -> tuple[float, "subprocess.Popen[bytes]", int]:
     dynamodb = client("dynamodb", port)
     began = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", BARE_MOTO, str(port)], cwd=root)  # noqa: S603
-    while True:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while process.poll() is None and time.monotonic() < deadline:
         try:
             dynamodb.list_tables()
             return time.perf_counter() - began, process, port
         except Exception:  # not listening yet
             time.sleep(0.01)
+    stop(process)
+    raise RuntimeError(f"the bare moto server did not answer within {START_TIMEOUT_SECONDS:.0f} s")
 
 
 def devstack(root: Path) -> tuple[float, "subprocess.Popen[str]", int]:
