@@ -44,19 +44,24 @@ def short_name(logical_id: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in stem).lstrip("-")
 
 
-def dead_letter_pairs(stage: str, region: str = "us-east-1") -> dict[str, DeadLetterPair]:
-    """Every queue of the resources file that has a DLQ, by short name."""
+def stage_queues(stage: str, region: str) -> tuple[dict[str, Any], Callable[[str], str]]:
+    """The resources file's resources, and the stage's name of any of its queues by logical id."""
     template = PROJECT.resources()
     resources = template["Resources"]
     scope = Scope(default_parameters(template, stage, region, PROJECT.name), {})
+    return resources, lambda logical_id: str(resolve(resources[logical_id]["Properties"]["QueueName"], scope))
+
+
+def dead_letter_pairs(stage: str, region: str = "us-east-1") -> dict[str, DeadLetterPair]:
+    """Every queue of the resources file that has a DLQ, by short name."""
+    resources, queue_name = stage_queues(stage, region)
     pairs = {}
     for logical_id, resource in resources.items():
         policy = resource.get("Properties", {}).get("RedrivePolicy")
         if resource.get("Type") == "AWS::SQS::Queue" and policy:
             dlq_id = policy["deadLetterTargetArn"]["Fn::GetAtt"][0]
-            queue = resolve(resource["Properties"]["QueueName"], scope)
-            dlq = resolve(resources[dlq_id]["Properties"]["QueueName"], scope)
-            pairs[short_name(logical_id)] = DeadLetterPair(short_name(logical_id), queue, dlq)
+            name = short_name(logical_id)
+            pairs[name] = DeadLetterPair(name, queue_name(logical_id), queue_name(dlq_id))
     return pairs
 
 
@@ -76,9 +81,7 @@ def camel_to_snake(logical_id: str) -> str:
 
 def stream_replays(stage: str, region: str = "us-east-1") -> dict[str, StreamReplay]:
     """Every stream mapping of the resources file with an on-failure DLQ, by `<function>-stream`."""
-    template = PROJECT.resources()
-    resources = template["Resources"]
-    scope = Scope(default_parameters(template, stage, region, PROJECT.name), {})
+    resources, queue_name = stage_queues(stage, region)
     app_name = PROJECT.chalice_config()["app_name"]
     replays = {}
     for logical_id, resource in resources.items():
@@ -86,10 +89,9 @@ def stream_replays(stage: str, region: str = "us-east-1") -> dict[str, StreamRep
             destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {})
             if "Stream" in event.get("Properties", {}) and destination:
                 dlq_id = destination["Destination"]["Fn::GetAtt"][0]
-                function = camel_to_snake(logical_id)
-                dlq = resolve(resources[dlq_id]["Properties"]["QueueName"], scope)
-                name = f"{function.replace('_', '-')}-stream"
-                replays[name] = StreamReplay(name, dlq, f"{app_name}-{stage}-{function}")
+                name = f"{short_name(logical_id)}-stream"
+                function = f"{app_name}-{stage}-{camel_to_snake(logical_id)}"
+                replays[name] = StreamReplay(name, queue_name(dlq_id), function)
     return replays
 
 
