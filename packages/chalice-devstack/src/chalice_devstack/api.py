@@ -97,10 +97,9 @@ class ViaRegistry:
 
     def __init__(self, registry: FunctionRegistry) -> None:
         self._registry = registry
-        self._app = registry.app
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._app, name)
+        return getattr(self._registry.app, name)  # the registry's current app: a code reload replaces it
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         """Invoke api_handler with the API Gateway event; a crash surfaces as chalice local shows it."""

@@ -73,6 +73,9 @@ def up_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", help="`module:function` to run after provisioning")
     parser.add_argument("--resources", help="the resources file (default infra/resources.yaml)")
     parser.add_argument("--single", action="store_true", default=None, help="run the AWS endpoint in this process too")
+    parser.add_argument(
+        "--no-reload", dest="reload", action="store_false", default=None, help="do not reload code when it changes"
+    )
 
 
 @command("up", "start the AWS endpoint, the event sources and the API (Ctrl-C stops them)", up_flags)

@@ -11,6 +11,7 @@
     locustfile = "loadtests/locustfile.py"         # `devstack load run`: the locust user classes
     reports_dir = "loadtests/reports"              # `devstack load run`: one folder per run
     expected_errors = ["OutOfStock"]               # console: these errors print one line, no traceback
+    reload = true                      # reload the functions when app.py or chalicelib/ changes (up --no-reload)
 
 Every key is optional: a `chalice new-project` app runs with none of them.
 """
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     seed: str = ""
     resources: str = str(DEFAULT_RESOURCES)
     single: bool = False
+    reload: bool = True  # `devstack up` reloads the functions when app.py or chalicelib/ changes
     settings_class: str = ""
     locustfile: str = "loadtests/locustfile.py"
     reports_dir: str = "loadtests/reports"
