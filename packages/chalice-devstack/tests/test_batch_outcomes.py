@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice.app import Chalice, SQSEvent
 
 from chalice_devstack.functions import FunctionRegistry
-from chalice_devstack.outcomes import NO_REASON
 from chalice_devstack.project import Project
 from chalice_devstack.status import render
 from chalice_devstack.triggers.base import BatchItems
