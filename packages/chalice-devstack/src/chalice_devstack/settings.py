@@ -27,13 +27,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from chalice_devstack.errors import CommandError
 from chalice_devstack.project import DEFAULT_RESOURCES
 
 HOST = "127.0.0.1"
 
 
-class SettingsError(Exception):
+class SettingsError(CommandError):
     """A setting has a bad value; the message is one line naming it and where it can be set."""
+
+    exit_code = 2
 
 
 class Settings(BaseSettings):

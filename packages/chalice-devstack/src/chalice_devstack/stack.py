@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalice_devstack import endpoint
+from chalice_devstack.errors import CommandError
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project, ProjectFileError, offline_aws_environment
 from chalice_devstack.provision import services_used
@@ -40,7 +41,7 @@ CHILD_START_TIMEOUT = 30.0
 STOP_SECONDS = 0.8
 
 
-class StartError(Exception):
+class StartError(CommandError):
     """devstack cannot start; the message is one line naming the problem."""
 
 

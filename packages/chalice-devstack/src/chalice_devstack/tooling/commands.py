@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chalice_devstack.cli import add_subcommands, command, fail, project_and_settings
+from chalice_devstack.errors import CommandError
 
 SubCommands = dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]
 
@@ -27,14 +28,26 @@ def package_flags(parser: argparse.ArgumentParser) -> None:
 
 
 @command(
-    "package", "chalice package + the resources file + fix-ups and bytecode: sam.json, deployment.zip", package_flags
+    "package",
+    "chalice package + the resources file + fix-ups and bytecode: sam.json, deployment.zip; unresolved references fail",
+    package_flags,
 )
 def package(args: argparse.Namespace) -> None:
-    """Package one stage and print what was written."""
+    """Package one stage, print what was written; fail (one line per problem) on a reference to nothing."""
+    from chalice_devstack.tooling.cfn_lint import reference_problems
     from chalice_devstack.tooling.package import build, report
 
     project, settings = project_and_settings(args)
-    print(report(build(project, settings.stage, settings.region, args.out or project.root / "dist")))
+    template = build(project, settings.stage, settings.region, args.out or project.root / "dist")
+    print(report(template))
+    problems = reference_problems(template)
+    for problem in problems:
+        print(f"devstack: {problem}", file=sys.stderr)
+    if problems:
+        raise CommandError(
+            f"{project.relative(template)}: {len(problems)} unresolved reference(s) (above): a GetAtt, Ref or Sub "
+            f"names what the template lacks; fix them in {project.relative(project.resources_file)} or app.py"
+        )
 
 
 def check_flags(parser: argparse.ArgumentParser) -> None:
@@ -211,10 +224,7 @@ def load_run(args: argparse.Namespace) -> int:
 
     project, settings = project_and_settings(args)
     args.stage = settings.stage
-    try:
-        return run(project, settings, args)
-    except ValueError as error:
-        fail(str(error), 2)
+    return run(project, settings, args)
 
 
 def summarize_flags(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from chalice_devstack.errors import CommandError
+
 SCHEMA_VERSION = 2
 # Request types a locustfile fires for its own measurements (events.request.fire), not HTTP calls.
 CUSTOM_TYPES = frozenset({"PIPELINE", "QUEUE"})
@@ -279,6 +281,8 @@ def format_comparison(results: list[Comparison], threshold: float) -> str:
 def read_summary(path: Path) -> dict[str, Any]:
     """Load a summary.json, given the file or the run folder holding it."""
     file = path / SUMMARY_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise CommandError(f"{path}: no load run there (no {SUMMARY_FILE}); give a folder `devstack load run` wrote")
     data: dict[str, Any] = json.loads(file.read_text())
     return data
 

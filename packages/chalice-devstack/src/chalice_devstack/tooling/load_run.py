@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalice_devstack.errors import CommandError
 from chalice_devstack.project import Project
 from chalice_devstack.settings import Settings
 from chalice_devstack.tooling.load_report import META_FILE, STATS_FILE, format_table, summarize
@@ -49,7 +50,7 @@ def seconds(run_time: str) -> float:
         return float(run_time)
     parts = re.findall(r"(\d+)([hms])", run_time)
     if not parts or "".join(f"{n}{u}" for n, u in parts) != run_time:
-        raise ValueError(f"not a run time: {run_time!r} (use e.g. 60s, 2m, 1h30m)")
+        raise CommandError(f"--run-time {run_time!r} is not a run time; use locust's syntax, e.g. 60s, 2m, 1h30m")
     return float(sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts))
 
 
