@@ -24,7 +24,7 @@ def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """Given: a project with stages dev and prod and a resources file."""
-    config = {"version": "2.0", "app_name": "tiny", "stages": {"dev": {}, "prod": {}}}
+    config: dict[str, object] = {"version": "2.0", "app_name": "tiny", "stages": {"dev": {}, "prod": {}}}
     project = write_project(tmp_path / "tiny", config=config)
     (project.root / "infra").mkdir()
     (project.root / "infra" / "resources.yaml").write_text("Resources: {}\n")
@@ -116,7 +116,6 @@ def test_compare_with_a_missing_run_names_it(capsys: pytest.CaptureFixture[str],
 
 
 def test_env_prints_exports_a_shell_can_eval(capsys: pytest.CaptureFixture[str], root: Path) -> None:
-    code, _ = run(capsys, root, "--version")  # clears capsys; `env` itself does not exit
     main(["--project", str(root), "env", "--aws-port", "4599"])
     lines = capsys.readouterr().out.splitlines()
     assert "export AWS_ENDPOINT_URL=http://127.0.0.1:4599" in lines
