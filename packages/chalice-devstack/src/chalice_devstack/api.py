@@ -28,6 +28,7 @@ from chalice.local import ChaliceRequestHandler, LocalDevServer, LocalGateway, L
 
 from chalice_devstack.authorizers import GatewayAuthorizer
 from chalice_devstack.cognito import CognitoVerifier, PoolDirectory
+from chalice_devstack.endpoint import MARKER_HEADER
 from chalice_devstack.functions import API_HANDLER, FunctionRegistry
 
 HOST = "127.0.0.1"
@@ -90,6 +91,11 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """The registry prints one line per invocation instead."""
+
+    def end_headers(self) -> None:
+        """Mark every answer as devstack's: `devstack load run` tells a devstack API from anything else by it."""
+        self.send_header(MARKER_HEADER, "1")
+        super().end_headers()
 
 
 class ViaRegistry:

@@ -44,7 +44,7 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
 CONTROL_PREFIX = "/_devstack/"
-# On every control answer: how `devstack status` tells devstack from something else on its port.
+# On every answer of devstack's control plane and API: how a command tells a devstack from something else on a port.
 MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
 

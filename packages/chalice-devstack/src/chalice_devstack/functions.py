@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice
 from chalice.local import LambdaContext
@@ -56,7 +56,9 @@ from chalice.local import LambdaContext
 from chalice_devstack.invocation_log import OutputCapture, lambda_log, tail
 from chalice_devstack.outcomes import describe, failure_reasons, summarize_reasons
 from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, ProjectFileError, app_functions, logical_id
-from chalice_devstack.triggers.base import BatchItems, failed_item_ids
+
+if TYPE_CHECKING:  # the triggers import chalice.utils, which the endpoint child (it imports this module) never needs
+    from chalice_devstack.triggers.base import BatchItems
 
 API_HANDLER = "api_handler"
 API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
@@ -275,7 +277,7 @@ class FunctionRegistry:
             for f in self.functions.values()
         ]
 
-    def invoke(self, name_or_arn: str, event: Any, trigger: str, items: BatchItems | None = None) -> InvocationResult:
+    def invoke(self, name_or_arn: str, event: Any, trigger: str, items: "BatchItems | None" = None) -> InvocationResult:
         """Run a function synchronously with a Lambda context; report its outcome (never raises for it).
 
         `items`: the batch a trigger hands over, so the outcome counts the records that failed.
@@ -415,8 +417,10 @@ def function_sources(app: Chalice) -> list[tuple[str, str]]:
     return [(source.name, source.handler_string) for source in sources]
 
 
-def batch_failures(result: InvocationResult, items: BatchItems, reasons: list[str]) -> dict[str, Any]:
+def batch_failures(result: InvocationResult, items: "BatchItems", reasons: list[str]) -> dict[str, Any]:
     """How many records of the batch failed, and why (a raised error speaks for itself)."""
+    from chalice_devstack.triggers.base import failed_item_ids
+
     failed = failed_item_ids(result, items.ids, items.report_item_failures)
     if failed is None:
         why = None if not result.ok else "batchItemFailures names an item not in the batch: the whole batch failed"

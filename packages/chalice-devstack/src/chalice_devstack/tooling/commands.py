@@ -207,6 +207,7 @@ def load_run_flags(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--host", help="API base URL (default: devstack's API)")
     parser.add_argument("--stage", help="stage whose resource names the users use (default dev)")
+    parser.add_argument("--deployed", action="store_true", help="the host is a deployed stage, not a devstack")
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--run-time", default="60s", help="locust's syntax: 60s, 2m, 1h30m")
@@ -220,11 +221,14 @@ def load_run_flags(parser: argparse.ArgumentParser) -> None:
 
 def load_run(args: argparse.Namespace) -> int:
     """Run locust headless against devstack or a stage; write the report folder."""
+    from chalice_devstack.settings import load_settings
     from chalice_devstack.tooling.load_run import run
 
     project, settings = project_and_settings(args)
     args.stage = settings.stage
-    return run(project, settings, args)
+    # A stage other than the one devstack runs (--stage prod) is a deployed one, as --deployed says.
+    deployed = args.deployed or settings.stage != load_settings(project.root).stage
+    return run(project, settings, args, deployed)
 
 
 def summarize_flags(parser: argparse.ArgumentParser) -> None:
