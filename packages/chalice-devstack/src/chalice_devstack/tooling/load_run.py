@@ -86,7 +86,7 @@ def devstack_answers(url: str) -> bool | None:
 
 
 def target_mode(host: str, mode: str, deployed: bool) -> str:
-    """The devstack mode for a run against host; refuse (one line) a host that is neither devstack nor declared deployed."""
+    """The devstack mode for a run against host; refuse (one line) a host neither devstack nor declared deployed."""
     if deployed:
         return "off"
     if not is_local(host):
@@ -256,8 +256,8 @@ def run(project: Project, settings: Settings, args: argparse.Namespace, deployed
             result = subprocess.run(command, cwd=project.root, env=env, timeout=timeout, check=False)  # noqa: S603
         except subprocess.TimeoutExpired:
             raise CommandError(
-                f"locust did not finish within {timeout:.0f} s (run {run_s:.0f} s + {after_run:.0f} s for users to stop "
-                f"and end-of-run waits + {EXIT_MARGIN_S:.0f} s to write its report); stopped it: {run_dir} is incomplete"
+                f"locust did not finish within {timeout:.0f} s (run {run_s:.0f} s + {after_run:.0f} s for users to "
+                f"stop and end-of-run waits + {EXIT_MARGIN_S:.0f} s to write its report); stopped: {run_dir} is incomplete"
             ) from None
     return finish(run_dir, meta, result.returncode)
 
