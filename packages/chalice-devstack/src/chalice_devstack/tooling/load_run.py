@@ -257,7 +257,7 @@ def run(project: Project, settings: Settings, args: argparse.Namespace, deployed
         except subprocess.TimeoutExpired:
             raise CommandError(
                 f"locust did not finish within {timeout:.0f} s (run {run_s:.0f} s + {after_run:.0f} s for users to "
-                f"stop and end-of-run waits + {EXIT_MARGIN_S:.0f} s to write its report); stopped: {run_dir} is incomplete"
+                f"stop and end-of-run waits + {EXIT_MARGIN_S:.0f} s to write its report); stopped, {run_dir} lacks it"
             ) from None
     return finish(run_dir, meta, result.returncode)
 
