@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from chalice_devstack.cli import main
+from chalice_devstack.errors import CommandError
 from chalice_devstack.testing import free_port
 from chalice_devstack.tooling.cfn_lint import reference_problems
+from chalice_devstack.tooling.load_run import failed_verdicts, target_mode
 from tests.conftest import write_project
 
 
@@ -143,3 +145,30 @@ def test_a_packaged_reference_to_a_missing_resource_or_attribute_is_a_problem_ea
     assert len(problems) == 2
     assert any("E1010 'Queu'" in problem for problem in problems)
     assert any("E1010 'Colour'" in problem for problem in problems)
+
+
+def test_load_refuses_a_host_that_is_not_devstack_unless_told_it_is_deployed(stranger: int) -> None:
+    host = f"http://127.0.0.1:{stranger}"
+    with pytest.raises(CommandError, match=f"^something that is not devstack answers on {host}; stop it"):
+        target_mode(host, "auto", deployed=False)
+    with pytest.raises(CommandError, match=r"^--host https://api\.example\.com is not a devstack; if it is a deployed"):
+        target_mode("https://api.example.com", "auto", deployed=False)
+    assert target_mode(host, "auto", deployed=True) == "off"
+    assert target_mode(f"http://127.0.0.1:{free_port()}", "auto", deployed=False) == "auto"  # devstack starts
+
+
+def test_a_run_whose_requests_all_failed_or_that_left_a_dlq_message_fails_naming_why(tmp_path: Path) -> None:
+    summary = {
+        "total": {"requests": 86, "failures": 86},
+        "pipeline": {"queue": {"unexpected_in_dlq": 1, "poison_missing": 0}},
+        "judge": {"queue.unexpected_in_dlq": "zero", "queue.poison_missing": "zero", "queue.drain_p50_ms": "lower"},
+    }
+    (tmp_path / "locust_failures.csv").write_text(
+        "Method,Name,Error,Occurrences\nGET,/users,HTTPError('404'),6\nPOST,/orders,ConnectionRefusedError(111),80\n"
+    )
+    assert failed_verdicts(summary, tmp_path) == [
+        "all 86 requests failed (most often POST /orders: ConnectionRefusedError(111))",
+        "queue.unexpected_in_dlq = 1 (must be 0)",
+    ]
+    summary["total"], summary["pipeline"] = {"requests": 86, "failures": 3}, {"queue": {"unexpected_in_dlq": 0}}
+    assert failed_verdicts(summary, tmp_path) == []
