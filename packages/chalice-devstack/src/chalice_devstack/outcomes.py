@@ -21,7 +21,9 @@ _local = threading.local()
 
 def one_line(error_type: str | None, message: str | None) -> str:
     """`Type: message` on one line: a multi-line message's lines joined, cut at REASON_CHARS."""
-    text = "; ".join(line.strip() for line in (message or "").strip().splitlines() if line.strip())
+    lines = [line.strip() for line in (message or "").strip().splitlines() if line.strip()]
+    # pydantic closes each error with a documentation link: not the reason, and the line's end is short of room.
+    text = "; ".join(line for line in lines if not line.startswith("For further information visit"))
     text = f"{error_type}: {text}" if error_type else text
     return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 3] + "..."
 

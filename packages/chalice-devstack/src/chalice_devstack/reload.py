@@ -30,7 +30,8 @@ def import_failure(error: BaseException, root: Path) -> str:
         frames.append(traceback.FrameSummary(error.filename, error.lineno or 0, "<module>"))
     own = [f for f in frames if is_project_file(f.filename, root)]
     where = f" ({Path(own[-1].filename).relative_to(root)}:{own[-1].lineno})" if own else ""
-    return f"app.py failed to import: {type(error).__name__}: {error}{where}"
+    message = error.msg if isinstance(error, SyntaxError) else error  # a SyntaxError's str repeats file and line
+    return f"app.py failed to import: {type(error).__name__}: {message}{where}"
 
 
 def is_project_file(filename: str | None, root: Path) -> bool:
@@ -96,7 +97,10 @@ class Reloader:
         from watchfiles import DefaultFilter, watch
 
         for changes in watch(*self.paths, watch_filter=DefaultFilter(), stop_event=self._stop, raise_interrupt=False):
-            self.reload(sorted({path for _, path in changes}))
+            # An editor's (or sed -i's) scratch file comes and goes within one change set: not the source.
+            changed = sorted({path for _, path in changes if path.endswith(".py") or Path(path).exists()})
+            if changed:
+                self.reload(changed)
 
     def reload(self, changed: Iterable[str]) -> bool:
         """Import the app again and hand it to the registry; print one line either way; True when reloaded."""

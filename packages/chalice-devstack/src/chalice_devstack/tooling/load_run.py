@@ -92,13 +92,13 @@ def target_mode(host: str, mode: str, deployed: bool) -> str:
     if not is_local(host):
         raise CommandError(
             f"--host {host} is not a devstack; if it is a deployed stage say so with --deployed or --stage <stage> "
-            "(make load HOST=... STAGE=<stage>)"
+            "(make load HOST=... DEPLOYED=1 or STAGE=<stage>)"
         )
     found = devstack_answers(host)
     if found is False:
         raise CommandError(
             f"something that is not devstack answers on {host}; stop it (devstack starts for the run), "
-            "or pass --deployed if it is a deployed stage"
+            "or pass --deployed (make: DEPLOYED=1) if it is a deployed stage"
         )
     if found is None and mode == "off":
         raise CommandError(f"no devstack answers on {host}; start one (make dev) or drop --devstack off")
