@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
         args.run(args)
     except CommandError as error:
         fail(str(error), error.exit_code)
+    except BrokenPipeError:  # `devstack status | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
