@@ -14,6 +14,9 @@ Contract (used by the endpoint's Invoke route, the pollers and the status view):
   the timeout in .chalice/config.json). It never raises for a handler error: the result carries
   `error_type` / `error_message` as Lambda reports them. Thread-safe; invocations run
   concurrently. Each one prints a console line and lands in a bounded ring (`recent()`).
+  A batch trigger passes its `items`: the result then counts the records that failed and why
+  (`failed_items`, `failure_reason`; the line reads `k of n failed: ...`, chalice_devstack.outcomes).
+- `reload(app)` takes a freshly imported app's functions (chalice_devstack.reload).
 - `attributes()` gives every function's `{Ref, Arn}` by logical id, so resources.yaml
   intrinsics such as `{"Fn::GetAtt": [ReserveInventory, Arn]}` resolve to local ARNs.
 
