@@ -214,4 +214,7 @@ def test_two_runs_that_differ_only_by_noise_show_no_regression_and_a_slower_endp
     assert regressions == []
     assert noisy, "the threshold alone would have flagged these pairs: the noise floor is what clears them"
     assert "GET /users/{id} p50_ms" in slower
+    leftover = recorded_run(2)
+    leftover["pipeline"]["queue"]["unexpected"], leftover["judge"]["queue.unexpected"] = 1, "zero"
+    assert [item.metric for item in compare(leftover, leftover) if item.regression] == ["queue.unexpected"]
     assert all(metric.startswith("GET /users/{id}") for metric in slower)

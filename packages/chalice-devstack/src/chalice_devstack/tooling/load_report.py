@@ -272,7 +272,8 @@ class Judge:
     def judge(self, label: str, direction: Direction, current: float, baseline: float, noise: float) -> Comparison:
         """One metric's comparison: a regression only beyond the threshold and beyond the noise."""
         beyond = worse(direction, current, baseline, self.threshold, self.min_delta_ms)
-        regression = beyond and abs(current - baseline) > noise
+        # A value that must stay zero is judged on its own: any count is a regression, noise or not.
+        regression = beyond and (direction == "zero" or abs(current - baseline) > noise)
         note = (
             "" if not beyond or regression else "too few samples" if math.isinf(noise) else f"within noise ±{noise:.3g}"
         )
