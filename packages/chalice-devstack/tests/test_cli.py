@@ -129,3 +129,11 @@ def test_version_is_one_line_naming_where_the_package_came_from(tmp_path: Path) 
     lines = result.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("chalice-devstack 0.1.0 (from ")
     assert lines[0].endswith("packages/chalice-devstack)")
+
+
+def test_trigger_of_a_function_that_is_not_scheduled_names_the_scheduled_ones(echo: tuple[Path, Devstack]) -> None:
+    """Given a project with no schedule, when a name is triggered, then one line says which ones there are."""
+    root, stack = echo
+    result = devstack_command(root, "trigger", "bodies", *port_flag(stack))
+    assert result.returncode == 1
+    assert result.stderr == "devstack: no scheduled function 'bodies' (the scheduled ones: none); fire one of those\n"

@@ -57,7 +57,7 @@ class AppInvoker:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
 
-    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str) -> Result:
+    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str, items: Any = None) -> Result:
         with self.lock:
             self.events.append((name_or_arn, event))
         try:

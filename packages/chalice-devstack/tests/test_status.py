@@ -103,4 +103,4 @@ def test_status_reports_depths_executions_and_recent_errors(scope: Scope) -> Non
     json.dumps(data)  # served as JSON as-is
     text = render(data)
     assert "jobs-dlq (DLQ): 2 visible" in text
-    assert "handle_changes <- dynamodb:service 1.0 ms ValueError: bad record" in text
+    assert "handle_changes <- dynamodb:service 1.0 ms ERROR ValueError: bad record" in text

@@ -1,6 +1,9 @@
 """Load-test report: percentiles, summary.json, the printed table and the baseline comparison."""
 
+import collections
 import json
+import math
+import random
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +11,7 @@ import pytest
 
 from chalice_devstack.cli import main
 from chalice_devstack.tooling import load_report as report
+from chalice_devstack.tooling.load_report import build_summary, compare, section
 
 
 def entry(method: str, name: str, times: dict[int, int], failures: int = 0, seconds: float = 10.0) -> dict[str, Any]:
@@ -163,3 +167,54 @@ def test_compare_command_exits_1_on_regression(
         main(["load", "compare", str(tmp_path / "run.json"), str(tmp_path / "base.json")])
     assert exit_info.value.code == code
     assert ("REGRESSION" in capsys.readouterr().out) == bool(code)
+
+
+def recorded_run(seed: int, slower: float = 1.0) -> dict[str, Any]:
+    """A 60 s run's summary as locust records it: three endpoints (~150 requests each) and a queue drain (8 samples).
+
+    Latencies come from one seeded distribution, so two seeds are two runs of the same code on a quiet
+    machine; `slower` scales one endpoint's latencies, as a real regression would.
+    """
+    rng = random.Random(seed)
+
+    def entry(method: str, name: str, count: int, median_ms: float) -> dict[str, Any]:
+        times = [round(rng.lognormvariate(math.log(median_ms), 0.6)) for _ in range(count)]
+        return {
+            "method": method,
+            "name": name,
+            "num_requests": count,
+            "num_failures": 0,
+            "total_response_time": sum(times),
+            "max_response_time": max(times),
+            "response_times": dict(collections.Counter(times)),
+        }
+
+    entries = [
+        entry("GET", "/users/{id}", 150 + rng.randint(-10, 10), 12 * slower),
+        entry("POST", "/orders", 150 + rng.randint(-10, 10), 25),
+        entry("GET", "/orders/{id}", 150 + rng.randint(-10, 10), 9),
+        entry("QUEUE", "drain", 8, 900),
+    ]
+    pipeline = {"sections": {"queue": section({"drained": 8}, timings={"drain": "QUEUE drain"},
+                                              judge={"drain_p50_ms": "lower"})}}  # fmt: skip
+    return build_summary(entries, pipeline, {"duration_s": 60})
+
+
+def test_two_runs_that_differ_only_by_noise_show_no_regression_and_a_slower_endpoint_does() -> None:
+    """Given runs of one distribution (seeds 1..6), when each is compared with the next, then nothing is a
+    regression though the threshold alone flags some; a run 1.6x slower on one endpoint is one, with its p50."""
+    pairs = [(recorded_run(seed + 1), recorded_run(seed)) for seed in range(1, 6)]
+
+    noisy = [
+        item for current, baseline in pairs for item in compare(current, baseline) if item.note.startswith("within")
+    ]
+    regressions = [item for current, baseline in pairs for item in compare(current, baseline) if item.regression]
+    slower = [item.metric for item in compare(recorded_run(9, slower=1.6), recorded_run(8)) if item.regression]
+
+    assert regressions == []
+    assert noisy, "the threshold alone would have flagged these pairs: the noise floor is what clears them"
+    assert "GET /users/{id} p50_ms" in slower
+    leftover = recorded_run(2)
+    leftover["pipeline"]["queue"]["unexpected"], leftover["judge"]["queue.unexpected"] = 1, "zero"
+    assert [item.metric for item in compare(leftover, leftover) if item.regression] == ["queue.unexpected"]
+    assert all(metric.startswith("GET /users/{id}") for metric in slower)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from chalice_devstack.tooling import load_report, load_run
@@ -30,10 +31,11 @@ events.quit.fire(exit_code=0)
 """
 
 
-def run_locust_side(report_dir: Path, body: str) -> subprocess.CompletedProcess[str]:
-    """Run `body` between locust's init and quit events, with the LOAD_* variables devstack sets."""
+def run_locust_side(report_dir: Path, body: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run `body` between locust's init and quit events, with the LOAD_* variables devstack sets (and `extra`)."""
     script = RUN.format(body=textwrap.dedent(body))
     env = {**os.environ, "LOAD_REPORT_DIR": str(report_dir), "LOAD_RUN_ID": "run-7", "LOAD_POLL_INTERVAL_S": "0.01"}
+    env.update(extra)
     return subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
     )
@@ -107,3 +109,16 @@ def test_end_of_run_work_must_finish_before_the_driver_gives_up(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     budget = 15 + load_run.STOP_TIMEOUT_S + load_run.SWEEP_MARGIN_S - 10  # WRITE_MARGIN_S
     assert result.stdout.split() == [str(float(budget)), "inf"]
+
+
+def test_the_drivers_deadline_bounds_end_of_run_work_whatever_locust_took_to_start(tmp_path: Path) -> None:
+    """Given the deadline `devstack load run` passes (LOAD_FINISH_BY, 100 s from now),
+    then end-of-run work must be done by it, not by a time counted from when locust imported this module."""
+    body = """
+        from argparse import Namespace
+        left = support.finish_by(Environment(parsed_options=Namespace(run_time=15))) - time.monotonic()
+        print(round(left - (support.FINISH_BY_EPOCH - time.time())))
+    """
+    result = run_locust_side(tmp_path, body, LOAD_FINISH_BY=str(time.time() + 100))
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == 0  # the deadline itself, however long locust took to import

@@ -28,6 +28,7 @@ from chalice.local import ChaliceRequestHandler, LocalDevServer, LocalGateway, L
 
 from chalice_devstack.authorizers import GatewayAuthorizer
 from chalice_devstack.cognito import CognitoVerifier, PoolDirectory
+from chalice_devstack.endpoint import MARKER_HEADER
 from chalice_devstack.functions import API_HANDLER, FunctionRegistry
 
 HOST = "127.0.0.1"
@@ -91,16 +92,20 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """The registry prints one line per invocation instead."""
 
+    def end_headers(self) -> None:
+        """Mark every answer as devstack's: `devstack load run` tells a devstack API from anything else by it."""
+        self.send_header(MARKER_HEADER, "1")
+        super().end_headers()
+
 
 class ViaRegistry:
     """The Chalice app as LocalGateway sees it, with each call going through the function registry."""
 
     def __init__(self, registry: FunctionRegistry) -> None:
         self._registry = registry
-        self._app = registry.app
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._app, name)
+        return getattr(self._registry.app, name)  # the registry's current app: a code reload replaces it
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         """Invoke api_handler with the API Gateway event; a crash surfaces as chalice local shows it."""

@@ -2,12 +2,15 @@
 
     devstack up [--stage dev] [--aws-port 4566] [--api-port 8000] [--single] ...
     devstack status
+    devstack env                                          (eval "$(devstack env)": region, fake keys, endpoint, API)
     devstack trigger NAME
     devstack invoke NAME [--event FILE | --sample sqs|dynamodb|kinesis|sns|s3|eventbridge|schedule]
     devstack package | check | bench | profile | load ...   (the tooling: tooling/commands.py)
 
 Run it anywhere inside a Chalice project (the folder holding .chalice/config.json, or below).
 Settings: [tool.devstack] in the project's pyproject.toml < DEVSTACK_* env vars < these flags.
+Bad input is one line, `devstack: <problem and fix>`, and a non-zero exit: a command raises
+errors.CommandError and main() prints it.
 """
 
 import argparse
@@ -22,8 +25,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from chalice_devstack import __version__
-from chalice_devstack.project import Project, ProjectFileError
-from chalice_devstack.settings import HOST, Settings, SettingsError, load_settings
+from chalice_devstack.errors import CommandError
+from chalice_devstack.project import Project, offline_aws_environment
+from chalice_devstack.settings import HOST, Settings, load_settings
 
 Command = Callable[[argparse.Namespace], None]
 Arguments = Callable[[argparse.ArgumentParser], None]
@@ -49,14 +53,17 @@ def command(
 
 
 def project_and_settings(args: argparse.Namespace) -> tuple[Project, Settings]:
-    """The project around the current folder and its settings, with this command's flags on top."""
+    """The project around the current folder and its settings, with this command's flags on top.
+
+    A command that takes --stage gets a stage .chalice/config.json defines, or one line naming those it does.
+    """
     flags = {key: getattr(args, key, None) for key in Settings.model_fields}
-    try:
-        root = Project.discover(Path(args.project) if args.project else None).root
-        settings = load_settings(root, **flags)
-        return Project.at(root, settings.resources), settings
-    except (ProjectFileError, SettingsError) as error:
-        fail(str(error), 2)
+    root = Project.discover(Path(args.project) if args.project else None).root
+    settings = load_settings(root, **flags)
+    project = Project.at(root, settings.resources)
+    if "stage" in args:
+        project.check_stage(settings.stage)
+    return project, settings
 
 
 def settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +80,9 @@ def up_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", help="`module:function` to run after provisioning")
     parser.add_argument("--resources", help="the resources file (default infra/resources.yaml)")
     parser.add_argument("--single", action="store_true", default=None, help="run the AWS endpoint in this process too")
+    parser.add_argument(
+        "--no-reload", dest="reload", action="store_false", default=None, help="do not reload code when it changes"
+    )
 
 
 @command("up", "start the AWS endpoint, the event sources and the API (Ctrl-C stops them)", up_flags)
@@ -100,10 +110,10 @@ def up(args: argparse.Namespace) -> None:
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
         while not stop.wait(0.5):
             pass
-    except StartError as error:
+    except StartError:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
-        fail(str(error))
+        raise
     except KeyboardInterrupt:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the (sub-second) shutdown
@@ -116,17 +126,25 @@ def up(args: argparse.Namespace) -> None:
 def control(
     args: argparse.Namespace, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], Any]:
-    """Call the running devstack's AWS endpoint; one clear line when nothing answers."""
+    """Call the running devstack's AWS endpoint; one clear line when nothing, or something else, answers."""
     import http.client  # here, not at the top: `up` starts the endpoint child before anything heavy
+
+    from chalice_devstack.endpoint import MARKER_HEADER
 
     _, settings = project_and_settings(args)
     connection = http.client.HTTPConnection(HOST, settings.aws_port, timeout=120)
     try:
         connection.request(method, path, body=body, headers={"Content-Length": str(len(body)), **(headers or {})})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), json.loads(response.read() or b"null")
+        data = response.read()
+        if response.getheader(MARKER_HEADER) is None:  # every devstack control answer carries it
+            raise CommandError(
+                f"something that is not devstack answers on {HOST}:{settings.aws_port} (HTTP {response.status} to "
+                f"{method} {path}); stop it and start devstack, or give devstack's port with --aws-port"
+            )
+        return response.status, dict(response.getheaders()), json.loads(data or b"null")
     except ConnectionRefusedError:
-        fail(f"no devstack answers on {HOST}:{settings.aws_port}; start one with `devstack up`")
+        raise CommandError(f"no devstack answers on {HOST}:{settings.aws_port}; start one with `devstack up`") from None
     finally:
         connection.close()
 
@@ -145,6 +163,26 @@ def status(args: argparse.Namespace) -> None:
     if code != 200:
         fail(f"status: {message_of(body)}")
     print(render(body))
+
+
+def shell_exports(settings: Settings) -> dict[str, str]:
+    """What a shell needs to reach the devstack: region, fake keys (never a real account), endpoint and API URL."""
+    return {
+        **offline_aws_environment(settings.region, "devstack"),
+        "AWS_ENDPOINT_URL": settings.endpoint_url,
+        "AWS_PAGER": "",  # AWS CLI v2 would page every answer through `less`
+        "API": settings.api_url,
+    }
+
+
+@command("env", 'print the exports a shell needs for the devstack: eval "$(devstack env)"', settings_flags)
+def env(args: argparse.Namespace) -> None:
+    """Print `export NAME=value` lines for the devstack's region, fake credentials, endpoint and API."""
+    import shlex
+
+    _, settings = project_and_settings(args)
+    for name, value in shell_exports(settings).items():
+        print(f"export {name}={shlex.quote(value)}")
 
 
 def trigger_flags(parser: argparse.ArgumentParser) -> None:
@@ -260,7 +298,12 @@ def add_subcommands(
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run the command."""
     args = parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except CommandError as error:
+        fail(str(error), error.exit_code)
+    except BrokenPipeError:  # `devstack status | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
 CONTROL_PREFIX = "/_devstack/"
+# On every answer of devstack's control plane and API: how a command tells a devstack from something else on a port.
+MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
 
 
@@ -122,7 +124,7 @@ class Control:
         except Exception as error:  # the control plane answers, whatever broke
             status, headers, body = 500, {}, {"message": f"{type(error).__name__}: {error}"}
         data = encode(body)
-        header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(data))), (MARKER_HEADER, "1")]
         start_response(f"{status} {HTTPStatus(status).phrase}", header_list + list(headers.items()))
         return [data]
 

@@ -14,6 +14,9 @@ Contract (used by the endpoint's Invoke route, the pollers and the status view):
   the timeout in .chalice/config.json). It never raises for a handler error: the result carries
   `error_type` / `error_message` as Lambda reports them. Thread-safe; invocations run
   concurrently. Each one prints a console line and lands in a bounded ring (`recent()`).
+  A batch trigger passes its `items`: the result then counts the records that failed and why
+  (`failed_items`, `failure_reason`; the line reads `k of n failed: ...`, chalice_devstack.outcomes).
+- `reload(app)` takes a freshly imported app's functions (chalice_devstack.reload).
 - `attributes()` gives every function's `{Ref, Arn}` by logical id, so resources.yaml
   intrinsics such as `{"Fn::GetAtt": [ReserveInventory, Arn]}` resolve to local ARNs.
 
@@ -46,15 +49,19 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice
 from chalice.local import LambdaContext
 
 from chalice_devstack.invocation_log import OutputCapture, lambda_log, tail
+from chalice_devstack.outcomes import describe, failure_reasons, summarize_reasons
 from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, ProjectFileError, app_functions, logical_id
+
+if TYPE_CHECKING:  # the triggers import chalice.utils, which the endpoint child (it imports this module) never needs
+    from chalice_devstack.triggers.base import BatchItems
 
 API_HANDLER = "api_handler"
 API_LOGICAL_ID = "APIHandler"  # what `chalice package` calls the API function
@@ -116,6 +123,8 @@ class InvocationResult:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     stack_trace: list[str] = field(default_factory=list)
     log_tail: str = ""  # the last 4 KB of the invocation's log: Invoke's LogResult
+    failed_items: int = 0  # records of a batch that failed: Lambda redelivers them (or gives up on them)
+    failure_reason: str | None = None  # why they failed, when the function reported them instead of raising
 
     def lambda_error(self) -> dict[str, Any]:
         """The error body Lambda's Invoke API returns with X-Amz-Function-Error."""
@@ -243,6 +252,16 @@ class FunctionRegistry:
             known = ", ".join(sorted(self.functions))
             raise FunctionNotFound(f"no function {name_or_arn!r} (functions: {known})") from None
 
+    def reload(self, app: Chalice) -> tuple[list[str], list[str]]:
+        """Take the functions of a freshly imported app (the next invocations run them); return (added, removed)."""
+        fresh = FunctionRegistry(app, self.project, self.stage, self.region, self.echo, self.expected_errors)
+        added, removed = (
+            sorted(fresh.functions.keys() - self.functions.keys()),
+            sorted(self.functions.keys() - fresh.functions.keys()),
+        )
+        self.app, self.functions, self._aliases = fresh.app, fresh.functions, fresh._aliases
+        return added, removed
+
     def attributes(self) -> dict[str, dict[str, str]]:
         """`{Ref, Arn}` of every function by logical id: the Scope seed for resources.yaml intrinsics."""
         return {f.logical_id: {"Ref": f.physical_name, "Arn": f.arn} for f in self.functions.values()}
@@ -261,12 +280,15 @@ class FunctionRegistry:
             for f in self.functions.values()
         ]
 
-    def invoke(self, name_or_arn: str, event: Any, trigger: str) -> InvocationResult:
-        """Run a function synchronously with a Lambda context; report its outcome (never raises for it)."""
+    def invoke(self, name_or_arn: str, event: Any, trigger: str, items: "BatchItems | None" = None) -> InvocationResult:
+        """Run a function synchronously with a Lambda context; report its outcome (never raises for it).
+
+        `items`: the batch a trigger hands over, so the outcome counts the records that failed.
+        """
         function = self.resolve(name_or_arn)
         context = self.context(function)
         started, clock = datetime.now(UTC), time.perf_counter()
-        with self._output.capture() as output:
+        with self._output.capture() as output, failure_reasons() as reasons:
             payload, error = self._run(function, event, context)
         duration = (time.perf_counter() - clock) * 1000
         if error is None and duration > function.timeout_seconds * 1000:
@@ -290,6 +312,8 @@ class FunctionRegistry:
             stack_trace=error.stack if error else [],
             log_tail=tail(log),
         )
+        if items is not None:
+            result = replace(result, **batch_failures(result, items, reasons))
         with self._lock:
             self._recent.append(result)
         self.echo(console_line(result))
@@ -396,15 +420,22 @@ def function_sources(app: Chalice) -> list[tuple[str, str]]:
     return [(source.name, source.handler_string) for source in sources]
 
 
+def batch_failures(result: InvocationResult, items: "BatchItems", reasons: list[str]) -> dict[str, Any]:
+    """How many records of the batch failed, and why (a raised error speaks for itself)."""
+    from chalice_devstack.triggers.base import failed_item_ids
+
+    failed = failed_item_ids(result, items.ids, items.report_item_failures)
+    if failed is None:
+        why = None if not result.ok else "batchItemFailures names an item not in the batch: the whole batch failed"
+        return {"failed_items": len(items.ids), "failure_reason": why}
+    return {"failed_items": len(failed), "failure_reason": summarize_reasons(reasons) if failed else None}
+
+
 def console_line(result: InvocationResult) -> str:
     """One line per invocation: time, function, trigger, batch size, duration, outcome."""
     batch = f" [{result.batch_size}]" if result.batch_size is not None else ""
-    message = (result.error_message or "").strip().splitlines()
-    outcome = "ok" if result.ok else f"ERROR {result.error_type}: {message[0] if message else ''}"
-    if result.ok and isinstance(result.payload, dict) and "statusCode" in result.payload:
-        outcome = f"ok {result.payload['statusCode']}"
     when = result.started.astimezone().strftime("%H:%M:%S")
-    return f"{when} λ {result.function} <- {result.trigger}{batch} {result.duration_ms:.1f} ms {outcome}"
+    return f"{when} λ {result.function} <- {result.trigger}{batch} {result.duration_ms:.1f} ms {describe(vars(result))}"
 
 
 def _print(line: str) -> None:

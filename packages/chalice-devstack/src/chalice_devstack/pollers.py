@@ -181,7 +181,7 @@ class Pollers:
             if name in (mapping.function, mapping.logical_id, physical, mapping.function_arn):
                 return mapping
         known = ", ".join(m.function for m in self.mappings.schedules) or "none"
-        raise KeyError(f"no schedule named {name!r} (schedules: {known})")
+        raise KeyError(f"no scheduled function {name!r} (the scheduled ones: {known}); fire one of those")
 
     def fire(self, name: str) -> Outcome:
         """Fire a schedule on demand, synchronously; return the invocation outcome."""

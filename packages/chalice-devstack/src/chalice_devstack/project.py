@@ -9,13 +9,17 @@ from typing import Any
 
 import yaml
 
+from chalice_devstack.errors import CommandError
+
 CHALICE_CONFIG = Path(".chalice") / "config.json"
 DEFAULT_RESOURCES = Path("infra") / "resources.yaml"
 LOCAL_ACCOUNT_ID = "123456789012"
 
 
-class ProjectFileError(Exception):
+class ProjectFileError(CommandError):
     """A project file is missing or malformed; the message names the file and the problem."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,19 @@ class Project:
             raise ProjectFileError(f"{self.chalice_config_file}: expected a JSON object")
         return config
 
+    def stages(self) -> list[str]:
+        """The stages .chalice/config.json defines."""
+        return sorted(self.chalice_config().get("stages", {}))
+
+    def check_stage(self, stage: str) -> None:
+        """Raise ProjectFileError, naming the stages there are, unless .chalice/config.json defines stage."""
+        if stage not in self.stages():
+            known = ", ".join(self.stages()) or "none"
+            raise ProjectFileError(
+                f"no stage {stage!r} in {CHALICE_CONFIG} (its stages: {known}); "
+                f'pick one of those (--stage, or STAGE= with make) or add {stage!r} under "stages" there'
+            )
+
     def resources(self) -> dict[str, Any]:
         """The resources template (long-form intrinsics only); no file means no resources."""
         if not self.resources_file.exists():
@@ -78,7 +95,7 @@ class Project:
         config = self.chalice_config()
         stage_config = config.get("stages", {}).get(stage)
         if stage_config is None:
-            raise ProjectFileError(f"{self.chalice_config_file}: no stage named {stage!r}")
+            self.check_stage(stage)
         layers: list[dict[str, Any]] = [config, stage_config]
         if function:
             layers += [
@@ -120,11 +137,22 @@ def _parsed_resources(path: Path, _modified_ns: int) -> dict[str, Any]:
     """The file parsed once per version (tests and checks read it many times)."""
     try:
         template = yaml.load(path.read_text(), Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
-    except (OSError, yaml.YAMLError) as error:
-        raise ProjectFileError(f"{path}: {error}") from error
+    except OSError as error:
+        raise ProjectFileError(f"{path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ProjectFileError(yaml_problem(path, error)) from None
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         raise ProjectFileError(f"{path}: expected a mapping with a 'Resources' section")
     return template
+
+
+def yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    """A YAML error as one `file:line:column: problem` line (PyYAML's own spans several)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    return f"{where}: {problem}" + (f" ({context})" if context else "") + "; fix the YAML there"
 
 
 def logical_id(function_name: str) -> str:

@@ -11,6 +11,7 @@
     locustfile = "loadtests/locustfile.py"         # `devstack load run`: the locust user classes
     reports_dir = "loadtests/reports"              # `devstack load run`: one folder per run
     expected_errors = ["OutOfStock"]               # console: these errors print one line, no traceback
+    reload = true                                  # reload the functions when app.py or chalicelib/ changes (up --no-reload)
     max_batching_window = 0                        # seconds: caps every trigger's batching window (fast tests)
 
 Every key is optional: a `chalice new-project` app runs with none of them.
@@ -27,13 +28,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from chalice_devstack.errors import CommandError
 from chalice_devstack.project import DEFAULT_RESOURCES
 
 HOST = "127.0.0.1"
 
 
-class SettingsError(Exception):
+class SettingsError(CommandError):
     """A setting has a bad value; the message is one line naming it and where it can be set."""
+
+    exit_code = 2
 
 
 class Settings(BaseSettings):
@@ -50,6 +54,7 @@ class Settings(BaseSettings):
     seed: str = ""
     resources: str = str(DEFAULT_RESOURCES)
     single: bool = False
+    reload: bool = True  # `devstack up` reloads the functions when app.py or chalicelib/ changes
     settings_class: str = ""
     locustfile: str = "loadtests/locustfile.py"
     reports_dir: str = "loadtests/reports"

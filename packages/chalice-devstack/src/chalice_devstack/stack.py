@@ -25,13 +25,12 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from chalice_devstack import endpoint
+from chalice_devstack.errors import CommandError
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project, ProjectFileError, offline_aws_environment
 from chalice_devstack.provision import services_used
@@ -43,7 +42,7 @@ CHILD_START_TIMEOUT = 30.0
 STOP_SECONDS = 0.8
 
 
-class StartError(Exception):
+class StartError(CommandError):
     """devstack cannot start; the message is one line naming the problem."""
 
 
@@ -75,6 +74,7 @@ class Stack:
     _child: "subprocess.Popen[bytes] | None" = None
     _pollers: Any = None
     _alarms: Any = None  # chalice_devstack.alarms.AlarmBoard
+    _reloader: Any = None  # chalice_devstack.reload.Reloader
     control: endpoint.Control = field(default_factory=endpoint.Control)
 
     # ------------------------------------------------------------------ start
@@ -110,6 +110,8 @@ class Stack:
         self._start_pollers()
         self._start_api()
         self._start_alarms()
+        if settings.reload:
+            self._start_reloader()
         self.control.status = self.status
         # What start-up built (moto, service models, the app) lives as long as the stack: the
         # collector's full passes need not walk it again and again while the stack idles.
@@ -172,17 +174,19 @@ class Stack:
 
     def _import_app(self) -> None:
         """Import app.py the way Lambda does; a failure is one line naming the file and line."""
-        root = str(self.project.root)
-        if root not in sys.path:
-            sys.path.insert(0, root)
+        from chalice_devstack.reload import import_app, import_failure
+
         try:
-            module = importlib.import_module("app")
+            self.app = import_app(self.project.root)
         except Exception as error:
-            frames = traceback.extract_tb(error.__traceback__)
-            own = [f for f in frames if f.filename.startswith(root) and "/.venv" not in f.filename]
-            where = f" ({Path(own[-1].filename).relative_to(root)}:{own[-1].lineno})" if own else ""
-            raise StartError(f"app.py failed to import: {type(error).__name__}: {error}{where}") from None
-        self.app = module.app
+            raise StartError(import_failure(error, self.project.root)) from None
+
+    def _start_reloader(self) -> None:
+        """Reload the functions when their source changes (the `reload` setting; `up --no-reload` turns it off)."""
+        from chalice_devstack.reload import Reloader
+
+        self._reloader = Reloader(self.registry, self.project.root, self.echo)
+        self._reloader.start()
 
     def _provision(self) -> None:
         from chalice_devstack.provision import provision
@@ -306,6 +310,8 @@ class Stack:
     def stop(self) -> None:
         """Stop pollers, servers and the endpoint child, within about a second."""
         self.control.ready = False
+        if self._reloader is not None:
+            self._reloader.stop()
         if self._pollers is not None:
             self._pollers.stop(0.5)
         for server in self._servers:

@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice_devstack.alarms import render as render_alarms
 from chalice_devstack.intrinsics import Scope
+from chalice_devstack.outcomes import describe, failed
 
 QUEUE_TYPE = "AWS::SQS::Queue"
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
@@ -30,7 +31,7 @@ def status(
         "queues": queue_depths(clients, template, scope),
         "state_machines": recent_executions(clients, template, scope, limit),
         "invocations": recent[:limit],
-        "errors": [item for item in recent if not item.get("ok", True)][:limit],
+        "errors": [item for item in recent if failed(item)][:limit],
     }
 
 
@@ -162,7 +163,7 @@ def render(data: dict[str, Any]) -> str:
 
 
 def _describe(item: dict[str, Any]) -> str:
-    outcome = "ok" if item.get("ok", True) else f"{item.get('error_type')}: {item.get('error_message')}"
+    outcome = describe(item)
     duration = item.get("duration_ms")
     took = f" {duration:.1f} ms" if isinstance(duration, int | float) else ""
     return f"{item.get('function', item.get('name', '?'))} <- {item.get('trigger', '?')}{took} {outcome}"

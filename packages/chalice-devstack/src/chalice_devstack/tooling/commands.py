@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chalice_devstack.cli import add_subcommands, command, fail, project_and_settings
+from chalice_devstack.errors import CommandError
 
 SubCommands = dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]
 
@@ -27,14 +28,26 @@ def package_flags(parser: argparse.ArgumentParser) -> None:
 
 
 @command(
-    "package", "chalice package + the resources file + fix-ups and bytecode: sam.json, deployment.zip", package_flags
+    "package",
+    "chalice package + the resources file + fix-ups and bytecode: sam.json, deployment.zip; unresolved references fail",
+    package_flags,
 )
 def package(args: argparse.Namespace) -> None:
-    """Package one stage and print what was written."""
+    """Package one stage, print what was written; fail (one line per problem) on a reference to nothing."""
+    from chalice_devstack.tooling.cfn_lint import reference_problems
     from chalice_devstack.tooling.package import build, report
 
     project, settings = project_and_settings(args)
-    print(report(build(project, settings.stage, settings.region, args.out or project.root / "dist")))
+    template = build(project, settings.stage, settings.region, args.out or project.root / "dist")
+    print(report(template))
+    problems = reference_problems(template)
+    for problem in problems:
+        print(f"devstack: {problem}", file=sys.stderr)
+    if problems:
+        raise CommandError(
+            f"{project.relative(template)}: {len(problems)} unresolved reference(s) (above): a GetAtt, Ref or Sub "
+            f"names what the template lacks; fix them in {project.relative(project.resources_file)} or app.py"
+        )
 
 
 def check_flags(parser: argparse.ArgumentParser) -> None:
@@ -194,6 +207,7 @@ def load_run_flags(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--host", help="API base URL (default: devstack's API)")
     parser.add_argument("--stage", help="stage whose resource names the users use (default dev)")
+    parser.add_argument("--deployed", action="store_true", help="the host is a deployed stage, not a devstack")
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--run-time", default="60s", help="locust's syntax: 60s, 2m, 1h30m")
@@ -207,14 +221,14 @@ def load_run_flags(parser: argparse.ArgumentParser) -> None:
 
 def load_run(args: argparse.Namespace) -> int:
     """Run locust headless against devstack or a stage; write the report folder."""
+    from chalice_devstack.settings import load_settings
     from chalice_devstack.tooling.load_run import run
 
     project, settings = project_and_settings(args)
     args.stage = settings.stage
-    try:
-        return run(project, settings, args)
-    except ValueError as error:
-        fail(str(error), 2)
+    # A stage other than the one devstack runs (--stage prod) is a deployed one, as --deployed says.
+    deployed = args.deployed or settings.stage != load_settings(project.root).stage
+    return run(project, settings, args, deployed)
 
 
 def summarize_flags(parser: argparse.ArgumentParser) -> None:

@@ -33,7 +33,7 @@ class Invoker:
     def __init__(self, app: Chalice) -> None:
         self.app = app
 
-    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str) -> Any:
+    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str, items: Any = None) -> Any:
         """Run the handler; the pollers read only ok/payload."""
         payload = self.app.handler_map[name_or_arn](event, None)
         return type("Result", (), {"ok": True, "payload": payload, "error_type": None, "error_message": None})()

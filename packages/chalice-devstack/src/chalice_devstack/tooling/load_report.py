@@ -9,14 +9,21 @@ its values, the custom measurements whose latency it reports, its rates per seco
 
     devstack load summarize RUN_DIR
     devstack load compare RUN BASELINE [--threshold 0.2]
+
+Noise: a run is a sample, so two runs of the same code differ. Each summary carries every judged
+metric's noise, derived from the run itself (`noise`): a percentile's 95% band from its samples'
+order statistics, a rate's and a failure ratio's from their counts. `compare` calls a change a
+regression only when it is beyond the threshold AND beyond the two runs' combined noise.
 """
 
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from chalice_devstack.errors import CommandError
 
 SCHEMA_VERSION = 2
 # Request types a locustfile fires for its own measurements (events.request.fire), not HTTP calls.
@@ -30,24 +37,60 @@ DEFAULT_THRESHOLD = 0.20
 DEFAULT_MIN_DELTA_MS = 5.0
 # Endpoints with fewer requests than this in either run are too small a sample to judge.
 DEFAULT_MIN_REQUESTS = 30
+Z_95 = 1.96  # a 95% band
+PERCENTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
-Direction = Literal["higher", "lower", "zero"]
+Direction = Literal["higher", "lower", "zero", "points"]
+FAILURE_POINTS = 0.005  # a failure ratio up by more than half a point is worse
 Histogram = Mapping[Any, int]
 
 
-def percentile(histogram: Histogram, fraction: float) -> float:
-    """The smallest response time (ms) at or below which `fraction` of the samples fall; 0 if none."""
+def _sorted_counts(histogram: Histogram) -> tuple[list[tuple[float, int]], int]:
+    """The histogram's (time, count) buckets in time order, and the number of samples."""
     counts = sorted((float(time), count) for time, count in histogram.items() if count > 0)
-    total = sum(count for _, count in counts)
-    if total == 0:
-        return 0.0
-    rank = max(1, math.ceil(fraction * total))
+    return counts, sum(count for _, count in counts)
+
+
+def _at_rank(counts: list[tuple[float, int]], rank: int) -> float:
+    """The time of the rank-th smallest sample (1-based)."""
     seen = 0
     for time, count in counts:
         seen += count
         if seen >= rank:
             return time
     return counts[-1][0]
+
+
+def percentile(histogram: Histogram, fraction: float) -> float:
+    """The smallest response time (ms) at or below which `fraction` of the samples fall; 0 if none."""
+    counts, total = _sorted_counts(histogram)
+    return _at_rank(counts, max(1, math.ceil(fraction * total))) if total else 0.0
+
+
+def percentile_noise(histogram: Histogram, fraction: float) -> float | None:
+    """Half the width of the 95% band of that percentile: the samples' order statistics around its rank.
+
+    None when the band reaches past the samples (a p99 of 150 requests rests on one or two): too few to judge.
+    """
+    counts, total = _sorted_counts(histogram)
+    spread = Z_95 * math.sqrt(total * fraction * (1 - fraction))
+    low_rank, high_rank = math.floor(fraction * total - spread), math.ceil(fraction * total + spread)
+    if low_rank < 1 or high_rank > total:
+        return None
+    return (_at_rank(counts, high_rank) - _at_rank(counts, low_rank)) / 2
+
+
+def entry_noise(entry: Mapping[str, Any], duration_s: float) -> dict[str, float | None]:
+    """The noise of one stats entry's metrics: percentiles from their samples, rps and failure ratio from counts."""
+    requests, failures = int(entry.get("num_requests", 0)), int(entry.get("num_failures", 0))
+    histogram: Histogram = entry.get("response_times", {})
+    ratio = failures / requests if requests else 0.0
+    noise: dict[str, float | None] = {
+        name: percentile_noise(histogram, fraction) for name, fraction in PERCENTILES.items()
+    }
+    noise["rps"] = round(Z_95 * math.sqrt(requests) / duration_s, 3) if duration_s > 0 else 0.0
+    noise["failure_ratio"] = round(Z_95 * math.sqrt(ratio * (1 - ratio) / requests), 4) if requests else 0.0
+    return noise
 
 
 def merge_histograms(histograms: Iterable[Histogram]) -> dict[str, int]:
@@ -77,9 +120,7 @@ def entry_metrics(entry: Mapping[str, Any], duration_s: float = 0.0) -> dict[str
         "failure_ratio": round(failures / requests, 4) if requests else 0.0,
         "rps": round(requests / elapsed, 2) if elapsed > 0 else 0.0,
         "avg_ms": round(float(entry.get("total_response_time", 0)) / requests, 2) if requests else 0.0,
-        "p50_ms": percentile(histogram, 0.50),
-        "p95_ms": percentile(histogram, 0.95),
-        "p99_ms": percentile(histogram, 0.99),
+        **{name: percentile(histogram, fraction) for name, fraction in PERCENTILES.items()},
         "max_ms": float(entry.get("max_response_time") or 0),
     }
 
@@ -139,19 +180,41 @@ def section_summary(
     return values
 
 
+def section_noise(
+    spec: Mapping[str, Any], noise: Mapping[str, Mapping[str, float | None]], values: Mapping[str, Any], duration: float
+) -> dict[str, float | None]:
+    """The noise of a pipeline section's timings (their measurement's) and rates (the counted value's)."""
+    found: dict[str, float | None] = {
+        f"{prefix}_{key}": noise.get(measurement, {}).get(key, 0.0)
+        for prefix, measurement in spec.get("timings", {}).items()
+        for key in ("p50_ms", "p95_ms")
+    }
+    for name, key in spec.get("rates", {}).items():
+        found[name] = round(Z_95 * math.sqrt(float(values.get(key, 0))) / duration, 3) if duration > 0 else 0.0
+    return found
+
+
 def build_summary(
     entries: Sequence[Mapping[str, Any]], pipeline: Mapping[str, Any], meta: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The summary.json of a run: per-endpoint metrics, totals, the pipeline sections and how to judge them."""
     duration = float(meta.get("duration_s") or 0)
     endpoints = {endpoint_key(entry): entry_metrics(entry, duration) for entry in entries}
+    noise = {endpoint_key(entry): entry_noise(entry, duration) for entry in entries}
     sections = pipeline.get("sections", {})
+    summaries = {name: section_summary(spec, endpoints, duration) for name, spec in sections.items()}
     return {
         "schema_version": SCHEMA_VERSION,
         "run": dict(meta),
         "endpoints": dict(sorted(endpoints.items())),
         "total": total_metrics(entries, duration),
-        "pipeline": {name: section_summary(spec, endpoints, duration) for name, spec in sections.items()},
+        "pipeline": summaries,
+        "noise": {
+            "endpoints": dict(sorted(noise.items())),
+            "pipeline": {
+                name: section_noise(spec, noise, summaries[name], duration) for name, spec in sections.items()
+            },
+        },
         "judge": {
             f"{name}.{key}": way for name, spec in sections.items() for key, way in spec.get("judge", {}).items()
         },
@@ -190,19 +253,48 @@ def _ratio(current: float, baseline: float) -> float | None:
     return round(current / baseline, 3) if baseline else None
 
 
-def _compare_endpoint(
-    name: str, base: Mapping[str, float], cur: Mapping[str, float], threshold: float, min_delta_ms: float
-) -> list[Comparison]:
+@dataclass(frozen=True)
+class Judge:
+    """How a comparison judges: the allowed ratio, the smallest latency change that counts, the runs' noise."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    min_delta_ms: float = DEFAULT_MIN_DELTA_MS
+    current_noise: Mapping[str, Any] = field(default_factory=dict)
+    baseline_noise: Mapping[str, Any] = field(default_factory=dict)
+
+    def noise(self, group: str, name: str, metric: str) -> float:
+        """The two runs' combined noise of one metric (95% band of their difference); inf when too few samples."""
+        both = [
+            _or_inf(n.get(group, {}).get(name, {}).get(metric, 0.0)) for n in (self.current_noise, self.baseline_noise)
+        ]
+        return math.hypot(*both)
+
+    def judge(self, label: str, direction: Direction, current: float, baseline: float, noise: float) -> Comparison:
+        """One metric's comparison: a regression only beyond the threshold and beyond the noise."""
+        beyond = worse(direction, current, baseline, self.threshold, self.min_delta_ms)
+        # A value that must stay zero is judged on its own: any count is a regression, noise or not.
+        regression = beyond and (direction == "zero" or abs(current - baseline) > noise)
+        note = (
+            "" if not beyond or regression else "too few samples" if math.isinf(noise) else f"within noise ±{noise:.3g}"
+        )
+        return Comparison(label, baseline, current, _ratio(current, baseline), regression, note)
+
+
+def _or_inf(noise: float | None) -> float:
+    """A stored noise figure; None (too few samples to judge) as infinite noise."""
+    return math.inf if noise is None else float(noise)
+
+
+def _compare_endpoint(name: str, base: Mapping[str, float], cur: Mapping[str, float], judge: Judge) -> list[Comparison]:
     results = []
     for metric in ("rps", "p50_ms", "p95_ms", "p99_ms"):
         b, c = float(base.get(metric, 0)), float(cur.get(metric, 0))
         direction: Direction = "higher" if metric == "rps" else "lower"
-        results.append(
-            Comparison(f"{name} {metric}", b, c, _ratio(c, b), worse(direction, c, b, threshold, min_delta_ms))
-        )
+        results.append(judge.judge(f"{name} {metric}", direction, c, b, judge.noise("endpoints", name, metric)))
     b, c = float(base.get("failure_ratio", 0)), float(cur.get("failure_ratio", 0))
-    # Failure ratios are compared in absolute points: 0 -> 0.5% is a regression a ratio cannot show.
-    results.append(Comparison(f"{name} failure_ratio", b, c, _ratio(c, b), c - b > 0.005))
+    results.append(
+        judge.judge(f"{name} failure_ratio", "points", c, b, judge.noise("endpoints", name, "failure_ratio"))
+    )
     return results
 
 
@@ -211,22 +303,22 @@ def worse(direction: Direction, current: float, baseline: float, threshold: floa
     ratio = _ratio(current, baseline)
     if direction == "zero":
         return current > 0
+    if direction == "points":  # a ratio of 0 -> 0.5% failures cannot show: compared in absolute points
+        return current - baseline > FAILURE_POINTS
     if direction == "higher":
         return ratio is not None and ratio < 1 - threshold
     return ratio is not None and ratio > 1 + threshold and current - baseline > min_delta_ms
 
 
-def _compare_pipeline(
-    current: Mapping[str, Any], baseline: Mapping[str, Any], threshold: float, min_delta_ms: float
-) -> list[Comparison]:
+def _compare_pipeline(current: Mapping[str, Any], baseline: Mapping[str, Any], judge: Judge) -> list[Comparison]:
     """Every judged pipeline value both runs have."""
     results = []
     for metric, direction in sorted({**baseline.get("judge", {}), **current.get("judge", {})}.items()):
         name, _, key = metric.partition(".")
         base, cur = baseline.get("pipeline", {}).get(name, {}), current.get("pipeline", {}).get(name, {})
         if key in base and key in cur:
-            b, c = float(base[key]), float(cur[key])
-            results.append(Comparison(metric, b, c, _ratio(c, b), worse(direction, c, b, threshold, min_delta_ms)))
+            noise = 0.0 if direction == "zero" else judge.noise("pipeline", name, key)
+            results.append(judge.judge(metric, direction, float(cur[key]), float(base[key]), noise))
     return results
 
 
@@ -237,7 +329,8 @@ def compare(
     min_delta_ms: float = DEFAULT_MIN_DELTA_MS,
     min_requests: int = DEFAULT_MIN_REQUESTS,
 ) -> list[Comparison]:
-    """Every metric both runs have, flagged where the current run is worse beyond the threshold."""
+    """Every metric both runs have, flagged where the current run is worse beyond the threshold and the noise."""
+    judge = Judge(threshold, min_delta_ms, current.get("noise", {}), baseline.get("noise", {}))
     results: list[Comparison] = []
     base_endpoints, cur_endpoints = baseline.get("endpoints", {}), current.get("endpoints", {})
     for name in sorted(set(base_endpoints) | set(cur_endpoints)):
@@ -249,8 +342,8 @@ def compare(
         if min(base["requests"], cur["requests"]) < min_requests:
             results.append(Comparison(name, base["requests"], cur["requests"], None, False, "too few requests"))
             continue
-        results.extend(_compare_endpoint(name, base, cur, threshold, min_delta_ms))
-    return results + _compare_pipeline(current, baseline, threshold, min_delta_ms)
+        results.extend(_compare_endpoint(name, base, cur, judge))
+    return results + _compare_pipeline(current, baseline, judge)
 
 
 PROFILE_KEYS = ("users", "spawn_rate", "run_time", "classes", "tags", "devstack")
@@ -279,6 +372,8 @@ def format_comparison(results: list[Comparison], threshold: float) -> str:
 def read_summary(path: Path) -> dict[str, Any]:
     """Load a summary.json, given the file or the run folder holding it."""
     file = path / SUMMARY_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise CommandError(f"{path}: no load run there (no {SUMMARY_FILE}); give a folder `devstack load run` wrote")
     data: dict[str, Any] = json.loads(file.read_text())
     return data
 

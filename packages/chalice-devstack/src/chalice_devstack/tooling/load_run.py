@@ -1,10 +1,16 @@
 """`devstack load run`: run the project's locustfile headless with a fixed profile; write <reports_dir>/<timestamp>/.
 
 Against devstack by default (starting it for the run when nothing answers on the API port),
-or against a deployed stage with --host https://... --stage prod. The report folder gets
+or against a deployed stage with --host https://... --stage prod (or --deployed). Anything else on
+the host is refused: devstack marks its answers (endpoint.MARKER_HEADER). The report folder gets
 locust's CSV + HTML, run.json (profile and machine) and summary.json, and a short table
 is printed. The locust process gets LOAD_REPORT_DIR, LOAD_RUN_ID and LOAD_STAGE; the
 locustfile writes STATS_FILE and PIPELINE_FILE there (see load_report).
+
+Exit code: 1 when every request failed, or a pipeline value judged "zero" (a leftover in a DLQ,
+lost orders...) is not; each named in one line. One deadline bounds the run: locust gets it as
+LOAD_FINISH_BY (locust_support.finish_by bounds every end-of-run wait by it), and the driver
+stops waiting EXIT_MARGIN_S after it, with one line, instead of a traceback.
 """
 
 import argparse
@@ -26,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalice_devstack.errors import CommandError
 from chalice_devstack.project import Project
 from chalice_devstack.settings import Settings
 from chalice_devstack.tooling.load_report import META_FILE, STATS_FILE, format_table, summarize
@@ -41,6 +48,8 @@ READY_TIMEOUT_S = 60.0
 # Time locust may take after the run for users to finish and for the last pipeline sweep.
 STOP_TIMEOUT_S = 10
 SWEEP_MARGIN_S = 150.0
+# After the end-of-run deadline: time for locust to write its files and the HTML report, and exit.
+EXIT_MARGIN_S = 30.0
 
 
 def seconds(run_time: str) -> float:
@@ -49,7 +58,7 @@ def seconds(run_time: str) -> float:
         return float(run_time)
     parts = re.findall(r"(\d+)([hms])", run_time)
     if not parts or "".join(f"{n}{u}" for n, u in parts) != run_time:
-        raise ValueError(f"not a run time: {run_time!r} (use e.g. 60s, 2m, 1h30m)")
+        raise CommandError(f"--run-time {run_time!r} is not a run time; use locust's syntax, e.g. 60s, 2m, 1h30m")
     return float(sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts))
 
 
@@ -60,13 +69,40 @@ def is_local(host: str) -> bool:
 
 def answers(url: str) -> bool:
     """True when GET url answers at all within a second."""
+    return devstack_answers(url) is not None
+
+
+def devstack_answers(url: str) -> bool | None:
+    """Whether GET url is answered by a devstack (True), by something else (False), or not at all (None)."""
+    from chalice_devstack.endpoint import MARKER_HEADER
+
     try:
-        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback or the user's own host)
-            return True
-    except urllib.error.HTTPError:
-        return True
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback or the user's own host)
+            return response.headers.get(MARKER_HEADER) is not None
+    except urllib.error.HTTPError as error:
+        return error.headers.get(MARKER_HEADER) is not None
     except OSError:
-        return False
+        return None
+
+
+def target_mode(host: str, mode: str, deployed: bool) -> str:
+    """The devstack mode for a run against host; refuse (one line) a host neither devstack nor declared deployed."""
+    if deployed:
+        return "off"
+    if not is_local(host):
+        raise CommandError(
+            f"--host {host} is not a devstack; if it is a deployed stage say so with --deployed or --stage <stage> "
+            "(make load HOST=... DEPLOYED=1 or STAGE=<stage>)"
+        )
+    found = devstack_answers(host)
+    if found is False:
+        raise CommandError(
+            f"something that is not devstack answers on {host}; stop it (devstack starts for the run), "
+            "or pass --deployed (make: DEPLOYED=1) if it is a deployed stage"
+        )
+    if found is None and mode == "off":
+        raise CommandError(f"no devstack answers on {host}; start one (make dev) or drop --devstack off")
+    return mode
 
 
 def _stop(process: "subprocess.Popen[bytes]") -> None:
@@ -197,11 +233,11 @@ def locust_env(args: argparse.Namespace, project: Project, region: str, run_dir:
     return env
 
 
-def run(project: Project, settings: Settings, args: argparse.Namespace) -> int:
-    """Run the profile in args, write the report folder, print the summary table."""
+def run(project: Project, settings: Settings, args: argparse.Namespace, deployed: bool = False) -> int:
+    """Run the profile in args, write the report folder, print the summary table; 1 when the run says it failed."""
     host = args.host or settings.api_url
-    seconds(args.run_time)
-    mode = args.devstack if is_local(host) else "off"
+    run_s = seconds(args.run_time)
+    mode = target_mode(host, args.devstack, deployed)
     args.host, args.aws_endpoint = host, args.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL", settings.endpoint_url)
     run_dir = project.root / settings.reports_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir.mkdir(parents=True)
@@ -209,10 +245,20 @@ def run(project: Project, settings: Settings, args: argparse.Namespace) -> int:
     with devstack(project, mode, host, args.aws_endpoint, args.stage, run_dir / "devstack.log") as used:
         meta["devstack"] = used
         print(f"==> locust: {args.users} users, spawn {args.spawn_rate}/s, {args.run_time} against {host}")
-        timeout = seconds(args.run_time) + STOP_TIMEOUT_S + SWEEP_MARGIN_S
+        after_run = STOP_TIMEOUT_S + SWEEP_MARGIN_S
         command = locust_command(args, project.root / settings.locustfile, run_dir)
-        env = locust_env(args, project, settings.region, run_dir)
-        result = subprocess.run(command, cwd=project.root, env=env, timeout=timeout, check=False)  # noqa: S603
+        env = {
+            **locust_env(args, project, settings.region, run_dir),
+            "LOAD_FINISH_BY": str(time.time() + run_s + after_run),
+        }
+        timeout = run_s + after_run + EXIT_MARGIN_S
+        try:
+            result = subprocess.run(command, cwd=project.root, env=env, timeout=timeout, check=False)  # noqa: S603
+        except subprocess.TimeoutExpired:
+            raise CommandError(
+                f"locust did not finish within {timeout:.0f} s (run {run_s:.0f} s + {after_run:.0f} s for users to "
+                f"stop and end-of-run waits + {EXIT_MARGIN_S:.0f} s to write its report); stopped, {run_dir} lacks it"
+            ) from None
     return finish(run_dir, meta, result.returncode)
 
 
@@ -240,6 +286,34 @@ def finish(run_dir: Path, meta: dict[str, Any], exit_code: int) -> int:
     if not (run_dir / STATS_FILE).exists():
         print(f"locust wrote no stats (exit {exit_code}); see the output above", file=sys.stderr)
         return 2
-    print(format_table(summarize(run_dir)))
+    summary = summarize(run_dir)
+    print(format_table(summary))
     print(f"report: {run_dir}/ (report.html, summary.json)")
-    return 0
+    verdicts = failed_verdicts(summary, run_dir)
+    for verdict in verdicts:
+        print(f"devstack: load run failed: {verdict}", file=sys.stderr)
+    return 1 if verdicts else 0
+
+
+def failed_verdicts(summary: dict[str, Any], run_dir: Path) -> list[str]:
+    """What makes a run a failure, one line each: every request failed, a value that must stay zero is not."""
+    verdicts = []
+    total = summary["total"]
+    if total["requests"] and total["failures"] == total["requests"]:
+        verdicts.append(f"all {total['requests']} requests failed ({first_failure(run_dir)})")
+    for metric, way in summary.get("judge", {}).items():
+        name, _, key = metric.partition(".")
+        value = summary.get("pipeline", {}).get(name, {}).get(key)
+        if way == "zero" and value:
+            verdicts.append(f"{metric} = {value} (must be 0)")
+    return verdicts
+
+
+def first_failure(run_dir: Path) -> str:
+    """The most frequent failure locust recorded (locust_failures.csv), as `METHOD name: error`."""
+    import csv
+
+    with contextlib.suppress(OSError, KeyError, ValueError), (run_dir / "locust_failures.csv").open() as rows:
+        top = max(csv.DictReader(rows), key=lambda row: int(row["Occurrences"]))
+        return f"most often {top['Method']} {top['Name']}: {top['Error'][:160]}"
+    return "see report.html"

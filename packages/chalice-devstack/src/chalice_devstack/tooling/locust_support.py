@@ -37,6 +37,8 @@ POLL_INTERVAL_S = float(os.environ.get("LOAD_POLL_INTERVAL_S", "0.1"))
 POLL_TIMEOUT_S = float(os.environ.get("LOAD_TERMINAL_TIMEOUT_S", "30"))
 # About when `devstack load run` started this locust process; its timeout counts from then.
 STARTED = time.monotonic()
+# The driver's deadline for end-of-run work (epoch seconds): it stops locust a little after it.
+FINISH_BY_EPOCH = float(os.environ["LOAD_FINISH_BY"]) if os.environ.get("LOAD_FINISH_BY") else None
 # Kept back from that timeout for the quit listener to write the run's files.
 WRITE_MARGIN_S = 10.0
 
@@ -73,9 +75,12 @@ def poll(fetch: Callable[[], T | None], timeout_s: float = POLL_TIMEOUT_S) -> T 
 def finish_by(environment: Environment) -> float:
     """The monotonic time end-of-run work (test_stop listeners) must be done by; inf without a --run-time.
 
-    `devstack load run` kills locust at run time + stop timeout + sweep margin after starting it, and a
-    killed run leaves no files: a sweep or a wait bounded by this still ends in a report.
+    `devstack load run` says when (LOAD_FINISH_BY) and stops locust a margin after it; a killed run leaves
+    no files, so a sweep or a wait bounded by this still ends in a report. Run by hand, it is run time +
+    stop timeout + sweep margin from the start, less the time to write the files.
     """
+    if FINISH_BY_EPOCH is not None:
+        return time.monotonic() + FINISH_BY_EPOCH - time.time()
     run_time = getattr(environment.parsed_options, "run_time", None)
     if not run_time:
         return math.inf

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from chalice_devstack.errors import CommandError
 from chalice_devstack.project import Project
 from chalice_devstack.tooling.app_loader import function_handlers, load_app
 
@@ -53,7 +54,10 @@ def chalice_package(project: Project, stage: str, region: str, out: Path) -> Non
     command = [str(chalice), "package", "--stage", stage, "--template-format", "yaml", str(out)]
     if project.resources_file.exists():
         command[-1:-1] = ["--merge-template", str(project.resources_file)]
-    subprocess.run(command, cwd=project.root, env=env, check=True)  # noqa: S603 - our own argument list
+    project.resources()  # a broken resources file is one line here, not chalice's traceback
+    finished = subprocess.run(command, cwd=project.root, env=env, check=False)  # noqa: S603 - our own argument list
+    if finished.returncode != 0:
+        raise CommandError(f"chalice package failed (exit {finished.returncode}); its output above says why")
 
 
 def app_function_names(project: Project, stage: str) -> dict[str, str]:

@@ -18,15 +18,10 @@ BATCH_EVENT_SUFFIXES = {"SQSEventConfig": "SqsEventSource", "DynamoDBEventConfig
                         "KinesisEventConfig": "KinesisEventSource"}  # fmt: skip
 
 
-def stages(project: Project) -> list[str]:
-    """The stages .chalice/config.json defines."""
-    return sorted(project.chalice_config().get("stages", {}))
-
-
 def check_policy_files(project: Project, functions: list[str]) -> list[Problem]:
     """With autogen_policy off, every function names a policy file that exists, in every stage."""
     problems = []
-    for stage in stages(project):
+    for stage in project.stages():
         for function in functions:
             if project.function_setting(stage, function, "autogen_policy", True) is not False:
                 continue
@@ -48,7 +43,7 @@ def policy_file_problems(project: Project, stage: str, function: str) -> list[Pr
 
 def check_stage_environments(project: Project, functions: list[str], required: set[str]) -> list[Problem]:
     """Every function gets, in every stage, each env var the code reads and each any other stage sets."""
-    all_stages = stages(project)
+    all_stages = project.stages()
     problems = []
     for function in functions:
         environments = {stage: project.function_environment(stage, function) for stage in all_stages}

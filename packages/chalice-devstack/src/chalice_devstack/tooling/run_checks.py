@@ -30,7 +30,7 @@ def packaged(project: Project, settings: Settings, scratch: Path) -> list[Path]:
     """Package every stage into scratch; the templates written."""
     from chalice_devstack.tooling.package import build
 
-    return [build(project, stage, settings.region, scratch / stage) for stage in project_checks.stages(project)]
+    return [build(project, stage, settings.region, scratch / stage) for stage in project.stages()]
 
 
 def template_problems(project: Project, templates: list[Path], required: set[str], lint: bool) -> list[Problem]:

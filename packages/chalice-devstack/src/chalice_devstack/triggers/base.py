@@ -21,17 +21,30 @@ class TriggerError(Exception):
 class Outcome(Protocol):
     """What the function registry returns for one invocation (an InvocationResult)."""
 
-    ok: bool
-    payload: Any
-    error_type: str | None
-    error_message: str | None
+    @property
+    def ok(self) -> bool:
+        """Whether the function returned (instead of raising)."""
+        ...
+
+    @property
+    def payload(self) -> Any:
+        """What the function returned."""
+        ...
+
+
+@dataclass(frozen=True)
+class BatchItems:
+    """The records of a batch as a trigger hands it over: their ids, and whether partial responses count."""
+
+    ids: tuple[str, ...]
+    report_item_failures: bool
 
 
 class Invoker(Protocol):
     """Runs a function of the Chalice app by name or ARN (devstack.functions.FunctionRegistry)."""
 
-    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str) -> Outcome:
-        """Invoke synchronously and return the outcome."""
+    def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str, items: BatchItems | None = None) -> Outcome:
+        """Invoke synchronously and return the outcome (counting the failed records of `items`)."""
         ...
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from chalice.app import SQSEventConfig
 
 from chalice_devstack.triggers.base import (
+    BatchItems,
     Clients,
     Discovery,
     Invoker,
@@ -162,8 +163,9 @@ class QueuePoller:
     def deliver(self, queue_url: str, messages: list[dict[str, Any]]) -> set[str] | None:
         """Invoke the function with one batch; delete the messages it did not fail; return the failed ids."""
         event = {"Records": [sqs_record(message, self.mapping.queue_arn, self.region) for message in messages]}
-        outcome = self.invoker.invoke(self.mapping.function, event, f"sqs:{self.queue_name}")
-        failed = failed_item_ids(outcome, (m["MessageId"] for m in messages), self.mapping.report_item_failures)
+        items = BatchItems(tuple(m["MessageId"] for m in messages), self.mapping.report_item_failures)
+        outcome = self.invoker.invoke(self.mapping.function, event, f"sqs:{self.queue_name}", items)
+        failed = failed_item_ids(outcome, items.ids, items.report_item_failures)
         if failed is None:
             # The whole batch returns to the queue after its visibility timeout; moto's redrive
             # policy moves a message to the DLQ once it has been received maxReceiveCount times.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice_devstack.triggers.base import Clients, Invoker, failed_item_ids
+from chalice_devstack.triggers.base import BatchItems, Clients, Invoker, failed_item_ids
 from chalice_devstack.triggers.dynamodb import DynamoDBShards
 from chalice_devstack.triggers.kinesis import KinesisShards
 from chalice_devstack.triggers.shards import ShardSource, StreamMapping
@@ -129,8 +129,9 @@ class StreamPoller:
                 continue
             now = time.time()
             self.iterator_ages.append((now, (now - self.source.arrival(records[-1])) * 1000))
-            outcome = self.invoker.invoke(mapping.function, {"Records": records}, self.source.label)
             sequence = [self.source.sequence(record) for record in records]
+            items = BatchItems(tuple(sequence), mapping.report_item_failures)
+            outcome = self.invoker.invoke(mapping.function, {"Records": records}, self.source.label, items)
             failed = failed_item_ids(outcome, sequence, mapping.report_item_failures)
             if failed == set():
                 continue
