@@ -181,3 +181,9 @@ def test_the_command_starts_a_devstack_runs_the_lessons_and_exits_1_on_a_false_p
     assert failed.returncode == 1
     assert "FAILED lesson.md, block at line 3: the output differs from the expected block" in failed.stdout
     assert 'expected:\n    {"hello":"workshop"}\nactual:\n    {"hello":"lessons"}' in failed.stdout
+
+
+def test_a_block_whose_last_command_fails_fails_even_when_no_single_command_is_to_blame(tmp_path: Path) -> None:
+    """Given a block ending in a false `test && echo`, when run, then its exit status is the divergence."""
+    tally, _ = run(lessons(tmp_path, check='```sh lesson\n[ "a" = "b" ] && echo same\n```\n'), tmp_path)
+    assert tally.divergence.problem == "the last command exited 1"  # type: ignore[attr-defined]

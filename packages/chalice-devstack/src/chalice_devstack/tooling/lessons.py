@@ -35,6 +35,7 @@ from pathlib import Path
 FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<info>.*)$")
 DEFAULT_TIMEOUT_S = 60.0
 DONE_MARK = "__lesson_block_done__"
+RECORD_END = "\x1e"  # ends each failing command's record (a command may span lines)
 
 
 class LessonError(ValueError):
@@ -192,8 +193,9 @@ class Shell:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
-        # Every failing command, as it fails: the block's report names it.
-        self._send(f"trap 'printf \"%s %s\\n\" \"$?\" \"${{BASH_COMMAND//$'\\n'/ }}\" >> {self.failures}' ERR")
+        # Every failing command, as it fails (status, command, a record separator): the report names it.
+        self._send(f"__lesson_failed() {{ printf '%s %s\\036' \"$?\" \"$BASH_COMMAND\" >> {shlex.quote(str(self.failures))}; }}")
+        self._send("trap __lesson_failed ERR")
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
@@ -220,8 +222,8 @@ class Shell:
             return None
         failures = tuple(
             (int(code_text), command)
-            for code_text, _, command in (line.partition(" ") for line in self.failures.read_text().splitlines())
-            if not command.startswith(source)
+            for code_text, _, command in (record.partition(" ") for record in self.failures.read_text().split(RECORD_END))
+            if code_text and not command.startswith(source)
         )
         return Outcome(self.last_output, status, failures, time.monotonic() - started)
 
@@ -258,6 +260,8 @@ def verdict(block: Block, outcome: Outcome | None, shell: Shell) -> Divergence |
     if block.status is None and outcome.failures:
         code, command = outcome.failures[0]
         return Divergence(block, f"`{command}` exited {code}", outcome.output)
+    if block.status is None and outcome.status != 0:
+        return Divergence(block, f"the last command exited {outcome.status}", outcome.output)
     if block.expect is not None and not matches(block.expect, outcome.output):
         return Divergence(block, "the output differs from the expected block", outcome.output)
     return None
