@@ -1,4 +1,4 @@
-"""`devstack lessons`: marked blocks run in one shell, promised output is checked, the first divergence stops the run."""
+"""`devstack lessons`: marked blocks run in one shell, their promised output is checked, the first divergence stops."""
 
 import subprocess
 import sys
@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from chalice_devstack.tooling.lessons import LessonError, matches, parse, run_lessons, shell_environment
+from chalice_devstack.tooling.lessons import (
+    Divergence,
+    LessonError,
+    Tally,
+    matches,
+    parse,
+    run_lessons,
+    shell_environment,
+)
 from tests.conftest import write_project
 
 SETUP = """# 00 · setup
@@ -55,10 +63,17 @@ def lessons(tmp_path: Path, **texts: str) -> list[Path]:
     return files
 
 
-def run(files: list[Path], tmp_path: Path) -> tuple[object, list[str]]:
+def run(files: list[Path], tmp_path: Path) -> tuple[Tally, list[str]]:
     """Run the lessons in tmp_path; return the tally and the progress lines."""
     lines: list[str] = []
     return run_lessons(files, tmp_path, shell_environment({}), lines.append), lines
+
+
+def divergence(files: list[Path], tmp_path: Path) -> Divergence:
+    """Run the lessons, which must diverge; return where."""
+    tally, _ = run(files, tmp_path)
+    assert tally.divergence is not None
+    return tally.divergence
 
 
 def test_only_marked_blocks_run_with_their_expectation_attached(tmp_path: Path) -> None:
@@ -106,8 +121,8 @@ def test_expected_output_is_exact_except_for_ellipses(expected: str, actual: str
 def test_state_carries_from_block_to_block_and_lesson_to_lesson(tmp_path: Path) -> None:
     """Given two lessons, when run, then exports, variables and functions carry on and skipped blocks are listed."""
     tally, lines = run(lessons(tmp_path, setup=SETUP, use=USE), tmp_path)
-    assert tally.divergence is None  # type: ignore[attr-defined]
-    assert (tally.ran, tally.skipped) == (3, 1)  # type: ignore[attr-defined]
+    assert tally.divergence is None
+    assert (tally.ran, tally.skipped) == (3, 1)
     assert "  line   15  not executed: needs an AWS account" in lines
     assert any(line.startswith("  line    3  output as promised") for line in lines)
 
@@ -115,32 +130,30 @@ def test_state_carries_from_block_to_block_and_lesson_to_lesson(tmp_path: Path) 
 def test_a_false_promise_stops_the_run_naming_lesson_block_and_both_outputs(tmp_path: Path) -> None:
     """Given a lesson whose promised output was edited to something false, when run, then it fails right there."""
     files = lessons(tmp_path, setup=SETUP, use=USE.replace("hello, ada", "hello, bob"), after="```sh lesson\nls\n```\n")
-    tally, _ = run(files, tmp_path)
-    report = tally.divergence.report()  # type: ignore[attr-defined]
+    report = divergence(files, tmp_path).report()
     assert report.splitlines()[0] == "FAILED use.md, block at line 3: the output differs from the expected block"
     assert "commands:\n    greet $NAME\n" in report
     assert "expected:\n    hello, bob\n    id: ...\nactual:\n    hello, ada\n    id: " in report
-    assert tally.ran == 1  # type: ignore[attr-defined]  # nothing after the divergence ran
+    assert run(files, tmp_path)[0].ran == 1  # nothing after the divergence ran
 
 
 def test_a_failing_command_mid_block_is_named_even_when_the_block_ends_well(tmp_path: Path) -> None:
     """Given a block whose middle command fails, when run, then the divergence names that command and its status."""
     text = "```sh lesson\nUSER_ID=$(python3 -c 'import sys; sys.exit(4)')\necho done\n```\n"
-    tally, _ = run(lessons(tmp_path, broken=text), tmp_path)
-    assert "`USER_ID=$(python3 -c 'import sys; sys.exit(4)')` exited 4" in tally.divergence.problem  # type: ignore[attr-defined]
+    problem = divergence(lessons(tmp_path, broken=text), tmp_path).problem
+    assert "`USER_ID=$(python3 -c 'import sys; sys.exit(4)')` exited 4" in problem
 
 
 def test_an_unexpected_exit_status_fails(tmp_path: Path) -> None:
     """Given a block promising exit 1, when its last command exits 0, then the run fails naming both."""
-    tally, _ = run(lessons(tmp_path, status="```sh lesson status=1\ntrue\n```\n"), tmp_path)
-    assert tally.divergence.problem == "the last command exited 0, expected 1"  # type: ignore[attr-defined]
+    found = divergence(lessons(tmp_path, status="```sh lesson status=1\ntrue\n```\n"), tmp_path)
+    assert found.problem == "the last command exited 0, expected 1"
 
 
 def test_a_block_past_its_timeout_is_stopped_and_reported_with_its_output_so_far(tmp_path: Path) -> None:
     """Given a block that outlasts its bound, when run, then it is stopped and the report shows what it printed."""
-    tally, _ = run(lessons(tmp_path, slow="```sh lesson timeout=1\necho started\nsleep 30\n```\n"), tmp_path)
-    divergence = tally.divergence  # type: ignore[attr-defined]
-    assert (divergence.problem, divergence.output) == ("did not finish within 1 s", "started\n")
+    found = divergence(lessons(tmp_path, slow="```sh lesson timeout=1\necho started\nsleep 30\n```\n"), tmp_path)
+    assert (found.problem, found.output) == ("did not finish within 1 s", "started\n")
 
 
 ECHO_APP = """
@@ -185,5 +198,5 @@ def test_the_command_starts_a_devstack_runs_the_lessons_and_exits_1_on_a_false_p
 
 def test_a_block_whose_last_command_fails_fails_even_when_no_single_command_is_to_blame(tmp_path: Path) -> None:
     """Given a block ending in a false `test && echo`, when run, then its exit status is the divergence."""
-    tally, _ = run(lessons(tmp_path, check='```sh lesson\n[ "a" = "b" ] && echo same\n```\n'), tmp_path)
-    assert tally.divergence.problem == "the last command exited 1"  # type: ignore[attr-defined]
+    found = divergence(lessons(tmp_path, check='```sh lesson\n[ "a" = "b" ] && echo same\n```\n'), tmp_path)
+    assert found.problem == "the last command exited 1"

@@ -299,10 +299,10 @@ def lessons(args: argparse.Namespace) -> None:
     except LessonError as error:
         fail(str(error), 2)
     started = time.monotonic()
-    stack = (
+    stack: contextlib.AbstractContextManager[dict[str, str]] = (
         contextlib.nullcontext({})
         if args.use_running
-        else devstack_for_lessons(project.root, settings.stage, settings.region, None, None)
+        else devstack_for_lessons(project.root, settings.stage, settings.region)
     )
     try:
         with stack as env:

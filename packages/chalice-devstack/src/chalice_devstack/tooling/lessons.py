@@ -22,13 +22,14 @@ import os
 import queue
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def block_options(path: Path, line: int, words: str) -> dict[str, object]:
         try:
             options[key] = {"timeout": float, "status": int}[key](value)
         except (KeyError, ValueError):
-            raise LessonError(f"{path}:{line}: unknown lesson option {word!r} (timeout=S, status=N, skip: why)") from None
+            known = "timeout=S, status=N, skip: why"
+            raise LessonError(f"{path}:{line}: unknown lesson option {word!r} ({known})") from None
     return options
 
 
@@ -194,7 +196,8 @@ class Shell:
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         # Every failing command, as it fails (status, command, a record separator): the report names it.
-        self._send(f"__lesson_failed() {{ printf '%s %s\\036' \"$?\" \"$BASH_COMMAND\" >> {shlex.quote(str(self.failures))}; }}")
+        record = f'printf \'%s %s\\036\' "$?" "$BASH_COMMAND" >> {shlex.quote(str(self.failures))}'
+        self._send(f"__lesson_failed() {{ {record}; }}")
         self._send("trap __lesson_failed ERR")
 
     def _pump(self) -> None:
@@ -220,9 +223,10 @@ class Shell:
         self.last_output = output.read_text(errors="replace") if output.exists() else ""
         if status is None:
             return None
+        records = (record.partition(" ") for record in self.failures.read_text().split(RECORD_END))
         failures = tuple(
             (int(code_text), command)
-            for code_text, _, command in (record.partition(" ") for record in self.failures.read_text().split(RECORD_END))
+            for code_text, _, command in records
             if code_text and not command.startswith(source)
         )
         return Outcome(self.last_output, status, failures, time.monotonic() - started)
@@ -240,12 +244,8 @@ class Shell:
 
     def close(self) -> None:
         """End the session and anything it left running."""
-        import signal
-
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
 
@@ -302,16 +302,14 @@ def run_lessons(files: Sequence[Path], cwd: Path, env: dict[str, str], echo: Cal
 
 
 @contextmanager
-def devstack_for_lessons(
-    root: Path, stage: str, region: str, aws_port: int | None, api_port: int | None
-) -> Iterator[dict[str, str]]:
-    """A devstack for the run (on the given ports, else free ones); yield the env that points devstack commands at it."""
+def devstack_for_lessons(root: Path, stage: str, region: str) -> Iterator[dict[str, str]]:
+    """A fresh devstack on free ports for the run; yield the env that points devstack commands at it."""
     from chalice_devstack.project import Project
     from chalice_devstack.settings import load_settings
     from chalice_devstack.testing import running_devstack
 
     project = Project.at(root, load_settings(root).resources)
-    with running_devstack(project, stage, region, aws_port, api_port) as stack:
+    with running_devstack(project, stage, region) as stack:
         yield {
             "DEVSTACK_AWS_PORT": stack.endpoint_url.rsplit(":", 1)[1],
             "DEVSTACK_API_PORT": stack.api_url.rsplit(":", 1)[1],
@@ -320,8 +318,13 @@ def devstack_for_lessons(
         }
 
 
+# Set by a make that runs the runner (`make lessons`): a terminal has none, and with them every `make`
+# in a lesson prints "Entering directory" lines into output such as `eval "$(make env)"` reads.
+PARENT_MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+
+
 def shell_environment(extra: dict[str, str]) -> dict[str, str]:
     """The attendee's environment: this one, with this interpreter's venv first on PATH (an activated venv)."""
+    env = {key: value for key, value in os.environ.items() if key not in PARENT_MAKE_VARIABLES}
     bin_dir = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{path}", "VIRTUAL_ENV": sys.prefix, **extra}
+    return {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "VIRTUAL_ENV": sys.prefix, **extra}
