@@ -22,7 +22,7 @@ LESSONS = ("00-devstack.md", "05-streams.md", "06-schedules.md")
 
 
 def test_lessons_of_a_partial_render_run_as_written(rendered: Renderer, template_dir: Path, tmp_path: Path) -> None:
-    """Given an orders-off render, when its lessons run on a fresh devstack, then every block prints what it promises."""
+    """Given an orders-off render, when its lessons run on a fresh devstack, then each block prints what it promises."""
     source = rendered(COMBO)
     project = Path(shutil.copytree(source, tmp_path / source.name, symlinks=True))
     venv = shared_venv(project, template_dir / "packages" / "chalice-devstack")
