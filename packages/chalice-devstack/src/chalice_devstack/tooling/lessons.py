@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<info>.*)$")
@@ -110,8 +110,8 @@ def fences(text: str) -> Iterator[tuple[int, str, str]]:
 
 def block_options(path: Path, line: int, words: str) -> dict[str, object]:
     """The options after `lesson` in an info string: timeout=S, status=N, skip: reason."""
-    words, _, reason = words.partition("skip:")
-    options: dict[str, object] = {"skip": reason.strip() or "not executed"} if _ else {}
+    words, skipped, reason = words.partition("skip:")
+    options: dict[str, object] = {"skip": reason.strip() or "not executed"} if skipped else {}
     for word in words.split():
         key, _, value = word.partition("=")
         try:
@@ -132,8 +132,7 @@ def parse(path: Path) -> list[Block]:
         if marks == "expect" or marks.startswith("expect "):
             if not last_was_block or blocks[-1].expect is not None or blocks[-1].skip:
                 raise LessonError(f"{path}:{line}: an expect block must follow a lesson block that runs")
-            previous = blocks.pop()
-            blocks.append(Block(**{**previous.__dict__, "expect": body}))
+            blocks[-1] = replace(blocks[-1], expect=body)
             last_was_block = False
             continue
         last_was_block = kind in {"sh", "bash", "shell"} and (marks == "lesson" or marks.startswith("lesson "))
