@@ -263,7 +263,11 @@ command("load", "load tests: run, summarize, compare", nested(LOADS))(run_nested
 
 
 def lessons_flags(parser: argparse.ArgumentParser) -> None:
-    """`devstack lessons`' arguments."""
+    """`devstack lessons`' arguments; its help ends with the marks a lesson uses."""
+    from chalice_devstack.tooling import lessons
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = lessons.__doc__
     parser.add_argument("paths", nargs="+", type=Path, help="markdown lessons, or folders of them (*.md by name)")
     parser.add_argument(
         "--use-running",
