@@ -5,7 +5,7 @@
     devstack env                                          (eval "$(devstack env)": region, fake keys, endpoint, API)
     devstack trigger NAME
     devstack invoke NAME [--event FILE | --sample sqs|dynamodb|kinesis|sns|s3|eventbridge|schedule]
-    devstack package | check | bench | profile | load ...   (the tooling: tooling/commands.py)
+    devstack package | check | bench | profile | load | lessons ...   (the tooling: tooling/commands.py)
 
 Run it anywhere inside a Chalice project (the folder holding .chalice/config.json, or below).
 Settings: [tool.devstack] in the project's pyproject.toml < DEVSTACK_* env vars < these flags.

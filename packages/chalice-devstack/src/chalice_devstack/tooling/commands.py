@@ -1,4 +1,4 @@
-"""The tooling's `devstack` subcommands: package, check, bench, profile, load.
+"""The tooling's `devstack` subcommands: package, check, bench, profile, load, lessons.
 
 Only argument definitions live here; each command imports its module when it runs, so
 `devstack --help` loads none of chalice's packager, cfn-lint, pyinstrument or locust.
@@ -274,3 +274,64 @@ LOADS: SubCommands = {
     "compare": ("compare a run against a baseline; exit 1 on regression", compare_flags, load_compare),
 }
 command("load", "load tests: run, summarize, compare", nested(LOADS))(run_nested)
+
+
+def lessons_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack lessons`' arguments; its help ends with the marks a lesson uses."""
+    from chalice_devstack.tooling import lessons
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = lessons.__doc__
+    parser.add_argument("paths", nargs="+", type=Path, help="markdown lessons, or folders of them (*.md by name)")
+    parser.add_argument(
+        "--use-running",
+        action="store_true",
+        help="run against the devstack already answering on the configured ports (default: start one on free ports)",
+    )
+    stage_flag(parser)
+
+
+@command(
+    "lessons", "run markdown lessons' marked shell blocks in order, in one shell, against one devstack", lessons_flags
+)
+def lessons(args: argparse.Namespace) -> None:
+    """Run the lessons; print each block's outcome, then the first divergence; exit 1 on one."""
+    import contextlib
+    import time
+
+    from chalice_devstack.testing import DevstackError
+    from chalice_devstack.tooling.lessons import (
+        LessonError,
+        devstack_for_lessons,
+        lesson_files,
+        parse,
+        run_lessons,
+        shell_environment,
+    )
+
+    project, settings = project_and_settings(args)
+    try:
+        files = lesson_files(args.paths)
+        for lesson in files:
+            parse(lesson)  # every mark checked before anything starts
+    except LessonError as error:
+        fail(str(error), 2)
+    started = time.monotonic()
+    stack: contextlib.AbstractContextManager[dict[str, str]] = (
+        contextlib.nullcontext({})
+        if args.use_running
+        else devstack_for_lessons(project.root, settings.stage, settings.region)
+    )
+    try:
+        with stack as env:
+            tally = run_lessons(files, project.root, shell_environment(env))
+    except DevstackError as error:
+        fail(str(error))
+    if tally.divergence:
+        print(tally.divergence.report(), flush=True)
+    outcome = "FAILED" if tally.divergence else "passed"
+    print(
+        f"lessons {outcome}: {len(files)} files, {tally.ran} blocks ran, {tally.skipped} not executed, "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    sys.exit(1 if tally.divergence else 0)
