@@ -52,9 +52,8 @@ def test_compensations_invoked_by_hand_leave_a_confirmed_order_whole(caplog: pyt
     orders.reserve_inventory(step)
     orders.charge_payment(step)
     orders.confirm_order(step)
-    outcomes = [compensate(step).outcome for compensate in (orders.refund_payment, orders.release_inventory,
-                                                              orders.cancel_order)]
-    assert outcomes == ["skipped", "skipped", "skipped"]
+    compensations = (orders.refund_payment, orders.release_inventory, orders.cancel_order)
+    assert [compensate(step).outcome for compensate in compensations] == ["skipped", "skipped", "skipped"]
     assert orders.get_order(order.id).status is OrderStatus.CONFIRMED
     assert kettle_stock() == (23, 2)
     payment = payments.payment_of(order.id)
@@ -63,8 +62,8 @@ def test_compensations_invoked_by_hand_leave_a_confirmed_order_whole(caplog: pyt
 
 
 def test_an_order_the_sweep_cancelled_mid_saga_is_still_compensated() -> None:
-    """Given a reserved, charged order cancelled by the stale-order sweep, when the saga compensates, then it undoes both."""
-    order, step = placed(kettle=2)
+    """Given a reserved, charged order the sweep cancelled, when the saga compensates, then both are undone."""
+    _, step = placed(kettle=2)
     orders.reserve_inventory(step)
     orders.charge_payment(step)
     orders.cancel_order(step)  # what the sweep's conditional PENDING -> CANCELLED does
