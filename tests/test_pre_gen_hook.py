@@ -57,7 +57,7 @@ def test_bad_slugs_are_rejected_naming_the_rule(slug: str) -> None:
 
 @pytest.mark.parametrize("name", ["My Service!", "2 Fast", "Café Orders", "x" * 31])
 def test_a_bad_slug_derived_from_project_name_is_reported_as_project_name(name: str) -> None:
-    """Given a project_name whose derived slug is invalid and no project set, then project_name is named, with both fixes."""
+    """Given a project_name that derives a bad slug (project unset), then project_name is named, with both fixes."""
     [error] = hook.validate(options(project_name=name, project=hook.derived_slug(name)))
     assert error.startswith(f"project_name {name!r} gives the slug {hook.derived_slug(name)!r}, which is not valid")
     assert error.endswith("rename the service, or set project to a valid slug (e.g. project=orders-service)")
@@ -65,7 +65,7 @@ def test_a_bad_slug_derived_from_project_name_is_reported_as_project_name(name: 
 
 @pytest.mark.parametrize("name", ["Orders Service", "my_service Two", "Billing API"])
 def test_derived_slug_is_the_one_cookiecutter_json_derives(name: str) -> None:
-    """Given a project_name, then the hook's derived_slug matches the slug cookiecutter resolves from cookiecutter.json."""
+    """Given a project_name, then derived_slug is the slug cookiecutter resolves from cookiecutter.json."""
     assert hook.derived_slug(name) == resolved_options(project_name=name)["project"]
 
 
