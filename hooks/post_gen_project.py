@@ -160,9 +160,9 @@ def next_steps(project: str) -> str:
         "",
         f"Generated {project}. Next steps:",
         f"  cd {project}",
-        "  make install   # create .venv with the service and dev dependencies",
-        "  make test      # the fast path, offline (make test-all: every test and both packaged stages)",
-        "  make dev       # local development (make help lists every command)",
+        "  make install   # create .venv with the service and dev dependencies (from PyPI)",
+        "  make test      # unit, integration, fast e2e, offline template check (make test-all: every test)",
+        "  make dev       # the service offline on devstack; then docs/workshop/00-devstack.md (make help: all)",
         "",
     ])
 

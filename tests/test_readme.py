@@ -62,7 +62,7 @@ def generated_readme(rendered: Renderer, name: str) -> tuple[Path, str]:
 
 def makefile_targets(project: Path) -> set[str]:
     """The targets a render's Makefile defines."""
-    return set(re.findall(r"^([a-z][a-z-]*):", (project / "Makefile").read_text(), flags=re.MULTILINE))
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", (project / "Makefile").read_text(), flags=re.MULTILINE))
 
 
 @pytest.mark.parametrize("name", GENERATED_COMBOS)
@@ -74,7 +74,7 @@ def test_the_generated_readme_starts_with_devstack_and_lesson_00(rendered: Rende
     start = readme.split("## Start here", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"^(make [a-z-]+|eval \"\$\(make -s env\)\")", start, flags=re.MULTILINE)
     expected = ["make install", "make dev", "make status", 'eval "$(make -s env)"']
-    if "include_schedule" not in GENERATED_COMBOS[name]:
+    if "schedule" not in GENERATED_COMBOS[name]:
         expected.insert(3, "make trigger")
     assert commands == expected
     assert "(docs/workshop/00-devstack.md)" in start
@@ -85,7 +85,7 @@ def test_the_generated_readme_names_only_what_the_render_has(rendered: Renderer,
     """Given a render, then every make command its README names is a target, and every file it links or
     names in code is there: a switched-off pattern leaves no mention behind."""
     project, readme = generated_readme(rendered, name)
-    named = set(re.findall(r"\bmake ([a-z][a-z-]*)", readme))
+    named = set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", readme))
     assert named - makefile_targets(project) == set()
     links = re.findall(r"\]\(([^)#]+)", readme)
     paths = re.findall(r"`((?:chalicelib|docs|scripts|tests|infra|loadtests)/[\w./-]*)`", readme)
