@@ -83,6 +83,9 @@ SHARED_PATHS: dict[str, tuple[str, ...]] = {
     # Every queue with a DLQ: orders, upload events, domain events (a stream subscriber).
     "scripts/redrive.py": ("orders", "uploads", "stream"),
     "tests/unit/test_redrive.py": ("orders", "uploads", "stream"),
+    # What seed (orders) and redrive share: the stage's env, and one-line errors.
+    "scripts/stage_env.py": ("orders", "uploads", "stream"),
+    "tests/unit/test_script_errors.py": ("orders", "uploads", "stream"),
     "tests/unit/test_load_pipeline.py": ("orders", "uploads"),
 }
 
