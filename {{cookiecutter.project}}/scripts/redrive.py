@@ -2,7 +2,8 @@
 
 The queue/DLQ pairs come from infra/resources.yaml (each queue's RedrivePolicy), resolved for the
 stage, so a queue added there can be redriven with no change here. Messages move by hand, the same
-way on AWS and offline: receive, send in batches within SQS's limits, delete. A journal
+way on AWS and offline: receive, send in batches within SQS's limits, delete (devstack's moto has no
+StartMessageMoveTask, and the journal below needs each message in hand anyway). A journal
 (.redrive/<dlq>.json) records each message once it is sent and before it is deleted, so a re-run
 after a crash deletes what was already sent instead of sending it again: nothing is lost and
 nothing is sent twice.
@@ -10,6 +11,10 @@ nothing is sent twice.
 A stream mapping's on-failure DLQ holds no records, only where they were (shard and sequence
 range): `make redrive QUEUE=<function>-stream` reads that range from the stream again and invokes
 the function with it; the DLQ message goes only when the function took the whole batch.
+
+It prints one JSON line: how many moved (or replayed), how many were skipped and, when any were,
+why (each reason with its count) and what happens to them. Bad input (an unknown QUEUE or STAGE,
+no devstack on the endpoint) is one line on stderr and exit code 2.
 """
 
 import argparse
