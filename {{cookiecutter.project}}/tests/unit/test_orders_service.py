@@ -2,28 +2,27 @@
 
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.config import get_settings
+from chalicelib.db.aws import client
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.orders import OrderMessage, OrderStatus, PlaceOrder, SagaInput
 from chalicelib.services import orders
-from tests.conftest import TEST_REGION
 from tests.orders_support import given_catalogue, given_order, given_user, order_body
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 
 def executions() -> list[dict[str, Any]]:
-    sfn = boto3.client("stepfunctions", region_name=TEST_REGION)
+    sfn = client("stepfunctions")
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == get_settings().order_saga]
     return sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]  # type: ignore[no-any-return]
 
 
 def queued_bodies() -> list[str]:
-    sqs = boto3.client("sqs", region_name=TEST_REGION)
+    sqs = client("sqs")
     url = sqs.get_queue_url(QueueName=get_settings().orders_queue)["QueueUrl"]
     return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
 

@@ -5,12 +5,12 @@ import socket
 import subprocess
 import sys
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from chalicelib.db.aws import client
 from scripts.stage_env import ScriptError, explain, run_script, use_stage
-from tests.conftest import PROJECT, TEST_REGION
+from tests.conftest import PROJECT
 
 SCRIPTS = [{% if cookiecutter.include_orders == 'y' %}"scripts.seed", {% endif %}"scripts.redrive"]
 
@@ -112,7 +112,7 @@ def test_a_missing_queue_on_the_endpoint_is_explained(capsys: pytest.CaptureFixt
     """Given a moto AWS without the queue, when a script asks for it, then one line and exit 2."""
 
     def ask() -> None:
-        boto3.client("sqs", region_name=TEST_REGION).get_queue_url(QueueName="no-such-queue")
+        client("sqs").get_queue_url(QueueName="no-such-queue")
 
     with pytest.raises(SystemExit) as stopped:
         run_script(ask)
