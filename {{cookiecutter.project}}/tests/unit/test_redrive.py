@@ -22,7 +22,9 @@ from scripts.redrive import (
     stream_replays,
 {%- endif %}
 )
+{%- if cookiecutter.include_stream == 'y' %}
 from tests.conftest import TEST_REGION
+{%- endif %}
 
 pytestmark = pytest.mark.usefixtures("aws")
 PAIRS = dead_letter_pairs("dev")
