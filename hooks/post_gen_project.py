@@ -83,6 +83,9 @@ SHARED_PATHS: dict[str, tuple[str, ...]] = {
     # Every queue with a DLQ: orders, upload events, domain events (a stream subscriber).
     "scripts/redrive.py": ("orders", "uploads", "stream"),
     "tests/unit/test_redrive.py": ("orders", "uploads", "stream"),
+    # What seed (orders) and redrive share: the stage's env, and one-line errors.
+    "scripts/stage_env.py": ("orders", "uploads", "stream"),
+    "tests/unit/test_script_errors.py": ("orders", "uploads", "stream"),
     "tests/unit/test_load_pipeline.py": ("orders", "uploads"),
 }
 
@@ -160,9 +163,9 @@ def next_steps(project: str) -> str:
         "",
         f"Generated {project}. Next steps:",
         f"  cd {project}",
-        "  make install   # create .venv with the service and dev dependencies",
-        "  make test      # the fast path, offline (make test-all: every test and both packaged stages)",
-        "  make dev       # local development (make help lists every command)",
+        "  make install   # create .venv with the service and dev dependencies (from PyPI)",
+        "  make test      # unit, integration, fast e2e, offline template check (make test-all: every test)",
+        "  make dev       # the service offline on devstack; then docs/workshop/00-devstack.md (make help: all)",
         "",
     ])
 

@@ -78,12 +78,27 @@ def read_options() -> Options:
     }
 
 
+def derived_slug(project_name: str) -> str:
+    """The slug cookiecutter.json derives from project_name when the user leaves `project` alone."""
+    return project_name.lower().replace(" ", "-").replace("_", "-")
+
+
 def check_project(options: Options) -> list[str]:
-    """The slug must be usable as a directory, Chalice app and S3 bucket name part."""
-    slug = options["project"]
+    """The slug must be usable as a directory, Chalice app and S3 bucket name part.
+
+    A slug the user never typed is reported as the project_name it came from, with both fixes.
+    """
+    slug, name = options["project"], options["project_name"]
     if SLUG_PATTERN.match(slug) and not slug.endswith("-") and "--" not in slug:
         return []
-    return [f"project {slug!r} is not a valid slug: use {SLUG_RULE} (e.g. 'orders-service')"]
+    if slug != derived_slug(name):
+        return [f"project {slug!r} is not a valid slug: use {SLUG_RULE} (e.g. 'orders-service')"]
+    if not name.strip():
+        return []  # check_project_name reports the blank name
+    return [
+        f"project_name {name!r} gives the slug {slug!r}, which is not valid (a slug is {SLUG_RULE}): "
+        "rename the service, or set project to a valid slug (e.g. project=orders-service)"
+    ]
 
 
 def check_project_name(options: Options) -> list[str]:

@@ -1,14 +1,16 @@
-"""A scripted walk through the generated service's API, printing each request and response.
+"""A scripted walk through the generated service's API and each of its patterns, printing every exchange.
 
 Run it with the generated service's venv, from inside the generated project folder:
     cd .demo/orders-service && .venv/bin/python ../../scripts/demo_walk.py
 
-The steps are data and the transport is an object with request(method, path, body,
-headers): today the walk runs in-process (chalice.test.Client on moto's mock_aws, the
-tables created by chalice-devstack's provisioner from infra/resources.yaml); a
-live HTTP transport against the offline devstack can replace it without touching STEPS.
+The API steps are data and the transport is an object with request(method, path, body, headers):
+on the service's devstack (HTTP to its API) when chalice-devstack is installed, else in-process
+(chalice.test.Client on moto's mock_aws, the tables created from infra/resources.yaml). On the
+devstack, each pattern the service has is walked too: queue + saga, S3 events (presigned POST,
+the object-created event reaching its handler, the upload's state), the stream, a schedule.
 """
 
+import importlib
 import importlib.util
 import json
 import os
@@ -220,6 +222,41 @@ def walk_stream(stack: Any, out: Any) -> list[str]:
     return [] if activity else ["no activity recorded"]
 
 
+def walk_uploads(stack: Any, out: Any) -> list[str]:
+    """Presigned POST -> the file sent straight to the bucket -> S3 event -> queue -> handler -> the upload's state."""
+    samples = importlib.import_module("tests.upload_samples")  # the service's own sample files and browser form
+    png, pdf, post_form = samples.png, samples.pdf, samples.post_form
+
+    owner = stack.api("POST", "/users", {"name": "Upload Demo", "email": "uploads@example.com"}).body["id"]
+    expected = {"photo.png": ("READY", png(32, 24)), "invoice.png": ("REJECTED", pdf())}
+    failures = []
+    for filename, (state, data) in expected.items():
+        body = {"owner_id": owner, "filename": filename, "content_type": "image/png", "size": len(data)}
+        grant = stack.api("POST", "/uploads", body)
+        print(f"  -> POST /uploads {json.dumps(body)[:120]}  <- {grant.status} status={grant.body.get('status')}",
+              file=out)
+        if grant.status != 201:
+            return [f"POST /uploads ({filename}): {grant.status}"]
+        sent = post_form(grant.body["url"], grant.body["fields"], filename, data, "image/png")
+        print(f"  -> POST {grant.body['url']} (the presigned form: {len(grant.body['fields'])} fields + "
+              f"{len(data)} bytes of {'a real PNG' if state == 'READY' else 'a PDF declared as PNG'})  <- {sent}",
+              file=out)
+        upload = stack.wait_until(lambda upload_id=grant.body["id"]: _checked_upload(stack, upload_id), timeout=30)
+        facts = upload.get("content") or {}
+        found = f"{facts.get('width')}x{facts.get('height')} {facts.get('content_type')}"
+        detail = found if upload["status"] == "READY" else upload.get("reason")
+        print(f"  S3 event -> queue -> process_uploads; GET /uploads/{upload['id'][:8]}: {upload['status']} ({detail})",
+              file=out)
+        if upload["status"] != state:
+            failures.append(f"{filename}: {upload['status']} != {state}")
+    return failures
+
+
+def _checked_upload(stack: Any, upload_id: str) -> Any:
+    upload = stack.api("GET", f"/uploads/{upload_id}").body
+    return upload if upload and upload.get("status") != "PENDING" else None
+
+
 def walk_schedule(stack: Any, out: Any) -> list[str]:
     """A schedule fired on demand (as `make trigger FN=daily_report` does)."""
     reply = stack.trigger("daily_report")
@@ -230,6 +267,7 @@ def walk_schedule(stack: Any, out: Any) -> list[str]:
 # A pattern's walk runs when the file that defines its handler exists in the service.
 PATTERN_WALKS: list[tuple[str, str, Callable[[Any, Any], list[str]]]] = [
     ("Queue + saga: orders", "chalicelib/events/orders_queue.py", walk_queue_and_saga),
+    ("S3 events: uploads", "chalicelib/events/uploads_events.py", walk_uploads),
     ("DynamoDB stream: activity", "chalicelib/events/stream.py", walk_stream),
     ("Schedule: daily report", "chalicelib/events/schedules.py", walk_schedule),
 ]

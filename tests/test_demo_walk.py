@@ -1,9 +1,11 @@
 """The demo walk's runner, driven through a fake transport (no service needed)."""
 
 import io
+import re
 from typing import Any
 
-from scripts.demo_walk import STEPS, Reply, Step, run_walk
+from scripts.demo_walk import PATTERN_WALKS, STEPS, Reply, Step, run_walk
+from tests.conftest import Renderer
 
 
 class FakeTransport:
@@ -50,3 +52,12 @@ def test_walk_covers_the_users_api() -> None:
     assert {("POST", "/users"), ("GET", "/users"), ("GET", "/users/{id}"), ("PATCH", "/users/{id}"),
             ("DELETE", "/users/{id}")} <= calls
     assert {409, 400, 422, 404} <= {step.expect for step in STEPS}
+
+
+def test_every_event_pattern_of_the_service_has_a_walk(rendered: Renderer) -> None:
+    """Given the all-on render, then each module of chalicelib/events/ that registers a handler has a pattern walk."""
+    project = rendered("all-on")
+    handler = re.compile(r"^@\w+\.(on_\w+|schedule)\(", flags=re.MULTILINE)
+    modules = {path.relative_to(project).as_posix() for path in (project / "chalicelib" / "events").glob("*.py")
+               if handler.search(path.read_text())}
+    assert modules == {marker for _, marker, _ in PATTERN_WALKS}

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
 
-from tests.support import default_options, load_hook, subprocess_env
+from tests.support import REPO_ROOT, default_options, load_hook, subprocess_env
 
 hook = load_hook("pre_gen_project")
 
@@ -15,6 +17,12 @@ hook = load_hook("pre_gen_project")
 def options(**changes: str) -> dict[str, Any]:
     """The default options with some values changed."""
     return {**default_options(), **changes}
+
+
+def resolved_options(**extra: str) -> dict[str, Any]:
+    """The options cookiecutter resolves without prompts from cookiecutter.json plus extra context."""
+    context = generate_context(context_file=str(REPO_ROOT / "cookiecutter.json"), extra_context=extra)
+    return dict(prompt_for_config(context, no_input=True))
 
 
 def test_defaults_are_valid() -> None:
@@ -47,11 +55,26 @@ def test_bad_slugs_are_rejected_naming_the_rule(slug: str) -> None:
     assert "lowercase letters, digits and single hyphens" in error
 
 
+@pytest.mark.parametrize("name", ["My Service!", "2 Fast", "Café Orders", "x" * 31])
+def test_a_bad_slug_derived_from_project_name_is_reported_as_project_name(name: str) -> None:
+    """Given a project_name that derives a bad slug (project unset), then project_name is named, with both fixes."""
+    [error] = hook.validate(options(project_name=name, project=hook.derived_slug(name)))
+    assert error.startswith(f"project_name {name!r} gives the slug {hook.derived_slug(name)!r}, which is not valid")
+    assert error.endswith("rename the service, or set project to a valid slug (e.g. project=orders-service)")
+
+
+@pytest.mark.parametrize("name", ["Orders Service", "my_service Two", "Billing API"])
+def test_derived_slug_is_the_one_cookiecutter_json_derives(name: str) -> None:
+    """Given a project_name, then derived_slug is the slug cookiecutter resolves from cookiecutter.json."""
+    assert hook.derived_slug(name) == resolved_options(project_name=name)["project"]
+
+
 @pytest.mark.parametrize("name", ["", "   "])
-def test_blank_project_name_is_rejected(name: str) -> None:
-    """Given a blank human name, then project_name is reported."""
-    [error] = hook.check_project_name(options(project_name=name))
-    assert error.startswith("project_name is empty")
+def test_blank_project_name_is_rejected_once(name: str) -> None:
+    """Given a blank human name (and the slug derived from it), then project_name alone is reported."""
+    assert hook.validate(options(project_name=name, project=hook.derived_slug(name))) == [
+        "project_name is empty: give the service a human-readable name (e.g. 'Orders Service')"
+    ]
 
 
 @pytest.mark.parametrize("email", ["you@example.com", "first.last+tag@sub.example.co.uk"])
@@ -146,6 +169,7 @@ def render_cli(template_dir: Path, output_dir: Path, **context: str) -> subproce
     [
         ({"project": "My_Service"}, "ERROR: project 'My_Service' is not a valid slug: use 2-30 characters"),
         ({"project": "svc--x"}, "ERROR: project 'svc--x' is not a valid slug"),
+        ({"project_name": "My Service!"}, "ERROR: project_name 'My Service!' gives the slug 'my-service!'"),
         ({"aws_region": "moon-1"}, "ERROR: aws_region 'moon-1' is not a commercial AWS region: use one of "),
         ({"author_email": "nobody"}, "ERROR: author_email 'nobody' is not an email address: use name@domain.tld"),
         ({"include_uploads": "yes"}, "ERROR: include_uploads 'yes' is not a switch value: use 'y' or 'n'"),
@@ -153,7 +177,7 @@ def render_cli(template_dir: Path, output_dir: Path, **context: str) -> subproce
         ({"project_name": "Ça va \"quoted\" '''", "project": "ok-svc", "author_email": "a'''b"},
          "ERROR: author_email \"a'''b\" is not an email address"),
     ],
-    ids=["slug-case", "slug-double-hyphen", "region", "email", "switch", "schedule-combo",
+    ids=["slug-case", "slug-double-hyphen", "slug-from-name", "region", "email", "switch", "schedule-combo",
          "quotes-read-as-data"],
 )
 def test_bad_option_stops_render_with_one_clear_line(

@@ -2,7 +2,8 @@
 
 The queue/DLQ pairs come from infra/resources.yaml (each queue's RedrivePolicy), resolved for the
 stage, so a queue added there can be redriven with no change here. Messages move by hand, the same
-way on AWS and offline: receive, send in batches within SQS's limits, delete. A journal
+way on AWS and offline: receive, send in batches within SQS's limits, delete (devstack's moto has no
+StartMessageMoveTask, and the journal below needs each message in hand anyway). A journal
 (.redrive/<dlq>.json) records each message once it is sent and before it is deleted, so a re-run
 after a crash deletes what was already sent instead of sending it again: nothing is lost and
 nothing is sent twice.
@@ -10,18 +11,23 @@ nothing is sent twice.
 A stream mapping's on-failure DLQ holds no records, only where they were (shard and sequence
 range): `make redrive QUEUE=<function>-stream` reads that range from the stream again and invokes
 the function with it; the DLQ message goes only when the function took the whole batch.
+
+It prints one JSON line: how many moved (or replayed), how many were skipped and, when any were,
+why (each reason with its count) and what happens to them. Bad input (an unknown QUEUE or STAGE,
+no devstack on the endpoint) is one line on stderr and exit code 2.
 """
 
 import argparse
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chalice_devstack.intrinsics import Scope, default_parameters, resolve
 
-from scripts.stage_env import PROJECT, use_stage
+from scripts.stage_env import PROJECT, ScriptError, run_script, use_stage
 
 MAX_ROUNDS = 10_000  # 10 messages a round: a bound far above any DLQ this tool should see
 MAX_BATCH_MESSAGES = 10
@@ -137,9 +143,17 @@ class Journal:
             self.path.unlink(missing_ok=True)
 
 
-def send(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> list[str]:
-    """Send messages to the queue in batches; the ids of those SQS accepted."""
-    sent = []
+@dataclass
+class Sent:
+    """What SendMessageBatch did with a run's messages: the DLQ ids it took, and why it refused others."""
+
+    ids: list[str] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)
+
+
+def send(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> Sent:
+    """Send messages to the queue in batches; which SQS accepted, and why it refused the rest."""
+    sent = Sent()
     for batch in batches(messages):
         entries = [
             {
@@ -149,8 +163,10 @@ def send(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> list[str]:
             }
             for i, m in enumerate(batch)
         ]
-        accepted = {entry["Id"] for entry in sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)["Successful"]}
-        sent += [m["MessageId"] for i, m in enumerate(batch) if str(i) in accepted]
+        answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        accepted = {entry["Id"] for entry in answer.get("Successful", [])}
+        sent.ids += [m["MessageId"] for i, m in enumerate(batch) if str(i) in accepted]
+        sent.refused.update(f"{f.get('Code')}: {f.get('Message', '')}".rstrip(": ") for f in answer.get("Failed", []))
     return sent
 
 
@@ -164,11 +180,12 @@ def delete(sqs: Any, dlq_url: str, messages: list[dict[str, Any]]) -> None:
 def redrive(
     sqs: Any, pair: DeadLetterPair, journal_dir: Path = JOURNAL_DIR, visibility_timeout: int = 60
 ) -> dict[str, Any]:
-    """Move the DLQ's messages back to the queue; return what was done."""
+    """Move the DLQ's messages back to the queue; return what was done, and why anything stayed."""
     queue_url = sqs.get_queue_url(QueueName=pair.queue)["QueueUrl"]
     dlq_url = sqs.get_queue_url(QueueName=pair.dlq)["QueueUrl"]
     journal = Journal(journal_dir / f"{pair.dlq}.json")
     moved = resumed = 0
+    refused: Counter[str] = Counter()
     for _ in range(MAX_ROUNDS):
         messages = sqs.receive_message(
             QueueUrl=dlq_url,
@@ -179,13 +196,23 @@ def redrive(
         if not messages:
             break
         already = [m for m in messages if m["MessageId"] in journal.sent]  # sent by a run that then crashed
-        sent_ids = send(sqs, queue_url, [m for m in messages if m["MessageId"] not in journal.sent])
-        journal.record(sent_ids)
+        sent = send(sqs, queue_url, [m for m in messages if m["MessageId"] not in journal.sent])
+        journal.record(sent.ids)
         done = [m for m in messages if m["MessageId"] in journal.sent]
         delete(sqs, dlq_url, done)
         journal.forget([m["MessageId"] for m in done])
-        moved, resumed = moved + len(sent_ids), resumed + len(already)
-    return {"queue": pair.queue, "dlq": pair.dlq, "moved": moved, "already_sent_before": resumed}
+        moved, resumed = moved + len(sent.ids), resumed + len(already)
+        refused += sent.refused  # those stay in the DLQ, hidden until their visibility timeout ends
+    report = {"queue": pair.queue, "dlq": pair.dlq, "moved": moved, "already_sent_before": resumed}
+    return {**report, **skipped(refused, f"stay in the DLQ, visible again in {visibility_timeout} s")}
+
+
+def skipped(reasons: Counter[str], then: str) -> dict[str, Any]:
+    """The report's skipped count, and why (each reason with its count) when anything was skipped."""
+    total = sum(reasons.values())
+    if not total:
+        return {"skipped": 0}
+    return {"skipped": total, "why": {reason: count for reason, count in reasons.most_common()}, "then": then}
 
 
 def batch_records(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -226,34 +253,49 @@ def lambda_invoke(lambda_client: Any) -> Invoke:
     return invoke
 
 
-def replay_one(streams: Any, invoke: Invoke, replay: StreamReplay, body: str, region: str) -> str:
-    """Invoke the function with the records one on-failure message describes; how it went."""
+REPLAY_VISIBILITY_TIMEOUT = 60
+TRIMMED = "trimmed: the stream no longer holds every record of the batch (read the message, then delete it)"
+FAILED = "failed: the function failed the batch again"
+NOT_A_RECORD = "not a stream on-failure record (no DDBStreamBatchInfo)"
+
+
+def replay_one(streams: Any, invoke: Invoke, replay: StreamReplay, body: str, region: str) -> str | None:
+    """Invoke the function with the records one on-failure message describes; None if it took them, else why not."""
     from chalice_devstack.triggers.dynamodb import stream_record
 
-    info = json.loads(body)["DDBStreamBatchInfo"]
+    try:
+        info = json.loads(body)["DDBStreamBatchInfo"]
+    except (ValueError, KeyError, TypeError):
+        return NOT_A_RECORD
     records = batch_records(streams, info)
     if len(records) < int(info["batchSize"]):
-        return "trimmed"  # the stream no longer holds them all: keep the message for a person to read
+        return TRIMMED  # keep the message for a person to read
     event = {"Records": [stream_record(record, info["streamArn"], region) for record in records]}
-    return "replayed" if invoke(replay.function, event) else "failed"
+    return None if invoke(replay.function, event) else FAILED
 
 
 def replay_stream(sqs: Any, streams: Any, invoke: Invoke, replay: StreamReplay, region: str) -> dict[str, Any]:
     """Replay every on-failure record of the DLQ; delete each whose batch the function took whole."""
     dlq_url = sqs.get_queue_url(QueueName=replay.dlq)["QueueUrl"]
-    outcomes: dict[str, int] = {}
+    replayed = 0
+    reasons: Counter[str] = Counter()
     for _ in range(MAX_ROUNDS):
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=REPLAY_VISIBILITY_TIMEOUT
+        )
         if not messages.get("Messages"):
             break
         for message in messages["Messages"]:
-            outcome = replay_one(streams, invoke, replay, message["Body"], region)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            if outcome == "replayed":  # handlers are idempotent: a crash before this delete replays once more
-                sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-        if set(outcomes) - {"replayed"}:
-            break  # what stays is visible again after 60 s: stop rather than read it again
-    return {"dlq": replay.dlq, "function": replay.function, **outcomes}
+            reason = replay_one(streams, invoke, replay, message["Body"], region)
+            if reason:
+                reasons[reason] += 1
+                continue
+            replayed += 1  # handlers are idempotent: a crash before this delete replays once more
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+        if reasons:
+            break  # what stays is visible again after the timeout: stop rather than read it again
+    then = f"stay in the DLQ, visible again in {REPLAY_VISIBILITY_TIMEOUT} s"
+    return {"dlq": replay.dlq, "function": replay.function, "replayed": replayed, **skipped(reasons, then)}
 
 
 def listing(sqs: Any, pairs: dict[str, DeadLetterPair], replays: dict[str, StreamReplay]) -> list[str]:
@@ -275,22 +317,23 @@ def main() -> None:
     parser.add_argument("queue", nargs="?", help="the queue's short name (none: list every DLQ)")
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args()
+    pairs, replays = dead_letter_pairs(args.stage), stream_replays(args.stage)
+    if args.queue and args.queue not in {*pairs, *replays}:
+        names = ", ".join(sorted([*pairs, *replays]))
+        raise ScriptError(f"no DLQ named {args.queue!r}: use QUEUE= one of {names} (make redrive lists them)")
     use_stage(args.stage)
     from chalicelib.config import get_settings
     from chalicelib.db.aws import client
 
-    pairs, replays = dead_letter_pairs(args.stage), stream_replays(args.stage)
     if not args.queue:
         print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(client("sqs"), pairs, replays)]))
     elif args.queue in pairs:
         print(json.dumps(redrive(client("sqs"), pairs[args.queue])))
-    elif args.queue in replays:
+    else:
         region = get_settings().aws_region
         invoke = lambda_invoke(client("lambda"))
         print(json.dumps(replay_stream(client("sqs"), client("dynamodbstreams"), invoke, replays[args.queue], region)))
-    else:
-        raise SystemExit(f"unknown queue {args.queue!r}: the DLQs are {', '.join(sorted([*pairs, *replays]))}")
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

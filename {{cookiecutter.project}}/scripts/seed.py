@@ -6,7 +6,7 @@ Seeding is idempotent: existing items are left alone, so live stock is never res
 import argparse
 import json
 
-from scripts.stage_env import use_stage
+from scripts.stage_env import run_script, use_stage
 
 
 def seed_all() -> dict[str, int]:
@@ -33,4 +33,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

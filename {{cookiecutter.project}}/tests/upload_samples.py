@@ -1,7 +1,10 @@
-"""Real, minimal files of each allowed upload type, built from bytes (and liars made from them)."""
+"""Real, minimal files of each allowed upload type (and liars made from them), and the form that sends one."""
 
 import base64
 import struct
+import urllib.error
+import urllib.request
+import uuid
 import zlib
 
 
@@ -107,3 +110,26 @@ SAMPLES = {
     "image/webp": webp,
     "application/pdf": pdf,
 }
+
+
+def post_form(url: str, fields: dict[str, str], filename: str, data: bytes, content_type: str) -> int:
+    """POST a multipart/form-data upload as a browser form does (the file field last, as S3 requires)."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url, data=b"".join(parts), method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)

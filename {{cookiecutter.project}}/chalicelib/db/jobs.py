@@ -5,7 +5,13 @@ from functools import lru_cache
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.constants import DATETIME_FORMAT
 from pynamodb.exceptions import PutError
 
@@ -28,6 +34,7 @@ class JobStateItem(ServiceItem):
     period = UnicodeAttribute(null=True)
     tallies = JSONAttribute(null=True)
     done = BooleanAttribute(default=False)
+    completed_at = UTCDateTimeAttribute(null=True)
 
 
 def job_key(name: str) -> tuple[str, str]:
@@ -51,6 +58,7 @@ class JobsRepository:
             period=date.fromisoformat(item.period) if item.period else None,
             tallies=item.tallies or {},
             done=bool(item.done),
+            completed_at=item.completed_at,
         )
 
     def save(self, state: JobState) -> bool:
@@ -62,6 +70,7 @@ class JobsRepository:
             period=state.period.isoformat() if state.period else None,
             tallies=state.tallies,
             done=state.done,
+            completed_at=state.completed_at,
         )
         condition = JobStateItem.pk.does_not_exist() if state.version == 0 else JobStateItem.version == state.version
         try:

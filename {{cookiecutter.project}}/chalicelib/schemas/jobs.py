@@ -14,6 +14,7 @@ class JobState(BaseModel):
     period: date | None = None
     tallies: dict[str, int] = Field(default_factory=dict)
     done: bool = False
+    completed_at: datetime | None = None
 
 
 class Candidate(BaseModel):
@@ -51,8 +52,13 @@ class JobRun(BaseModel):
 
 
 class StatusReport(BaseModel):
-    """The daily report: how many items of each kind are in each status."""
+    """The daily report: how many items of each kind are in each status, as counted by `counted_at`.
+
+    Today's count is made once: a run after it completed returns it as it was then (counted_at says
+    when), not a recount, so items written since are in tomorrow's report.
+    """
 
     day: date
     counts: dict[str, int]
     complete: bool
+    counted_at: datetime | None = None

@@ -18,7 +18,7 @@ from chalicelib.db.jobs import jobs_repository
 from chalicelib.db.orders import orders_repository
 {%- endif %}
 from chalicelib.observability import logger, metrics
-from chalicelib.schemas.jobs import JobPage, JobRun, StatusReport
+from chalicelib.schemas.jobs import JobPage, JobRun, JobState, StatusReport
 {%- if cookiecutter.include_orders == 'y' %}
 from chalicelib.schemas.orders import OrderStatus
 {%- endif %}
@@ -98,9 +98,10 @@ def daily_report(now: datetime | None = None) -> StatusReport:
     state = repository.load(REPORT_JOB)
     today = now.date()
     if state.period != today:
-        state = state.model_copy(update={"period": today, "cursor": None, "tallies": {}, "done": False})
+        state = JobState(name=state.name, version=state.version, period=today)  # today's count starts afresh
     elif state.done:
-        return StatusReport(day=today, counts=state.tallies, complete=True)
+        logger.info("daily report already counted today", extra={"day": today.isoformat(), "at": state.completed_at})
+        return StatusReport(day=today, counts=state.tallies, complete=True, counted_at=state.completed_at)
     tallies, cursor = dict(state.tallies), state.cursor
     for _ in range(settings.job_max_pages):
         items, cursor = repository.scan_page(cursor, settings.job_page_size)
@@ -111,10 +112,12 @@ def daily_report(now: datetime | None = None) -> StatusReport:
         if cursor is None:
             break
     done = cursor is None
+    completed_at = now if done else None
+    progress = {"cursor": cursor, "tallies": tallies, "done": done, "completed_at": completed_at}
     # Only the run whose save succeeds publishes: a concurrent run's tallies are discarded.
-    if repository.save(state.model_copy(update={"cursor": cursor, "tallies": tallies, "done": done})) and done:
+    if repository.save(state.model_copy(update=progress)) and done:
         _publish_report(today.isoformat(), tallies)
-    return StatusReport(day=today, counts=tallies, complete=done)
+    return StatusReport(day=today, counts=tallies, complete=done, counted_at=completed_at)
 
 
 def _publish_report(day: str, counts: dict[str, int]) -> None:

@@ -177,23 +177,46 @@ def confirm_order(step: SagaInput) -> StepResult:
 
 def refund_payment(step: SagaInput) -> StepResult:
     """Compensation: refund the charge if there is one not yet refunded."""
+    if skipped := _skip_if_confirmed(step.order_id, "RefundPayment"):
+        return skipped
     refunded = payments.refund_order(step.order_id)
     return StepResult(order_id=step.order_id, step="RefundPayment", outcome="refunded" if refunded else "unchanged")
 
 
 def release_inventory(step: SagaInput) -> StepResult:
     """Compensation: give reserved stock back if any is held."""
+    if skipped := _skip_if_confirmed(step.order_id, "ReleaseInventory"):
+        return skipped
     released = inventory.release_stock(step.order_id)
     return StepResult(order_id=step.order_id, step="ReleaseInventory", outcome="released" if released else "unchanged")
 
 
 def cancel_order(step: SagaInput) -> StepResult:
     """Compensation: PENDING -> CANCELLED with the reason taken from the caught error."""
+    if skipped := _skip_if_confirmed(step.order_id, "CancelOrder"):
+        return skipped
     cancelled = orders_repository().finish(step.order_id, OrderStatus.CANCELLED, step.reason())
     if cancelled:
         count_by(ORDERS_CANCELLED, CANCEL_REASON, cancel_reason_name(step))
     logger.info("order cancelled" if cancelled else "order already finished", extra={"order_id": step.order_id})
     return StepResult(order_id=step.order_id, step="CancelOrder", outcome="cancelled" if cancelled else "unchanged")
+
+
+def _skip_if_confirmed(order_id: str, step: str) -> StepResult | None:
+    """A "skipped" result, and a log line saying why, when the order is CONFIRMED: its stock and charge stay.
+
+    The saga compensates an order that is PENDING (a step failed) or CANCELLED (the stale-order sweep
+    cancelled it while the saga ran). A CONFIRMED order never changes status again, so a compensation
+    invoked by hand, or one the saga runs after ConfirmOrder wrote but then failed, leaves it whole.
+    """
+    status = get_order(order_id).status
+    if status is not OrderStatus.CONFIRMED:
+        return None
+    logger.info(
+        "compensation skipped: the order is CONFIRMED, not being compensated",
+        extra={"order_id": order_id, "step": step, "status": status.value},
+    )
+    return StepResult(order_id=order_id, step=step, outcome="skipped")
 
 
 def cancel_reason_name(step: SagaInput) -> str:

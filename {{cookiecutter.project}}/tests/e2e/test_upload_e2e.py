@@ -1,37 +1,12 @@
 """Uploads end to end on devstack: presigned POST, an HTTP upload to the endpoint, the S3 -> SQS -> Lambda check."""
 
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
 from chalice_devstack.testing import Devstack
 
 from chalicelib.config import get_settings
-from tests.upload_samples import pdf, png
-
-
-def post_form(url: str, fields: dict[str, str], filename: str, data: bytes, content_type: str) -> int:
-    """POST a multipart/form-data upload as a browser form does (the file field last, as S3 requires)."""
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        f"Content-Type: {content_type}\r\n\r\n".encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(
-        url, data=b"".join(parts), method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+from tests.upload_samples import pdf, png, post_form
 
 
 def request_upload(devstack: Devstack, content_type: str, size: int) -> dict[str, Any]:

@@ -65,6 +65,18 @@ def test_compensations_cancel_with_the_reason(client: Any, user: str) -> None:
     assert cancelled["status"] == "CANCELLED" and cancelled["reason"] == "PaymentDeclined: card declined"
 
 
+def test_a_compensation_invoked_by_hand_on_a_confirmed_order_is_a_no_op(client: Any, user: str) -> None:
+    """Given a CONFIRMED order, when release_inventory and refund_payment are invoked on it, then both skip."""
+    order = given_order(user, kettle=2)
+    for name in ("reserve_inventory", "charge_payment", "confirm_order"):
+        invoke(client, name, order.id)
+    stock = client.http.get("/products").json_body
+    outcomes = [invoke(client, name, order.id)["outcome"] for name in ("release_inventory", "refund_payment")]
+    assert outcomes == ["skipped", "skipped"]
+    assert client.http.get("/products").json_body == stock
+    assert client.http.get(f"/orders/{order.id}").json_body["status"] == "CONFIRMED"
+
+
 def test_the_state_machine_names_exactly_the_task_functions(client: Any) -> None:
 
     asl = json.loads((PROJECT.root / "chalicelib" / "saga" / "order_saga.asl.json").read_text())

@@ -65,6 +65,17 @@ def test_a_large_count_is_spread_over_runs_and_published_once(
     assert capsys.readouterr().out.count('"_aws"') == 1
 
 
+def test_a_run_after_the_count_completed_says_when_it_was_counted(aws: None) -> None:
+    # Given today's report, counted on an empty table
+    first = jobs.daily_report(NOW)
+    # When items arrive and the report runs again the same day
+    put_items(["OPEN"])
+    later = jobs.daily_report(NOW + timedelta(hours=3))
+    # Then it returns the day's count as it was, saying when it was made (no recount, nothing published twice)
+    assert first.counted_at == later.counted_at == NOW
+    assert later.counts == {} and later.complete
+
+
 def test_a_new_day_starts_a_new_count(aws: None) -> None:
     put_items(["OPEN"])
     assert jobs.daily_report(NOW).counts == {"THING.OPEN": 1}

@@ -1,5 +1,8 @@
 """The project's files agree with each other: one source of truth per fact."""
 
+import os
+import re
+import subprocess
 import tomllib
 
 import pytest
@@ -14,6 +17,17 @@ def test_requirements_txt_matches_the_runtime_dependencies() -> None:
     requirements = [line for line in lines if line and not line.startswith("#")]
     assert requirements == pyproject["project"]["dependencies"]
     assert not any(line.startswith(("boto3", "botocore")) for line in requirements)
+
+
+def test_make_help_prints_the_values_of_the_variables_it_names() -> None:
+    # When: make help runs with VENV set to something of our own
+    env = {**os.environ, "MAKEFLAGS": ""}
+    result = subprocess.run(
+        ["make", "help", "VENV=.venv-probe"], capture_output=True, text=True, cwd=PROJECT.root, env=env, check=True
+    )
+    # Then: the text shows that value, and no $(NAME) is left unexpanded
+    assert "make install" in result.stdout and "Create .venv-probe with" in result.stdout
+    assert re.findall(r"\$\([A-Z_]+\)", result.stdout) == []
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])

@@ -7,8 +7,24 @@ from typing import Any
 import pytest
 
 from chalicelib.db.aws import client
-from scripts.redrive import DeadLetterPair, batches, dead_letter_pairs, listing, redrive{% if cookiecutter.include_stream == 'y' %}, replay_stream, stream_replays{% endif %}
+from scripts.redrive import (
+{%- if cookiecutter.include_stream == 'y' %}
+    FAILED,
+    TRIMMED,
+{%- endif %}
+    DeadLetterPair,
+    batches,
+    dead_letter_pairs,
+    listing,
+    redrive,
+{%- if cookiecutter.include_stream == 'y' %}
+    replay_stream,
+    stream_replays,
+{%- endif %}
+)
+{%- if cookiecutter.include_stream == 'y' %}
 from tests.conftest import TEST_REGION
+{%- endif %}
 
 pytestmark = pytest.mark.usefixtures("aws")
 PAIRS = dead_letter_pairs("dev")
@@ -69,7 +85,7 @@ def test_redrive_moves_every_dead_letter_back_exactly_once(name: str, tmp_path: 
     sent = [json.dumps({"n": i}) for i in range(23)]
     dead_letters(pair, sent)
     result = redrive(sqs(), pair, journal_dir=tmp_path)
-    assert result["moved"] == 23
+    assert result == {"queue": pair.queue, "dlq": pair.dlq, "moved": 23, "already_sent_before": 0, "skipped": 0}
     assert sorted(drain(pair.queue)) == sorted(sent)
     assert drain(pair.dlq) == []
 
@@ -102,6 +118,37 @@ class CrashOnDelete:
 
     def delete_message_batch(self, **_: Any) -> None:
         raise ConnectionError("killed")
+
+
+class RefusesOddMessages:
+    """An SQS client whose SendMessageBatch refuses every second entry, as SQS does a message it cannot take."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        kept = [entry for n, entry in enumerate(Entries) if n % 2 == 0]
+        answer = self.client.send_message_batch(QueueUrl=QueueUrl, Entries=kept)
+        refused = [
+            {"Id": e["Id"], "Code": "InvalidParameterValue", "Message": "bad body", "SenderFault": True}
+            for n, e in enumerate(Entries)
+            if n % 2
+        ]
+        return {**answer, "Failed": refused}
+
+
+def test_messages_sqs_refuses_are_reported_as_skipped_with_why_and_stay(tmp_path: Path) -> None:
+    """Given 4 dead letters of which SQS refuses 2, when redriven, then 2 move and 2 are skipped, with the reason."""
+    pair = PAIRS[EXPECTED[0]]
+    dead_letters(pair, [json.dumps({"n": i}) for i in range(4)])
+    result = redrive(RefusesOddMessages(sqs()), pair, journal_dir=tmp_path, visibility_timeout=30)
+    assert result == {**result, "moved": 2, "skipped": 2}
+    assert result["why"] == {"InvalidParameterValue: bad body": 2}
+    assert result["then"] == "stay in the DLQ, visible again in 30 s"
+    assert len(drain(pair.queue)) == 2
 
 
 def test_a_rerun_after_a_crash_neither_loses_nor_repeats_a_message(tmp_path: Path) -> None:
@@ -149,8 +196,8 @@ def waiting(queue: str) -> int:
     return sum(int(attributes[name]) for name in names)
 
 
-@pytest.mark.parametrize(("took_it", "outcome", "left"), [(True, "replayed", 0), (False, "failed", 1)])
-def test_a_stream_failure_is_replayed_from_the_stream_to_its_function(took_it: bool, outcome: str, left: int) -> None:
+@pytest.mark.parametrize(("took_it", "replayed", "left"), [(True, 1, 0), (False, 0, 1)])
+def test_a_stream_failure_is_replayed_from_the_stream_to_its_function(took_it: bool, replayed: int, left: int) -> None:
     """Given an on-failure record in the stream DLQ, when replayed, then the function gets the records it
     describes in Lambda's shape, and the DLQ message goes only if the function took the whole batch."""
     replay = stream_replays("dev")["record-activity-stream"]
@@ -163,7 +210,8 @@ def test_a_stream_failure_is_replayed_from_the_stream_to_its_function(took_it: b
         return took_it
 
     result = replay_stream(sqs(), streams(), invoke, replay, TEST_REGION)
-    assert result == {"dlq": replay.dlq, "function": replay.function, outcome: 1}
+    assert result == {**result, "dlq": replay.dlq, "function": replay.function, "replayed": replayed}
+    assert result.get("why") == ({FAILED: 1} if left else None)
     [(function, event)] = seen
     assert function.endswith("-dev-record_activity")
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]] == ["REPLAY#1", "REPLAY#2"]
@@ -178,5 +226,5 @@ def test_records_the_stream_has_trimmed_keep_their_message() -> None:
     record["DDBStreamBatchInfo"]["batchSize"] += 1
     sqs().send_message(QueueUrl=url(replay.dlq), MessageBody=json.dumps(record))
     result = replay_stream(sqs(), streams(), lambda *_: pytest.fail("invoked"), replay, TEST_REGION)
-    assert result["trimmed"] == 1 and waiting(replay.dlq) == 1
+    assert result == {**result, "replayed": 0, "skipped": 1, "why": {TRIMMED: 1}} and waiting(replay.dlq) == 1
 {%- endif %}

@@ -46,6 +46,31 @@ def test_compensations_each_rerun_without_effect() -> None:
     assert payment is not None and payment.status is PaymentStatus.REFUNDED
 
 
+def test_compensations_invoked_by_hand_leave_a_confirmed_order_whole(caplog: pytest.LogCaptureFixture) -> None:
+    """Given a CONFIRMED order, when each compensation is invoked on it, then each is skipped with a logged reason."""
+    order, step = placed(kettle=2)
+    orders.reserve_inventory(step)
+    orders.charge_payment(step)
+    orders.confirm_order(step)
+    compensations = (orders.refund_payment, orders.release_inventory, orders.cancel_order)
+    assert [compensate(step).outcome for compensate in compensations] == ["skipped", "skipped", "skipped"]
+    assert orders.get_order(order.id).status is OrderStatus.CONFIRMED
+    assert kettle_stock() == (23, 2)
+    payment = payments.payment_of(order.id)
+    assert payment is not None and payment.status is PaymentStatus.CHARGED
+    assert caplog.messages.count("compensation skipped: the order is CONFIRMED, not being compensated") == 3
+
+
+def test_an_order_the_sweep_cancelled_mid_saga_is_still_compensated() -> None:
+    """Given a reserved, charged order the sweep cancelled, when the saga compensates, then both are undone."""
+    _, step = placed(kettle=2)
+    orders.reserve_inventory(step)
+    orders.charge_payment(step)
+    orders.cancel_order(step)  # what the sweep's conditional PENDING -> CANCELLED does
+    assert [orders.refund_payment(step).outcome, orders.release_inventory(step).outcome] == ["refunded", "released"]
+    assert kettle_stock() == (25, 0)
+
+
 def test_out_of_stock_is_a_business_error() -> None:
     _, step = placed(limited_mug=6)
     with pytest.raises(OutOfStock):
