@@ -277,17 +277,17 @@ def main() -> None:
     args = parser.parse_args()
     use_stage(args.stage)
     from chalicelib.config import get_settings
-    from chalicelib.db.aws import client
+    from chalicelib.db.aws import dynamodb_streams_client, lambda_client, sqs_client
 
     pairs, replays = dead_letter_pairs(args.stage), stream_replays(args.stage)
     if not args.queue:
-        print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(client("sqs"), pairs, replays)]))
+        print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(sqs_client(), pairs, replays)]))
     elif args.queue in pairs:
-        print(json.dumps(redrive(client("sqs"), pairs[args.queue])))
+        print(json.dumps(redrive(sqs_client(), pairs[args.queue])))
     elif args.queue in replays:
         region = get_settings().aws_region
-        invoke = lambda_invoke(client("lambda"))
-        print(json.dumps(replay_stream(client("sqs"), client("dynamodbstreams"), invoke, replays[args.queue], region)))
+        invoke = lambda_invoke(lambda_client())
+        print(json.dumps(replay_stream(sqs_client(), dynamodb_streams_client(), invoke, replays[args.queue], region)))
     else:
         raise SystemExit(f"unknown queue {args.queue!r}: the DLQs are {', '.join(sorted([*pairs, *replays]))}")
 

@@ -4,6 +4,7 @@ from typing import Any
 
 import boto3
 import pytest
+from types_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound, ValidationFailed
@@ -16,10 +17,10 @@ from tests.orders_support import given_catalogue, given_order, given_user, order
 pytestmark = pytest.mark.usefixtures("aws")
 
 
-def executions() -> list[dict[str, Any]]:
+def executions() -> list[ExecutionListItemTypeDef]:
     sfn = boto3.client("stepfunctions", region_name=TEST_REGION)
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == get_settings().order_saga]
-    return sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]  # type: ignore[no-any-return]
+    return sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
 
 
 def queued_bodies() -> list[str]:

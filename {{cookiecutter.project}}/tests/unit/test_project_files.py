@@ -9,7 +9,6 @@ from chalice_devstack.intrinsics import Scope, default_parameters, resolve
 
 from tests.conftest import PROJECT
 
-
 # make lock's exports of uv.lock: what Lambda gets (requirements.txt) and what the pip installs take.
 EXPORTS = ["requirements.txt", "requirements-dev.txt", "requirements-load.txt"]
 
@@ -38,7 +37,8 @@ def test_requirements_files_are_the_lock_exported(name: str) -> None:
 
 
 def test_lambda_requirements_leave_out_boto3_and_the_dev_tools() -> None:
-    pinned = {line.split("==")[0] for line in (PROJECT.root / "requirements.txt").read_text().splitlines() if "==" in line}
+    lines = (PROJECT.root / "requirements.txt").read_text().splitlines()
+    pinned = {line.split("==")[0] for line in lines if "==" in line}
     assert {"pydantic", "pynamodb", "aws-lambda-powertools"} <= pinned
     assert not pinned & {"boto3", "chalice", "moto", "pytest", "ruff", "mypy"}
 
