@@ -1,11 +1,11 @@
-"""Typed boto3 clients for the AWS services the app calls directly (SQS, Step Functions...): one factory each.
+"""Typed boto3 clients for the AWS services the app calls directly: one cached factory per service.
 
 types-boto3 (a dev dependency: the stubs never ship to Lambda, hence the TYPE_CHECKING imports) gives each
 factory its service's client type, so mypy checks every call's parameters and every response key.
 boto3 honours AWS_ENDPOINT_URL, so the same code reaches devstack locally and AWS when deployed.
 """
 
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING{% if cookiecutter.include_orders == 'y' %}, Any{% endif %}
 
 import boto3
@@ -45,7 +45,7 @@ def _region() -> str:
 
 @cache
 def dynamodb_client() -> "DynamoDBClient":
-    """The process-wide DynamoDB client (low-level calls PynamoDB does not make: scans by page, idempotency)."""
+    """The process-wide DynamoDB client (for the low-level calls PynamoDB does not make)."""
     return boto3.client("dynamodb", region_name=_region())
 {%- endif %}
 {%- if cookiecutter.include_orders == 'y' or cookiecutter.include_uploads == 'y' or cookiecutter.include_stream == 'y' %}
@@ -109,7 +109,7 @@ def sts_client() -> "STSClient":
     return boto3.client("sts", region_name=_region())
 
 
-@lru_cache(maxsize=1)
+@cache
 def account_id() -> str:
     """Return the AWS account id (asked once per cold start: ARNs need it, env vars cannot hold it)."""
     return sts_client().get_caller_identity()["Account"]
