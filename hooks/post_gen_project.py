@@ -8,9 +8,11 @@ by Jinja if-blocks in those files; this hook removes whole files only.
 
 import json
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 # Every file (or folder) that belongs to one optional pattern, as paths or glob
 # patterns relative to the project root. The pattern owners keep these lists whole:
@@ -167,6 +169,58 @@ def next_steps(project: str) -> str:
     ])
 
 
+# What cookiecutter adds to the context for this run only; .cruft.json keeps the template's own keys.
+RUN_KEYS = frozenset({"_output_dir", "_repo_dir", "_checkout", "_template", "_commit"})
+
+
+def template_commit(template_root: Path) -> str | None:
+    """HEAD of the template checkout; None unless template_root is the top of a git work tree (a copy, a tarball)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(template_root), "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return found[1] if Path(found[0]).resolve() == template_root.resolve() else None
+
+
+def template_source(template: str, template_root: Path) -> str:
+    """Where cruft clones the template from: the repository URL given (gh: and friends expanded), else the checkout."""
+    from cookiecutter.config import BUILTIN_ABBREVIATIONS
+    from cookiecutter.repository import expand_abbreviations, is_repo_url
+
+    url = expand_abbreviations(template, BUILTIN_ABBREVIATIONS)
+    return url if is_repo_url(url) else str(template_root.resolve())
+
+
+def cruft_state(context: dict[str, Any], template: str, commit: str) -> dict[str, Any]:
+    """.cruft.json as `cruft create` writes it: the template, its commit, and the answers `cruft update` re-renders."""
+    answers = {key: value for key, value in context.items() if key not in RUN_KEYS}
+    return {
+        "template": template,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers, "_template": template, "_commit": commit}},
+        "directory": None,
+    }
+
+
+def write_cruft_file(project_root: Path, context: dict[str, Any], template_root: Path) -> Path | None:
+    """Record where the service came from for `cruft check` / `cruft update`; the file written, if any.
+
+    Nothing is written when cruft itself renders (its context has _commit: it writes .cruft.json after) or when
+    the template is not a git checkout (no commit to compare later ones with).
+    """
+    commit = template_commit(template_root)
+    if "_commit" in context or commit is None:
+        return None
+    state = cruft_state(context, template_source(context["_template"], template_root), commit)
+    path = project_root / ".cruft.json"
+    path.write_text(json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n")  # as cruft does
+    return path
+
+
 def main() -> int:
     """Prune switched-off patterns in the current (generated) folder and print next steps."""
     project = json.loads(r'''{{ cookiecutter.project | tojson }}''')
@@ -177,6 +231,9 @@ def main() -> int:
         "schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
     }
     prune(Path.cwd(), switches)
+    context = json.loads(r'''{{ cookiecutter | tojson }}''')
+    if write_cruft_file(Path.cwd(), context, Path(json.loads(r'''{{ template_root() | tojson }}'''))) is None:
+        print("No .cruft.json: the template is not a git checkout, so there is no commit to update from.")
     print(next_steps(project))
     return 0
 
