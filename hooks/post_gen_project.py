@@ -7,6 +7,7 @@ by Jinja if-blocks in those files; this hook removes whole files only.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -209,16 +210,29 @@ def cruft_state(context: dict[str, Any], template: str, commit: str) -> dict[str
 def write_cruft_file(project_root: Path, context: dict[str, Any], template_root: Path) -> Path | None:
     """Record where the service came from for `cruft check` / `cruft update`; the file written, if any.
 
-    Nothing is written when cruft itself renders (its context has _commit: it writes .cruft.json after) or when
-    the template is not a git checkout (no commit to compare later ones with).
+    Nothing is written when the template is not a git checkout (no commit to compare later ones with). main()
+    does not call this when cruft itself renders (its context has _commit): cruft writes .cruft.json itself.
     """
     commit = template_commit(template_root)
-    if "_commit" in context or commit is None:
+    if commit is None:
         return None
     state = cruft_state(context, template_source(context["_template"], template_root), commit)
     path = project_root / ".cruft.json"
     path.write_text(json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n")  # as cruft does
     return path
+
+
+# Secrets drawn afresh at every render (random_ascii_string). cruft update diffs two renders of its own, where a
+# fresh value in each would read as a template change and clash with the service's own value: in cruft's renders
+# they get one fixed placeholder instead, so the diff leaves them alone.
+PER_RENDER_SECRETS = {".chalice/config.json": re.compile(r'("CURSOR_SIGNING_KEY": )"[^"]*"')}
+
+
+def hold_per_render_secrets(project_root: Path) -> None:
+    """Replace every per-render secret with one fixed placeholder (in cruft's own renders only)."""
+    for name, secret in PER_RENDER_SECRETS.items():
+        path = project_root / name
+        path.write_text(secret.sub(r'\1"generated-with-the-service"', path.read_text()))
 
 
 def main() -> int:
@@ -232,7 +246,9 @@ def main() -> int:
     }
     prune(Path.cwd(), switches)
     context = json.loads(r'''{{ cookiecutter | tojson }}''')
-    if write_cruft_file(Path.cwd(), context, Path(json.loads(r'''{{ template_root() | tojson }}'''))) is None:
+    if "_commit" in context:  # cruft renders to diff two template commits
+        hold_per_render_secrets(Path.cwd())
+    elif write_cruft_file(Path.cwd(), context, Path(json.loads(r'''{{ template_root() | tojson }}'''))) is None:
         print("No .cruft.json: the template is not a git checkout, so there is no commit to update from.")
     print(next_steps(project))
     return 0
