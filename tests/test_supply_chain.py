@@ -99,7 +99,7 @@ def test_service_installs_take_the_lock() -> None:
     makefile = (SERVICE_TEMPLATE / "Makefile").read_text()
     assert "uv sync -q --locked" in makefile
     assert "pip install -q --require-hashes -r requirements-dev.txt" in makefile
-    assert "pip install -q -c requirements-dev.txt $(DEVSTACK_INSTALL)" in makefile
+    assert "pip install -q -c $(VENV)/constraints-dev.txt $(DEVSTACK_INSTALL)" in makefile
 
 
 # --- Actions, Dependabot, pre-commit -------------------------------------------------------------------------------
