@@ -197,6 +197,10 @@ def test_discover_reads_app_sources_and_resources_patches() -> None:
     assert schedule.expression == "rate(5 minutes)"
     assert schedule.rule_arn.endswith(":rule/svc-dev-sweep-event")
     assert schedule.function_arn.endswith(":function:svc-dev-sweep")
+    # And a test suite's cap (max_batching_window) shortens the windows and nothing else
+    capped = mappings.with_batching_window_cap(0.5)
+    assert [m.batching_window for m in capped.queues + capped.streams] == [0.5, min(stream.batching_window, 0.5)]
+    assert capped.queues[0].batch_size == 5 and mappings.with_batching_window_cap(None) is mappings
 
 
 def test_unpatched_queue_trigger_uses_the_decorator_queue_and_fails_whole_batches() -> None:

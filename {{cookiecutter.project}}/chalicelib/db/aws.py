@@ -13,9 +13,7 @@ import boto3
 from chalicelib.config import get_settings
 
 if TYPE_CHECKING:
-{%- if cookiecutter.include_orders == 'y' or cookiecutter.include_schedule == 'y' %}
     from types_boto3_dynamodb import DynamoDBClient
-{%- endif %}
 {%- if cookiecutter.include_orders == 'y' or cookiecutter.include_uploads == 'y' or cookiecutter.include_stream == 'y' %}
     from types_boto3_dynamodbstreams import DynamoDBStreamsClient
     from types_boto3_lambda import LambdaClient
@@ -40,14 +38,12 @@ if TYPE_CHECKING:
 def _region() -> str:
     """The region every client is made for."""
     return get_settings().aws_region
-{%- if cookiecutter.include_orders == 'y' or cookiecutter.include_schedule == 'y' %}
 
 
 @cache
 def dynamodb_client() -> "DynamoDBClient":
     """The process-wide DynamoDB client (for the low-level calls PynamoDB does not make)."""
     return boto3.client("dynamodb", region_name=_region())
-{%- endif %}
 {%- if cookiecutter.include_orders == 'y' or cookiecutter.include_uploads == 'y' or cookiecutter.include_stream == 'y' %}
 
 

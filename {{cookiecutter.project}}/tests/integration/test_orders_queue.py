@@ -3,11 +3,10 @@
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.config import get_settings
-from tests.conftest import TEST_REGION
+from chalicelib.db.aws import stepfunctions_client
 from tests.events import sqs_event
 from tests.orders_support import given_catalogue, given_order, given_user
 
@@ -23,7 +22,7 @@ def user(client: Any) -> str:
 
 
 def execution_names() -> list[str]:
-    sfn = boto3.client("stepfunctions", region_name=TEST_REGION)
+    sfn = stepfunctions_client()
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == get_settings().order_saga]
     return sorted(e["name"] for e in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"])
 

@@ -4,10 +4,10 @@ import json
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.config import get_settings
+from chalicelib.db.aws import s3_client, sqs_client
 from tests.upload_samples import gif, jpeg, pdf, png
 
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -32,11 +32,11 @@ def request_upload(client: Any, content_type: str, size: int, owner_id: str | No
 
 
 def s3() -> Any:
-    return boto3.client("s3", region_name=get_settings().aws_region)
+    return s3_client()
 
 
 def sqs() -> Any:
-    return boto3.client("sqs", region_name=get_settings().aws_region)
+    return sqs_client()
 
 
 def queued_notifications() -> list[str]:

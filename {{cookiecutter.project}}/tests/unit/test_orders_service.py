@@ -2,29 +2,28 @@
 
 from typing import Any
 
-import boto3
 import pytest
 from types_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 from chalicelib.config import get_settings
+from chalicelib.db.aws import sqs_client, stepfunctions_client
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.orders import OrderMessage, OrderStatus, PlaceOrder, SagaInput
 from chalicelib.services import orders
-from tests.conftest import TEST_REGION
 from tests.orders_support import given_catalogue, given_order, given_user, order_body
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 
 def executions() -> list[ExecutionListItemTypeDef]:
-    sfn = boto3.client("stepfunctions", region_name=TEST_REGION)
+    sfn = stepfunctions_client()
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == get_settings().order_saga]
     return sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
 
 
 def queued_bodies() -> list[str]:
-    sqs = boto3.client("sqs", region_name=TEST_REGION)
+    sqs = sqs_client()
     url = sqs.get_queue_url(QueueName=get_settings().orders_queue)["QueueUrl"]
     return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
 

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
+from chalicelib.db.aws import {% if cookiecutter.include_stream == 'y' %}dynamodb_client, dynamodb_streams_client, {% endif %}sqs_client
 from scripts.redrive import DeadLetterPair, batches, dead_letter_pairs, listing, redrive{% if cookiecutter.include_stream == 'y' %}, replay_stream, stream_replays{% endif %}
 from tests.conftest import TEST_REGION
 
@@ -27,7 +27,7 @@ EXPECTED = [
 
 def sqs() -> Any:
     """A client of the test's moto."""
-    return boto3.client("sqs", region_name=TEST_REGION)
+    return sqs_client()
 
 
 def url(name: str) -> str:
@@ -123,14 +123,14 @@ def test_a_rerun_after_a_crash_neither_loses_nor_repeats_a_message(tmp_path: Pat
 
 def streams() -> Any:
     """A DynamoDB Streams client of the test's moto."""
-    return boto3.client("dynamodbstreams", region_name=TEST_REGION)
+    return dynamodb_streams_client()
 
 
 def on_failure_record() -> dict[str, Any]:
     """Given: two writes on the service table's stream, and the on-failure record Lambda sends for their batch."""
     from chalicelib.config import get_settings
 
-    dynamodb, table = boto3.client("dynamodb", region_name=TEST_REGION), get_settings().service_table
+    dynamodb, table = dynamodb_client(), get_settings().service_table
     for n in (1, 2):
         dynamodb.put_item(TableName=table, Item={"pk": {"S": f"REPLAY#{n}"}, "sk": {"S": "ITEM"}})
     stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]

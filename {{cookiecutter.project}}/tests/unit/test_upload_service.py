@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.config import get_settings
+from chalicelib.db.aws import s3_client
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.schemas.uploads import S3Notification, UploadCreate, UploadStatus
 from chalicelib.schemas.users import UserCreate
@@ -19,7 +19,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 
 
 def s3() -> Any:
-    return boto3.client("s3", region_name=get_settings().aws_region)
+    return s3_client()
 
 
 def bucket_keys() -> list[str]:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalice.app import (
@@ -81,6 +81,16 @@ class Mappings:
             self.schedules.append(mapping)
         else:
             self.relays.append(mapping)
+
+    def with_batching_window_cap(self, seconds: float | None) -> "Mappings":
+        """These mappings with no batching window over `seconds` (None: each as configured)."""
+        if seconds is None:
+            return self
+
+        def capped(mapping: Any) -> Any:
+            return replace(mapping, batching_window=min(mapping.batching_window, seconds))
+
+        return replace(self, queues=[capped(m) for m in self.queues], streams=[capped(m) for m in self.streams])
 
 
 _MAPPERS: dict[type, Callable[[Any, Discovery], Any]] = {

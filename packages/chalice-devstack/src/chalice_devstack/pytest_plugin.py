@@ -12,6 +12,7 @@ credentials before any test module imports `app`, and puts the project root on s
 - `devstack_project`, `devstack_settings`: the project and its [tool.devstack] settings.
 """
 
+import gc
 import importlib
 import sys
 from collections.abc import Iterator
@@ -47,6 +48,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if str(project.root) not in sys.path:
         sys.path.insert(0, str(project.root))
     use_mock_environment(project, settings.stage, settings.region)
+
+
+# Young-generation collections every 50,000 allocations instead of 700: moto and botocore allocate
+# heavily, and with the default the collector takes a sixth of a project's unit-test CPU time.
+GC_THRESHOLDS = (50_000, 50, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the collector off what collection imported (modules, service models): it lives all session."""
+    if _ROOT:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _require_project() -> tuple[Project, Settings]:

@@ -11,6 +11,7 @@
     locustfile = "loadtests/locustfile.py"         # `devstack load run`: the locust user classes
     reports_dir = "loadtests/reports"              # `devstack load run`: one folder per run
     expected_errors = ["OutOfStock"]               # console: these errors print one line, no traceback
+    max_batching_window = 0                        # seconds: caps every trigger's batching window (fast tests)
 
 Every key is optional: a `chalice new-project` app runs with none of them.
 """
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     # Error type names (or base class names) that are business outcomes, not bugs: the console
     # prints them as one line. The state machines' Retry/Catch ErrorEquals names count too.
     expected_errors: list[str] = Field(default_factory=list)
+    # A cap on every SQS/stream trigger's MaximumBatchingWindowInSeconds. A test suite sets it (0) so a
+    # message is handled as soon as it is received instead of after the window AWS would wait; unset,
+    # each trigger keeps the window its resources file gives it.
+    max_batching_window: float | None = Field(None, ge=0)
 
     @property
     def endpoint_url(self) -> str:

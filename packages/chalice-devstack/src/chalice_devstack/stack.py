@@ -16,6 +16,7 @@ AWS_ENDPOINT_URL set, and returns a JSON-able summary. Everything devstack knows
 project comes through `app.py`, `.chalice/config.json` and the resources file.
 """
 
+import gc
 import importlib
 import importlib.util
 import logging
@@ -110,6 +111,9 @@ class Stack:
         self._start_api()
         self._start_alarms()
         self.control.status = self.status
+        # What start-up built (moto, service models, the app) lives as long as the stack: the
+        # collector's full passes need not walk it again and again while the stack idles.
+        gc.freeze()
         self.control.ready = True
         self.ready_seconds = time.perf_counter() - began
 
@@ -212,7 +216,10 @@ class Stack:
         from chalice_devstack.pollers import Pollers, TriggerError, check_visibility, discover
 
         assert self.scope is not None
-        mappings = discover(self.app, self.template, self.scope, self.settings.stage)
+        cap = self.settings.max_batching_window
+        mappings = discover(self.app, self.template, self.scope, self.settings.stage).with_batching_window_cap(cap)
+        if cap is not None:
+            self.echo(f"batching windows capped at {cap:g} s (max_batching_window): batches go sooner than on AWS")
         try:
             check_visibility(mappings.queues, self._timeout_of, self.client("sqs"))
             self._pollers = Pollers(mappings, self.registry, self.client, self.settings.region)
