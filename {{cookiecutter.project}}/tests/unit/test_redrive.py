@@ -8,7 +8,9 @@ import pytest
 
 from chalicelib.db.aws import {% if cookiecutter.include_stream == 'y' %}dynamodb_client, dynamodb_streams_client, {% endif %}sqs_client
 from scripts.redrive import DeadLetterPair, batches, dead_letter_pairs, listing, redrive{% if cookiecutter.include_stream == 'y' %}, replay_stream, stream_replays{% endif %}
+{%- if cookiecutter.include_stream == 'y' %}
 from tests.conftest import TEST_REGION
+{%- endif %}
 
 pytestmark = pytest.mark.usefixtures("aws")
 PAIRS = dead_letter_pairs("dev")
