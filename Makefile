@@ -14,25 +14,38 @@ DEVSTACK_VENV := $(DEVSTACK_DIR)/.venv
 DEVSTACK_PYTHON := $(DEVSTACK_VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install test ci bench-tests lint demo baseline clean devstack-test devstack-lint
+.PHONY: help install lock test ci bench-tests lint demo baseline clean devstack-test devstack-lint
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create $(VENV) with the template's dev tools (uv when present, pip otherwise)
 
-$(VENV)/.installed: pyproject.toml
+# uv.lock pins every version; pip installs the same ones from its hash-pinned export (make lock writes both).
+UV_SYNC = UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) uv sync -q --locked --no-install-project
+
+$(VENV)/.installed: pyproject.toml uv.lock requirements-dev.txt
 ifdef UV
-	@echo "==> creating $(VENV) with uv"
+	@echo "==> creating $(VENV) with uv (the versions in uv.lock)"
 	@uv venv -q --allow-existing --python python3 $(VENV)
-	@VIRTUAL_ENV=$(abspath $(VENV)) uv pip install -q '.[dev]'
+	@$(UV_SYNC) --extra dev
 else
-	@echo "==> creating $(VENV) with pip (install uv for much faster installs)"
+	@echo "==> creating $(VENV) with pip (install uv for much faster installs), hash-pinned from requirements-dev.txt"
 	@python3 -m venv $(VENV)
 	@$(PYTHON) -m pip install -q --upgrade pip
-	@$(PYTHON) -m pip install -q '.[dev]'
+	@$(PYTHON) -m pip install -q --require-hashes -r requirements-dev.txt
 endif
 	@touch $@
+
+# Not after install: a pyproject.toml edit makes the lock stale, which the uv install refuses. The venv's uv (a dev
+# dependency) serves when uv is not on PATH.
+LOCK_UV := $(or $(UV),$(VENV)/bin/uv)
+
+lock: ## Re-lock the template (uv.lock, requirements-*.txt) and the generated service's (scripts/lock_service.py; UPGRADE=1)
+	@$(LOCK_UV) lock $(if $(UPGRADE),--upgrade)
+	@$(LOCK_UV) export -q --frozen --no-annotate --no-emit-project --extra dev -o requirements-dev.txt
+	@$(LOCK_UV) export -q --frozen --no-annotate --no-emit-project --extra dev --extra baseline -o requirements-baseline.txt
+	@$(PYTHON) -m scripts.lock_service $(if $(UPGRADE),--upgrade)
 
 # The template tests marked `ci` take minutes each (the generated services' `make test-all`, a pip install
 # from scratch): `make test` leaves them out, `make ci` runs them after it. Nothing runs only outside CI.
@@ -86,11 +99,11 @@ BASELINE_ARGS ?= --devstack split --users 10 --run-time 60s
 baseline: $(VENV)/.installed-baseline ## Load-test the default service on its devstack; save loadtests/baselines/<date>/
 	@PATH="$(DEMO_PATH)" $(PYTHON) loadtests/baseline.py $(BASELINE_ARGS)
 
-$(VENV)/.installed-baseline: $(VENV)/.installed
+$(VENV)/.installed-baseline: $(VENV)/.installed requirements-baseline.txt
 ifdef UV
-	@VIRTUAL_ENV=$(abspath $(VENV)) uv pip install -q '.[dev,baseline]'
+	@$(UV_SYNC) --extra dev --extra baseline
 else
-	@$(PYTHON) -m pip install -q '.[dev,baseline]'
+	@$(PYTHON) -m pip install -q --require-hashes -r requirements-baseline.txt
 endif
 	@touch $@
 

@@ -9,14 +9,14 @@ from jinja2.ext import Extension
 def template_root() -> str:
     """The template checkout being rendered, as an absolute path.
 
-    cookiecutter renders files from inside the template's `{{cookiecutter.project}}` folder, so
-    that folder's parent is the checkout, wherever cookiecutter was started and however the
-    template was named (a relative path, gh:..., a clone in ~/.cookiecutters).
+    cookiecutter renders files from inside the template's `{{cookiecutter.project}}` folder (whose parent
+    is the checkout) and hooks from the checkout itself, wherever cookiecutter was started and however
+    the template was named (a relative path, gh:..., a clone in ~/.cookiecutters).
     """
-    root = Path.cwd().parent
-    if not (root / "cookiecutter.json").is_file():
-        raise RuntimeError(f"template_root(): {root} is not the template checkout (no cookiecutter.json)")
-    return str(root)
+    for root in (Path.cwd().parent, Path.cwd()):
+        if (root / "cookiecutter.json").is_file():
+            return str(root)
+    raise RuntimeError(f"template_root(): neither {Path.cwd()} nor its parent is the template checkout")
 
 
 class TemplatePaths(Extension):

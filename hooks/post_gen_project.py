@@ -7,10 +7,13 @@ by Jinja if-blocks in those files; this hook removes whole files only.
 """
 
 import json
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 # Every file (or folder) that belongs to one optional pattern, as paths or glob
 # patterns relative to the project root. The pattern owners keep these lists whole:
@@ -163,11 +166,77 @@ def next_steps(project: str) -> str:
         "",
         f"Generated {project}. Next steps:",
         f"  cd {project}",
-        "  make install   # create .venv with the service and dev dependencies (from PyPI)",
+        "  git init && git add -A   # make lint runs the pre-commit hooks over the files git knows",
+        "  make install   # create .venv with the service and dev dependencies (the versions in uv.lock, from PyPI)",
         "  make test      # unit, integration, fast e2e, offline template check (make test-all: every test)",
         "  make dev       # the service offline on devstack; then docs/workshop/00-devstack.md (make help: all)",
         "",
     ])
+
+
+# What cookiecutter adds to the context for this run only; .cruft.json keeps the template's own keys.
+RUN_KEYS = frozenset({"_output_dir", "_repo_dir", "_checkout", "_template", "_commit"})
+
+
+def template_commit(template_root: Path) -> str | None:
+    """HEAD of the template checkout; None unless template_root is the top of a git work tree (a copy, a tarball)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(template_root), "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return found[1] if Path(found[0]).resolve() == template_root.resolve() else None
+
+
+def template_source(template: str, template_root: Path) -> str:
+    """Where cruft clones the template from: the repository URL given (gh: and friends expanded), else the checkout."""
+    from cookiecutter.config import BUILTIN_ABBREVIATIONS
+    from cookiecutter.repository import expand_abbreviations, is_repo_url
+
+    url = expand_abbreviations(template, BUILTIN_ABBREVIATIONS)
+    return url if is_repo_url(url) else str(template_root.resolve())
+
+
+def cruft_state(context: dict[str, Any], template: str, commit: str) -> dict[str, Any]:
+    """.cruft.json as `cruft create` writes it: the template, its commit, and the answers `cruft update` re-renders."""
+    answers = {key: value for key, value in context.items() if key not in RUN_KEYS}
+    return {
+        "template": template,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers, "_template": template, "_commit": commit}},
+        "directory": None,
+    }
+
+
+def write_cruft_file(project_root: Path, context: dict[str, Any], template_root: Path) -> Path | None:
+    """Record where the service came from for `cruft check` / `cruft update`; the file written, if any.
+
+    Nothing is written when the template is not a git checkout (no commit to compare later ones with). main()
+    does not call this when cruft itself renders (its context has _commit): cruft writes .cruft.json itself.
+    """
+    commit = template_commit(template_root)
+    if commit is None:
+        return None
+    state = cruft_state(context, template_source(context["_template"], template_root), commit)
+    path = project_root / ".cruft.json"
+    path.write_text(json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n")  # as cruft does
+    return path
+
+
+# Secrets drawn afresh at every render (random_ascii_string). cruft update diffs two renders of its own, where a
+# fresh value in each would read as a template change and clash with the service's own value: in cruft's renders
+# they get one fixed placeholder instead, so the diff leaves them alone.
+PER_RENDER_SECRETS = {".chalice/config.json": re.compile(r'("CURSOR_SIGNING_KEY": )"[^"]*"')}
+
+
+def hold_per_render_secrets(project_root: Path) -> None:
+    """Replace every per-render secret with one fixed placeholder (in cruft's own renders only)."""
+    for name, secret in PER_RENDER_SECRETS.items():
+        path = project_root / name
+        path.write_text(secret.sub(r'\1"generated-with-the-service"', path.read_text()))
 
 
 def main() -> int:
@@ -180,6 +249,11 @@ def main() -> int:
         "schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
     }
     prune(Path.cwd(), switches)
+    context = json.loads(r'''{{ cookiecutter | tojson }}''')
+    if "_commit" in context:  # cruft renders to diff two template commits
+        hold_per_render_secrets(Path.cwd())
+    elif write_cruft_file(Path.cwd(), context, Path(json.loads(r'''{{ template_root() | tojson }}'''))) is None:
+        print("No .cruft.json: the template is not a git checkout, so there is no commit to update from.")
     print(next_steps(project))
     return 0
 

@@ -9,10 +9,13 @@ them from, unless LOAD_<NAME> overrides them.
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice_devstack.project import Project
 from chalice_devstack.tooling.locust_support import STAGE
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
 
 # The longest pause between two tasks of a user: short, so a few users load the service.
 WAIT_MAX_S = float(os.environ.get("LOAD_WAIT_MAX_S", "0.05"))
@@ -26,11 +29,11 @@ def resource_name(env_var: str) -> str:
     return Project.discover(Path(__file__).parent).function_environment(STAGE)[env_var]
 
 
-def aws_client(service: str) -> Any:
-    """A boto3 client; AWS_ENDPOINT_URL (devstack) or the real account, as the service itself does."""
+def sqs_client() -> "SQSClient":
+    """An SQS client; AWS_ENDPOINT_URL (devstack) or the real account, as the service itself does."""
     import boto3  # imported late: only the queue user needs it
 
-    return boto3.client(service)
+    return boto3.client("sqs")
 
 
 def new_key() -> str:

@@ -19,7 +19,7 @@ from chalice_devstack.tooling.locust_support import (
 from locust import FastHttpUser, HttpUser, between, constant, events, tag, task
 from locust.env import Environment
 
-from loadtests.common import WAIT_MAX_S, aws_client, new_key, resource_name
+from loadtests.common import WAIT_MAX_S, new_key, resource_name, sqs_client
 from loadtests.pipeline import (
     ORDER_TO_TERMINAL,
     QUEUE_DRAIN,
@@ -159,7 +159,7 @@ class QueueFloodUser(HttpUser):
     def on_start(self) -> None:
         """Find the queues and place a few real orders for the valid messages to name."""
         register_section("queue", lambda: queue_section(FLOOD))
-        self.sqs = aws_client("sqs")
+        self.sqs = sqs_client()
         self.queue_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_QUEUE"))["QueueUrl"]
         dlq_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_DLQ"))["QueueUrl"]
         FLOOD.update(dlq_url=dlq_url, dlq_start=sum(queue_counts(self.sqs, dlq_url)), first_poison=None)
@@ -182,8 +182,10 @@ class QueueFloodUser(HttpUser):
         random.shuffle(bodies)
         started = time.perf_counter()
         for offset in range(0, len(bodies), 10):
-            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[offset : offset + 10])]
-            self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            batch = enumerate(bodies[offset : offset + 10])
+            self.sqs.send_message_batch(
+                QueueUrl=self.queue_url, Entries=[{"Id": str(n), "MessageBody": body} for n, body in batch]
+            )
         if poison:
             FLOOD["first_poison"] = time.monotonic()
         FLOOD.update(
@@ -236,7 +238,7 @@ def _check_dlq(environment: Environment, **_: Any) -> None:
     """Wait (bounded) for the poison to reach the DLQ, then classify what the DLQ holds."""
     if not FLOOD["poison_sent"]:
         return
-    sqs = aws_client("sqs")
+    sqs = sqs_client()
     due_at = FLOOD["first_poison"] + poison_due_in(sqs)
     # Poison that cannot land before the run must end is reported as not due, not as missing.
     FLOOD["poison_due"] = due_at <= min(finish_by(environment), time.monotonic() + DLQ_WAIT_MAX_S)

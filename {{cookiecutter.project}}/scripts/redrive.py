@@ -323,16 +323,16 @@ def main() -> None:
         raise ScriptError(f"no DLQ named {args.queue!r}: use QUEUE= one of {names} (make redrive lists them)")
     use_stage(args.stage)
     from chalicelib.config import get_settings
-    from chalicelib.db.aws import client
+    from chalicelib.db.aws import dynamodb_streams_client, lambda_client, sqs_client
 
     if not args.queue:
-        print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(client("sqs"), pairs, replays)]))
+        print("\n".join(["redrive one with: make redrive QUEUE=<name>", *listing(sqs_client(), pairs, replays)]))
     elif args.queue in pairs:
-        print(json.dumps(redrive(client("sqs"), pairs[args.queue])))
+        print(json.dumps(redrive(sqs_client(), pairs[args.queue])))
     else:
         region = get_settings().aws_region
-        invoke = lambda_invoke(client("lambda"))
-        print(json.dumps(replay_stream(client("sqs"), client("dynamodbstreams"), invoke, replays[args.queue], region)))
+        invoke = lambda_invoke(lambda_client())
+        print(json.dumps(replay_stream(sqs_client(), dynamodb_streams_client(), invoke, replays[args.queue], region)))
 
 
 if __name__ == "__main__":

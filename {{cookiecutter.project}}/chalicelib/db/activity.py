@@ -9,7 +9,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import account_id, client
+from chalicelib.db.aws import account_id, sns_client
 from chalicelib.db.base import connection
 from chalicelib.schemas.activity import AuditEntry, Counter, DomainEvent, Reaction
 
@@ -125,7 +125,7 @@ class DomainEventsTopic:
     def publish(self, event: DomainEvent) -> None:
         """Publish one event; its type is a message attribute, so subscribers can filter on it."""
         arn = f"arn:aws:sns:{_settings.aws_region}:{account_id()}:{_settings.domain_events_topic}"
-        client("sns").publish(
+        sns_client().publish(
             TopicArn=arn,
             Message=event.model_dump_json(),
             MessageAttributes={"event_type": {"DataType": "String", "StringValue": event.type}},

@@ -16,7 +16,7 @@ from pynamodb.constants import DATETIME_FORMAT
 from pynamodb.exceptions import PutError
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import dynamodb_client
 from chalicelib.db.base import ServiceItem
 from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.schemas.jobs import Candidate, CandidatePage, JobState
@@ -106,7 +106,7 @@ class JobsRepository:
         start = decode_cursor(cursor, scope)
         if start:
             request["ExclusiveStartKey"] = start
-        response = client("dynamodb").scan(**request)
+        response = dynamodb_client().scan(**request)
         items = [{k: _deserializer.deserialize(v) for k, v in raw.items()} for raw in response.get("Items", [])]
         return items, encode_cursor(response.get("LastEvaluatedKey"), scope)
 

@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import account_id, client, queue_url
+from chalicelib.db.aws import account_id, dynamodb_client, queue_url, sqs_client, stepfunctions_client
 from chalicelib.db.base import ByTypeIndex, ServiceItem
 from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.schemas.common import Page
@@ -126,7 +126,7 @@ class OrdersQueue:
 
     def send(self, message: OrderMessage) -> None:
         """Enqueue one order message."""
-        client("sqs").send_message(
+        sqs_client().send_message(
             QueueUrl=queue_url(get_settings().orders_queue), MessageBody=message.model_dump_json(exclude_none=True)
         )
 
@@ -138,7 +138,7 @@ class OrderSagaRunner:
         """Start the order's execution; False if one with that name already exists (a redelivery)."""
         settings = get_settings()
         arn = f"arn:aws:states:{settings.aws_region}:{account_id()}:stateMachine:{settings.order_saga}"
-        sfn = client("stepfunctions")
+        sfn = stepfunctions_client()
         try:
             sfn.start_execution(
                 stateMachineArn=arn,
@@ -171,4 +171,4 @@ def order_saga_runner() -> OrderSagaRunner:
 @lru_cache(maxsize=1)
 def idempotency_store() -> DynamoDBPersistenceLayer:
     """Return the Powertools idempotency persistence layer on the idempotency table."""
-    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=client("dynamodb"))
+    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=dynamodb_client())

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +33,8 @@ class CursorScope:
     prefixes: dict[str, str] = field(default_factory=dict)  # attribute -> how its value starts
 
 
-def encode_cursor(last_key: DynamoKey | None, scope: CursorScope) -> str | None:
-    """Turn a LastEvaluatedKey into a signed opaque token (None on the last page)."""
+def encode_cursor(last_key: Mapping[str, object] | None, scope: CursorScope) -> str | None:
+    """Turn a LastEvaluatedKey (PynamoDB's or boto3's) into a signed opaque token (None on the last page)."""
     if not last_key:
         return None
     payload = _b64encode(json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode())

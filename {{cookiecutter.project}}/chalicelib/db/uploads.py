@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import s3_client
 from chalicelib.db.base import ByTypeIndex, ServiceItem
 from chalicelib.db.pagination import CursorScope, decode_cursor, encode_cursor
 from chalicelib.errors import Conflict
@@ -186,7 +186,7 @@ class UploadObjects:
 
     def presigned_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> PresignedPost:
         """A POST policy for exactly this key and content type, and at most max_bytes."""
-        post = client("s3").generate_presigned_post(
+        post = s3_client().generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
             Fields={"Content-Type": content_type},
@@ -197,7 +197,7 @@ class UploadObjects:
 
     def read(self, key: str, max_bytes: int) -> StoredObject | None:
         """The object's size and, when it is within max_bytes, its bytes; None if there is no such object."""
-        s3 = client("s3")
+        s3 = s3_client()
         try:
             size = int(s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
             # An oversized object is never downloaded: its size alone rejects it.
@@ -216,7 +216,7 @@ class UploadObjects:
         if key.startswith(QUARANTINE_PREFIX):
             return key  # already there: moving it again would nest prefixes forever
         target = f"{QUARANTINE_PREFIX}{key}"
-        s3 = client("s3")
+        s3 = s3_client()
         try:
             s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key})
         except ClientError as error:

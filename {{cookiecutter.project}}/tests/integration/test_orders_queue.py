@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import stepfunctions_client
 from tests.events import sqs_event
 from tests.orders_support import given_catalogue, given_order, given_user
 
@@ -22,7 +22,7 @@ def user(client: Any) -> str:
 
 
 def execution_names() -> list[str]:
-    sfn = client("stepfunctions")
+    sfn = stepfunctions_client()
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == get_settings().order_saga]
     return sorted(e["name"] for e in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"])
 

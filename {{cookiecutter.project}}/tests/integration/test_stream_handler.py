@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import sqs_client
 from tests.conftest import TEST_REGION
 from tests.stream_events import StreamEvents, order_image, upload_image, user_image
 
@@ -33,7 +33,7 @@ def activity(client: Any, user_id: str = USER_ID) -> dict[str, Any]:
 
 
 def domain_events() -> list[dict[str, Any]]:
-    sqs = client("sqs")
+    sqs = sqs_client()
     url = sqs.get_queue_url(QueueName=get_settings().domain_events_topic)["QueueUrl"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     return [json.loads(message["Body"]) for message in messages]

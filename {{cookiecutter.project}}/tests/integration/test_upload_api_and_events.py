@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import s3_client, sqs_client
 from tests.upload_samples import gif, jpeg, pdf, png
 
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -32,11 +32,11 @@ def request_upload(client: Any, content_type: str, size: int, owner_id: str | No
 
 
 def s3() -> Any:
-    return client("s3")
+    return s3_client()
 
 
 def sqs() -> Any:
-    return client("sqs")
+    return sqs_client()
 
 
 def queued_notifications() -> list[str]:

@@ -39,6 +39,20 @@ def test_zip_has_no_runtime_provided_dev_or_project_only_files(
     assert sorted(chalice_modules) == ["chalice/__init__.py", "chalice/app.py"]
 
 
+def test_zip_ships_the_versions_uv_lock_pins(packaged: dict[str, Path]) -> None:
+    # Given: the versions uv.lock pins (requirements.txt, which chalice package reads, is its hash-pinned export)
+    lock = tomllib.loads((Path(__file__).parents[2] / "uv.lock").read_text())
+    locked = {package["name"]: package["version"] for package in lock["package"]}
+    # Then: every distribution in the zip is at its locked version
+    names = zipfile.ZipFile(packaged["dev"] / "deployment.zip").namelist()
+    shipped = dict(
+        entry.split("/", 1)[0].removesuffix(".dist-info").rsplit("-", 1) for entry in names if ".dist-info/" in entry
+    )
+    shipped = {name.lower().replace("_", "-"): version for name, version in shipped.items()}
+    assert {"pydantic", "pynamodb"} <= shipped.keys()
+    assert {name: version for name, version in shipped.items() if locked.get(name) != version} == {}
+
+
 def test_zip_holds_the_app_and_its_runtime_dependencies(packaged: dict[str, Path]) -> None:
     names = set(zipfile.ZipFile(packaged["dev"] / "deployment.zip").namelist())
     assert {"app.py", "chalicelib/config.py", "pydantic/__init__.py", "pynamodb/__init__.py"} <= names

@@ -3,9 +3,10 @@
 from typing import Any
 
 import pytest
+from types_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import sqs_client, stepfunctions_client
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.orders import OrderMessage, OrderStatus, PlaceOrder, SagaInput
@@ -15,14 +16,14 @@ from tests.orders_support import given_catalogue, given_order, given_user, order
 pytestmark = pytest.mark.usefixtures("aws")
 
 
-def executions() -> list[dict[str, Any]]:
-    sfn = client("stepfunctions")
+def executions() -> list[ExecutionListItemTypeDef]:
+    sfn = stepfunctions_client()
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == get_settings().order_saga]
-    return sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]  # type: ignore[no-any-return]
+    return sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
 
 
 def queued_bodies() -> list[str]:
-    sqs = client("sqs")
+    sqs = sqs_client()
     url = sqs.get_queue_url(QueueName=get_settings().orders_queue)["QueueUrl"]
     return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
 

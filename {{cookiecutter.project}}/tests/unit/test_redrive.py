@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.db.aws import client
+from chalicelib.db.aws import {% if cookiecutter.include_stream == 'y' %}dynamodb_client, dynamodb_streams_client, {% endif %}sqs_client
 from scripts.redrive import (
 {%- if cookiecutter.include_stream == 'y' %}
     FAILED,
@@ -43,7 +43,7 @@ EXPECTED = [
 
 def sqs() -> Any:
     """A client of the test's moto."""
-    return client("sqs")
+    return sqs_client()
 
 
 def url(name: str) -> str:
@@ -170,14 +170,14 @@ def test_a_rerun_after_a_crash_neither_loses_nor_repeats_a_message(tmp_path: Pat
 
 def streams() -> Any:
     """A DynamoDB Streams client of the test's moto."""
-    return client("dynamodbstreams")
+    return dynamodb_streams_client()
 
 
 def on_failure_record() -> dict[str, Any]:
     """Given: two writes on the service table's stream, and the on-failure record Lambda sends for their batch."""
     from chalicelib.config import get_settings
 
-    dynamodb, table = client("dynamodb"), get_settings().service_table
+    dynamodb, table = dynamodb_client(), get_settings().service_table
     for n in (1, 2):
         dynamodb.put_item(TableName=table, Item={"pk": {"S": f"REPLAY#{n}"}, "sk": {"S": "ITEM"}})
     stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]

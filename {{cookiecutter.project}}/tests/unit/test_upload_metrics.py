@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import s3_client
 from chalicelib.schemas.uploads import S3Notification, UploadCreate
 from chalicelib.schemas.users import UserCreate
 from chalicelib.services import uploads, users
@@ -19,7 +19,7 @@ def uploaded(data: bytes, declared: str) -> str:
     """Given: an upload requested for `declared` and `data` stored at its key; returns its key."""
     owner = users.create_user(UserCreate(name="Ada", email=f"ada-{uuid.uuid4().hex[:8]}@example.com")).id
     grant = uploads.create_upload(UploadCreate(owner_id=owner, filename="f", content_type=declared, size=len(data)))
-    client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=grant.key, Body=data, ContentType=declared)
+    s3_client().put_object(Bucket=get_settings().uploads_bucket, Key=grant.key, Body=data, ContentType=declared)
     return grant.key
 
 

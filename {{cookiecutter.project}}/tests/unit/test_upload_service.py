@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.db.aws import client
+from chalicelib.db.aws import s3_client
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.schemas.uploads import S3Notification, UploadCreate, UploadStatus
 from chalicelib.schemas.users import UserCreate
@@ -19,7 +19,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 
 
 def s3() -> Any:
-    return client("s3")
+    return s3_client()
 
 
 def bucket_keys() -> list[str]:
