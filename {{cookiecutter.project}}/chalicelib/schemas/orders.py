@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from chalicelib.schemas.common import InputModel
+from chalicelib.schemas.common import HeaderModel, InputModel
 from chalicelib.schemas.inventory import ProductId
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 # The fake payment provider reads its outcome from the token (services/payments.py).
 PaymentToken = Annotated[str, StringConstraints(pattern=r"^tok_[a-z0-9_]{1,40}$")]
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # 1-255 visible ASCII characters
-IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,255}$")]  # 1-255 visible ASCII characters
 
 
 class OrderStatus(StrEnum):
@@ -45,6 +45,12 @@ class OrderCreate(InputModel):
         if len({line.product_id for line in items}) != len(items):
             raise ValueError("each product may appear once; add up the quantities")
         return items
+
+
+class PlaceOrderHeaders(HeaderModel):
+    """Headers of POST /orders: retry with the same Idempotency-Key and get the first order back."""
+
+    idempotency_key: IdempotencyKey | None = Field(default=None, alias=IDEMPOTENCY_HEADER)
 
 
 class PlaceOrder(BaseModel):

@@ -87,7 +87,7 @@ class ModelSchemas:
 
     def __init__(self, uses: list[tuple[type[BaseModel], JsonSchemaMode]]) -> None:
         refs, top = models_json_schema(uses, ref_template=REF_PREFIX + "{model}") if uses else ({}, {})
-        self._refs: dict[tuple[type[BaseModel], JsonSchemaMode], Schema] = dict(refs)
+        self._refs: dict[tuple[Any, JsonSchemaMode], Schema] = dict(refs)
         self._definitions: dict[str, Schema] = top.get("$defs", {})
 
     def ref(self, model: type[BaseModel], mode: JsonSchemaMode) -> Schema:
@@ -137,9 +137,18 @@ def model_parameters(model: type[BaseModel] | None, location: str, schemas: Mode
         return []
     properties, required = schemas.fields(model)
     return [
-        {"name": name, "in": location, "required": name in required, "schema": schema}
+        {"name": name, "in": location, "required": name in required, "schema": _not_null(schema)}
         for name, schema in properties.items()
     ]
+
+
+def _not_null(schema: Schema) -> Schema:
+    """A parameter's schema without the null an optional field allows: an absent parameter is how it is left out."""
+    choices = [choice for choice in schema.get("anyOf", []) if choice != {"type": "null"}]
+    if len(choices) != 1:
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf" and not (key == "default" and value is None)}
+    return {**choices[0], **rest}
 
 
 def responses(contract: Mapping[str, Any], schemas: ModelSchemas) -> Schema:
