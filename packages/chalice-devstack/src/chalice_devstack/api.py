@@ -74,6 +74,9 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
 
     disable_nagle_algorithm = True
     timeout = API_IDLE_SECONDS
+    # chalice local dispatches seven methods; any other (TRACE) got http.server's bare 501, a server
+    # error API Gateway never gives: routed too, a method no route has is the same 405 as PUT on a GET route.
+    do_TRACE = ChaliceRequestHandler._generic_handle
 
     def __init__(
         self,
