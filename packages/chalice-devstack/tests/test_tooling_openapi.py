@@ -55,6 +55,12 @@ class Retry(BaseModel):
     key: str | None = Field(default=None, alias="Idempotency-Key", pattern=r"^\S+$")
 
 
+class NoteId(BaseModel):
+    """The path of one note."""
+
+    note_id: str = Field(pattern=r"^n[0-9]+$")
+
+
 class Unused(BaseModel):
     """Declared by no route."""
 
@@ -94,7 +100,7 @@ def notes_app() -> Chalice:
         """List notes."""
 
     @app.route("/notes/{note_id}", methods=["DELETE"], api_key_required=True)
-    @declares(responses={204: None, 404: Problem})
+    @declares(path=NoteId, responses={204: None, 404: Problem})
     def delete_note(note_id: str) -> None:
         """Delete a note."""
 
@@ -136,11 +142,13 @@ def test_declared_models_become_bodies_parameters_and_responses() -> None:
 
 
 def test_path_parameters_security_and_undeclared_routes() -> None:
-    # Given: a route with a path parameter and an API key, and one with a greedy parameter and no declaration
+    # Given: a route with a declared path parameter and an API key, and one with a greedy parameter and no declaration
     document = build(notes_app())
     delete = document["paths"]["/notes/{note_id}"]["delete"]
-    # Then: the path parameter is required, the API key is a scheme, 204 has no body
-    assert delete["parameters"] == [{"name": "note_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    # Then: the path parameter is required with its declared schema, the API key is a scheme, 204 has no body
+    note_id = {"type": "string", "pattern": "^n[0-9]+$", "title": "Note Id"}
+    assert delete["parameters"] == [{"name": "note_id", "in": "path", "required": True, "schema": note_id}]
+    assert document["paths"]["/files/{path}"]["get"]["parameters"][0]["schema"] == {"type": "string"}
     assert delete["security"] == [{"api_key": []}]
     assert document["components"]["securitySchemes"]["api_key"]["name"] == "x-api-key"
     assert "content" not in delete["responses"]["204"]

@@ -2,7 +2,7 @@
 
 from chalice.app import Response
 
-from chalicelib.api.routing import ApiBlueprint, json_response, parse_id
+from chalicelib.api.routing import ApiBlueprint, json_response
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.common import Page, PageQuery
 from chalicelib.schemas.orders import Order, OrderCreate, PlaceOrder, PlaceOrderHeaders
@@ -31,10 +31,10 @@ def place_order(body: OrderCreate, headers: PlaceOrderHeaders) -> Response:
 @orders.route("/orders/{order_id}", methods=["GET"], response=Order, errors=(NotFound,))
 def get_order(order_id: str) -> Response:
     """Return one order and its status."""
-    return json_response(service.get_order(parse_id(order_id)))
+    return json_response(service.get_order(order_id))
 
 
 @orders.route("/users/{user_id}/orders", methods=["GET"], query=PageQuery, response=Page[Order], errors=(NotFound,))
 def list_user_orders(user_id: str, query: PageQuery) -> Response:
     """List a user's orders a page at a time (?limit=1..100&cursor=<next>)."""
-    return json_response(service.list_user_orders(parse_id(user_id), query))
+    return json_response(service.list_user_orders(user_id, query))

@@ -6,19 +6,19 @@ declaration is the route's entry in the OpenAPI document (`make openapi`), so th
 """
 
 import functools
-import uuid
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from chalice.app import Blueprint, CORSConfig, Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from chalicelib.api.middleware import CORRELATION_HEADER
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidRequest, ServiceError, ValidationFailed, field_error, http_status, status_for
 from chalicelib.observability import correlation_id, logger
-from chalicelib.schemas.common import ErrorBody, ErrorResponse
+from chalicelib.schemas.common import ErrorBody, ErrorResponse, InputModel, ResourceId
 
 M = TypeVar("M", bound=BaseModel)
 Model = type[BaseModel]
@@ -35,6 +35,7 @@ CORS = CORSConfig(
 class Contract:
     """What a route reads and answers: the models it validates with and the errors it may raise."""
 
+    path: Model | None = None
     body: Model | None = None
     query: Model | None = None
     headers: Model | None = None
@@ -45,6 +46,8 @@ class Contract:
 
     def inputs(self, request: Request) -> dict[str, BaseModel]:
         """The request's declared parts, parsed: the view's keyword arguments."""
+        if self.path is not None:
+            parse_path(request, self.path)
         parsers: dict[str, tuple[Model | None, Callable[[Request, Model], BaseModel]]] = {
             "headers": (self.headers, parse_headers),
             "query": (self.query, parse_query),
@@ -52,29 +55,37 @@ class Contract:
         }
         return {name: parse(request, model) for name, (model, parse) in parsers.items() if model is not None}
 
-    def error_statuses(self, path: str) -> set[int]:
+    def error_statuses(self) -> set[int]:
         """Every error status the route can answer: bad input, its declared errors, an internal error."""
         raised = {*self.errors, ServiceError}
-        if "{" in path or self.query or self.headers or self.body:
+        if self.path or self.query or self.headers or self.body:
             raised.add(InvalidRequest)
         if self.body:
             raised.add(ValidationFailed)
         return {status_for(error) for error in raised}
 
-    def openapi(self, path: str) -> dict[str, Any]:
+    def openapi(self) -> dict[str, Any]:
         """The route's entry in the OpenAPI document (read by `devstack openapi`)."""
-        responses: dict[int, Model | None] = {status: ErrorResponse for status in self.error_statuses(path)}
+        responses: dict[int, Model | None] = {status: ErrorResponse for status in self.error_statuses()}
         responses[self.status] = self.response
         headers = {status: {CORRELATION_HEADER: "the request's correlation id"} for status in responses}
         if self.location:
             headers[self.status] = {**headers[self.status], "Location": "the new resource's path"}
         return {
+            "path": self.path,
             "body": self.body,
             "query": self.query,
             "headers": self.headers,
             "responses": responses,
             "response_headers": headers,
         }
+
+
+def path_ids(path: str) -> Model | None:
+    """The path's parameters as a model: every one is a resource id (None if the path has none)."""
+    names = re.findall(r"\{(\w+)\}", path)
+    fields: dict[str, Any] = {name: (ResourceId, ...) for name in names}
+    return create_model("PathIds", __base__=InputModel, **fields) if names else None
 
 
 class ApiBlueprint(Blueprint):
@@ -96,7 +107,7 @@ class ApiBlueprint(Blueprint):
         """Register a view like Blueprint.route; it gets the parsed body/query/headers as keyword arguments."""
         kwargs.setdefault("cors", CORS)
         register = super().route(path, **kwargs)
-        contract = Contract(body, query, headers, response, status, errors, location)
+        contract = Contract(path_ids(path), body, query, headers, response, status, errors, location)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
@@ -104,7 +115,7 @@ class ApiBlueprint(Blueprint):
                 return view(**uri_params, **contract.inputs(self.current_request))
 
             wrapped = _json_errors(with_inputs)
-            wrapped.openapi = contract.openapi(path)  # type: ignore[attr-defined]
+            wrapped.openapi = contract.openapi()  # type: ignore[attr-defined]
             return cast(Callable[..., Any], register(wrapped))
 
         return decorator
@@ -172,14 +183,12 @@ def parse_headers(request: Request, schema: type[M]) -> M:
         raise InvalidRequest("request headers are invalid", _field_errors(error)) from None
 
 
-def parse_id(value: str, field: str = "id") -> str:
-    """Return value if it is a canonical UUID, else raise a 400 naming the field."""
+def parse_path(request: Request, schema: type[M]) -> M:
+    """Validate the path parameters against schema; 400 naming each bad one."""
     try:
-        if str(uuid.UUID(value)) == value:
-            return value
-    except ValueError:
-        pass
-    raise InvalidRequest(f"{field} is not valid", [field_error(field, "must be a lowercase UUID")])
+        return schema.model_validate(request.uri_params or {})
+    except ValidationError as error:
+        raise InvalidRequest("path parameters are invalid", _field_errors(error)) from None
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, Any]]:

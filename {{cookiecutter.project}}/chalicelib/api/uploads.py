@@ -2,7 +2,7 @@
 
 from chalice.app import Response
 
-from chalicelib.api.routing import ApiBlueprint, json_response, parse_id
+from chalicelib.api.routing import ApiBlueprint, json_response
 from chalicelib.errors import NotFound
 from chalicelib.schemas.uploads import Upload, UploadCreate, UploadGrant
 from chalicelib.services import uploads as service
@@ -22,4 +22,4 @@ def create_upload(body: UploadCreate) -> Response:
 @uploads.route("/uploads/{upload_id}", methods=["GET"], response=Upload, errors=(NotFound,))
 def get_upload(upload_id: str) -> Response:
     """Return one upload: PENDING, READY (with its content facts), REJECTED (with the reason) or EXPIRED."""
-    return json_response(service.get_upload(parse_id(upload_id)))
+    return json_response(service.get_upload(upload_id))

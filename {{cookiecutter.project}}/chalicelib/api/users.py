@@ -2,7 +2,7 @@
 
 from chalice.app import Response
 
-from chalicelib.api.routing import ApiBlueprint, json_response, parse_id
+from chalicelib.api.routing import ApiBlueprint, json_response
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.common import Page, PageQuery
 from chalicelib.schemas.users import User, UserCreate, UserUpdate
@@ -27,17 +27,17 @@ def list_users(query: PageQuery) -> Response:
 @users.route("/users/{user_id}", methods=["GET"], response=User, errors=(NotFound,))
 def get_user(user_id: str) -> Response:
     """Return one user."""
-    return json_response(service.get_user(parse_id(user_id)))
+    return json_response(service.get_user(user_id))
 
 
 @users.route("/users/{user_id}", methods=["PATCH"], body=UserUpdate, response=User, errors=(NotFound, Conflict))
 def update_user(user_id: str, body: UserUpdate) -> Response:
     """Change a user's name and/or email."""
-    return json_response(service.update_user(parse_id(user_id), body))
+    return json_response(service.update_user(user_id, body))
 
 
 @users.route("/users/{user_id}", methods=["DELETE"], status=204, errors=(NotFound,))
 def delete_user(user_id: str) -> Response:
     """Delete a user: 204."""
-    service.delete_user(parse_id(user_id))
+    service.delete_user(user_id)
     return json_response(None, status=204)

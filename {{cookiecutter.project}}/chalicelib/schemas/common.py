@@ -1,12 +1,17 @@
 """Shared schema building blocks: strict input models and pagination."""
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.config import get_settings
 
 T = TypeVar("T")
+
+# A resource id: a UUID in canonical lowercase form (what str(uuid4()) gives).
+ResourceId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
 
 
 class InputModel(BaseModel):

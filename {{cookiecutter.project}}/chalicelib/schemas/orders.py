@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from chalicelib.schemas.common import HeaderModel, InputModel
+from chalicelib.schemas.common import HeaderModel, InputModel, ResourceId
 from chalicelib.schemas.inventory import ProductId
 
-Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 # The fake payment provider reads its outcome from the token (services/payments.py).
 PaymentToken = Annotated[str, StringConstraints(pattern=r"^tok_[a-z0-9_]{1,40}$")]
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -35,7 +34,7 @@ class OrderLine(InputModel):
 class OrderCreate(InputModel):
     """Body of POST /orders."""
 
-    user_id: Uuid
+    user_id: ResourceId
     items: list[OrderLine] = Field(min_length=1, max_length=20)
     payment_token: PaymentToken
 
@@ -79,7 +78,7 @@ class OrderMessage(BaseModel):
 
     model_config = {"extra": "ignore"}
 
-    order_id: Uuid
+    order_id: ResourceId
     correlation_id: str | None = None
 
 
@@ -88,7 +87,7 @@ class SagaInput(BaseModel):
 
     model_config = {"extra": "ignore"}
 
-    order_id: Uuid
+    order_id: ResourceId
     correlation_id: str | None = None
     error: dict[str, Any] | None = None
 

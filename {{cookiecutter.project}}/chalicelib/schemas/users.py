@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.schemas.common import InputModel
 
@@ -18,11 +19,16 @@ class UserCreate(InputModel):
     email: Email
 
 
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class UserUpdate(InputModel):
     """Body of PATCH /users/{id}: any subset of the fields, at least one."""
 
-    name: UserName | None = None
-    email: Email | None = None
+    # null is refused (a name cannot be unset), so the schema offers neither null nor a null default.
+    name: UserName | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_without_default)
+    email: Email | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_without_default)
 
     @field_validator("name", "email", mode="before")
     @classmethod

@@ -74,9 +74,6 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
 
     disable_nagle_algorithm = True
     timeout = API_IDLE_SECONDS
-    # chalice local dispatches seven methods; any other (TRACE) got http.server's bare 501, a server
-    # error API Gateway never gives: routed too, a method no route has is the same 405 as PUT on a GET route.
-    do_TRACE = ChaliceRequestHandler._generic_handle
 
     def __init__(
         self,
@@ -93,6 +90,13 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """The registry prints one line per invocation instead."""
+
+    def __getattr__(self, name: str) -> Any:
+        """Route every method: chalice local dispatches seven, and any other (TRACE, QUERY...) got http.server's
+        bare 501, a server error; routed, a method no route has is a 405 like PUT on a GET route."""
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
 
 
 class ViaRegistry:

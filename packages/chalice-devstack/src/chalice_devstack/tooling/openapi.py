@@ -5,6 +5,7 @@ app itself (app.routes). What a route reads and answers comes from its view func
 `openapi` attribute, a mapping that the project's own route decorator sets from the same
 models it validates requests with, so the document cannot drift from the code:
 
+    path:             a pydantic model: the path parameters' schemas (default: strings)
     body:             a pydantic model: the JSON request body (required)
     query:            a pydantic model: one query parameter per field
     headers:          a pydantic model: one header parameter per field (named by its alias)
@@ -77,7 +78,7 @@ def model_uses(contracts: Iterable[Mapping[str, Any]]) -> list[tuple[type[BaseMo
     """Every declared model with the mode it is used in: inputs validate, responses serialize."""
     uses: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for contract in contracts:
-        uses += [(contract[key], "validation") for key in ("body", "query", "headers") if contract.get(key)]
+        uses += [(contract[key], "validation") for key in ("path", "body", "query", "headers") if contract.get(key)]
         uses += [(model, "serialization") for model in contract.get("responses", {}).values() if model is not None]
     return list(dict.fromkeys(uses))
 
@@ -114,8 +115,9 @@ def operation(entry: Any, contract: Mapping[str, Any], schemas: ModelSchemas) ->
     }
     if description.strip():
         found["description"] = description.strip()
+    declared = schemas.fields(contract["path"])[0] if contract.get("path") else {}
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": declared.get(name, {"type": "string"})}
         for name in _PATH_PARAMETER.findall(entry.uri_pattern)
     ]
     parameters += model_parameters(contract.get("query"), "query", schemas)
