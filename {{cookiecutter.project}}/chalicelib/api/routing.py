@@ -14,9 +14,9 @@ from typing import Any, TypeVar, cast
 from chalice.app import Blueprint, CORSConfig, Request, Response
 from pydantic import BaseModel, ValidationError, create_model
 
-from chalicelib.api.middleware import CORRELATION_HEADER
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidRequest, ServiceError, ValidationFailed, field_error, http_status, status_for
+from chalicelib.middleware import CORRELATION_HEADER
 from chalicelib.observability import correlation_id, logger
 from chalicelib.schemas.common import ErrorBody, ErrorResponse, InputModel, ResourceId
 

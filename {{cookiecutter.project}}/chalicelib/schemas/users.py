@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.schemas.common import InputModel
 
@@ -19,16 +18,18 @@ class UserCreate(InputModel):
     email: Email
 
 
-def _without_default(schema: dict[str, Any]) -> None:
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """Document an optional field as absent-or-valid: null is refused, so neither null nor a null default."""
+    choices = [choice for choice in schema.pop("anyOf", []) if choice.get("type") != "null"]
+    schema.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
     schema.pop("default", None)
 
 
 class UserUpdate(InputModel):
     """Body of PATCH /users/{id}: any subset of the fields, at least one."""
 
-    # null is refused (a name cannot be unset), so the schema offers neither null nor a null default.
-    name: UserName | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_without_default)
-    email: Email | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_without_default)
+    name: UserName | None = Field(default=None, json_schema_extra=_not_nullable)
+    email: Email | None = Field(default=None, json_schema_extra=_not_nullable)
 
     @field_validator("name", "email", mode="before")
     @classmethod

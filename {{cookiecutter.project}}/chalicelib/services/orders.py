@@ -118,7 +118,7 @@ def _place_order(request: PlaceOrder) -> Order:
         created_at=now,
         updated_at=now,
     )
-    orders_repository().create(order)
+    orders_repository().create(order, correlation_id())
     orders_queue().send(OrderMessage(order_id=order.id, correlation_id=correlation_id()))
     count(ORDERS_PLACED)
     logger.info("order placed", extra={"order_id": order.id, "user_id": order.user_id})
