@@ -47,10 +47,10 @@ class CapturedLines(logging.Handler):
 @pytest.fixture
 def logs(client: Any) -> Iterator[CapturedLines]:
     """Given: the service's log lines captured."""
-    handler = CapturedLines()
-    logger.addHandler(handler)
+    handler, service_logger = CapturedLines(), logging.getLogger(logger.name)
+    service_logger.addHandler(handler)
     yield handler
-    logger.removeHandler(handler)
+    service_logger.removeHandler(handler)
 
 
 def test_one_orders_correlation_id_is_in_the_logs_of_every_function_it_reaches(
