@@ -48,12 +48,18 @@ def correlation_id() -> str | None:
 
 @contextmanager
 def correlated(value: str, **keys: object) -> Iterator[None]:
-    """Tag every log line of the block with value (and keys); untag after, so a reused thread starts clean."""
+    """Tag every log line of the block with value (and keys); restore the enclosing block's tags after, so a
+    reused thread starts clean."""
+    names = [CORRELATION_KEY, *keys]
+    outer = {name: tag for name, tag in logger.thread_safe_get_current_keys().items() if name in names}
     logger.thread_safe_append_keys(**{CORRELATION_KEY: value}, **keys)
     try:
         yield
     finally:
-        logger.thread_safe_remove_keys([CORRELATION_KEY, *keys])
+        logger.thread_safe_remove_keys(names)
+        # A record's id inside a batch's: the batch's comes back for the rest of the invocation.
+        if outer:
+            logger.thread_safe_append_keys(**outer)
 
 
 def count(name: str, value: int = 1) -> None:
