@@ -160,6 +160,46 @@ def prune(root: Path, switches: dict[str, str]) -> list[Path]:
     return removed + remove_empty_dirs(root)
 
 
+OPENAPI_DOCUMENT = "openapi.json"
+SCHEMA_PREFIX = "#/components/schemas/"
+
+
+def prune_openapi(root: Path) -> None:
+    """Drop the switched-off patterns' operations from the API document, then the schemas nothing uses.
+
+    The template ships the all-on document that `make openapi` writes (a generator needs the
+    installed app); `devstack openapi` tags each operation with its route module
+    (chalicelib/api/<tag>.py), so an operation goes with its module. The generated suite
+    checks the result equals what `make openapi` writes for this variant.
+    """
+    path = root / OPENAPI_DOCUMENT
+    document = json.loads(path.read_text())
+    for item in document["paths"].values():
+        for method in [m for m, op in item.items() if not (root / "chalicelib/api" / f"{op['tags'][0]}.py").exists()]:
+            del item[method]
+    document["paths"] = {name: item for name, item in document["paths"].items() if item}
+    schemas = document["components"]["schemas"]
+    used = _schema_refs(document["paths"])
+    pending = list(used)
+    while pending:
+        found = _schema_refs(schemas[pending.pop()]) - used
+        used |= found
+        pending += found
+    document["components"]["schemas"] = {name: schema for name, schema in schemas.items() if name in used}
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _schema_refs(node: object) -> set[str]:
+    """The component schema names a node refers to, at any depth."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        own = {ref.removeprefix(SCHEMA_PREFIX)} if isinstance(ref, str) else set()
+        return own.union(*(_schema_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_schema_refs(value) for value in node))
+    return set()
+
+
 def next_steps(project: str) -> str:
     """The commands to run after generation."""
     return "\n".join([
@@ -249,6 +289,7 @@ def main() -> int:
         "schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
     }
     prune(Path.cwd(), switches)
+    prune_openapi(Path.cwd())
     context = json.loads(r'''{{ cookiecutter | tojson }}''')
     if "_commit" in context:  # cruft renders to diff two template commits
         hold_per_render_secrets(Path.cwd())

@@ -138,3 +138,19 @@ def test_next_steps_name_the_folder_and_the_commands() -> None:
     lines = [line.strip() for line in hook.next_steps("billing-api").splitlines()]
     commands = [line.split("#")[0].strip() for line in lines if line.startswith(("cd ", "make "))]
     assert commands == ["cd billing-api", "make install", "make test", "make dev"]
+
+
+def test_prune_openapi_drops_the_operations_and_schemas_of_removed_route_modules(tmp_path: Path) -> None:
+    """Given the template's all-on openapi.json and only the users and health route modules, when pruned,
+    then only their operations stay, with exactly the schemas those reach."""
+    template = json.loads((REPO_ROOT / "{{cookiecutter.project}}" / "openapi.json").read_text())
+    root = make_tree(tmp_path / "svc", {"chalicelib/api/users.py", "chalicelib/api/health.py"})
+    (root / "openapi.json").write_text(json.dumps(template))
+    hook.prune_openapi(root)
+    pruned = json.loads((root / "openapi.json").read_text())
+    tags = {op["tags"][0] for item in pruned["paths"].values() for op in item.values()}
+    assert tags == {"users", "health"}
+    assert set(pruned["paths"]) == {"/health", "/users", "/users/{user_id}"}
+    assert {"Order", "UploadGrant", "UserActivity"}.isdisjoint(pruned["components"]["schemas"])
+    assert {"User", "UserCreate", "ErrorResponse", "FieldError"} <= set(pruned["components"]["schemas"])
+    assert pruned["paths"]["/users"] == template["paths"]["/users"]

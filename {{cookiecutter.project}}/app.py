@@ -6,7 +6,6 @@ from chalice.app import Chalice
 from chalicelib.api.activity import activity
 {% endif -%}
 from chalicelib.api.health import health
-from chalicelib.api.middleware import middleware
 {%- if cookiecutter.include_orders == 'y' %}
 from chalicelib.api.orders import orders
 from chalicelib.api.products import products
@@ -28,6 +27,7 @@ from chalicelib.events.stream import stream
 {%- if cookiecutter.include_uploads == 'y' %}
 from chalicelib.events.uploads_events import uploads_events
 {%- endif %}
+from chalicelib.middleware import middleware
 {%- if cookiecutter.include_orders == 'y' %}
 from chalicelib.saga.order_saga import order_saga
 {%- endif %}

@@ -68,7 +68,12 @@ HTTP_STATUS: dict[type[ServiceError], int] = {
 
 def http_status(error: ServiceError) -> int:
     """Return the HTTP status for an error: its nearest class in HTTP_STATUS."""
-    for cls in type(error).__mro__:
+    return status_for(type(error))
+
+
+def status_for(error_class: type[ServiceError]) -> int:
+    """Return the HTTP status for an error class: its nearest class in HTTP_STATUS."""
+    for cls in error_class.__mro__:
         if cls in HTTP_STATUS:
             return HTTP_STATUS[cls]
     return 500

@@ -1,4 +1,11 @@
-"""JSON logs with a correlation id, and metrics, via Powertools for AWS Lambda.
+"""JSON logs with a correlation id, metrics and X-Ray traces, via Powertools for AWS Lambda.
+
+Every function, API and event alike, runs inside instrumented() (applied once, by the Chalice
+middleware in chalicelib/middleware.py): Tracer's handler segment, log_metrics (one EMF line
+per invocation, and a ColdStart metric) and inject_lambda_context (cold_start,
+function_request_id and the other function keys, and the correlation id found at the
+trigger's JMESPath). Tracing is a no-op off Lambda (Powertools turns it off when
+LAMBDA_TASK_ROOT is unset, as under tests and devstack).
 
 The correlation id lives in Powertools' thread-safe keys (a context variable), not the
 logger's shared keys: Lambda runs one request per process, but devstack (and any threaded
@@ -7,15 +14,15 @@ into another's log lines and error body.
 
 Metrics: every metric goes to ONE namespace (the service name) as EMF lines on stdout, which
 CloudWatch turns into metrics with no API call. Services record a business outcome where it
-happens (count); the invocation's entry point publishes them once at its end (metrics_flushed).
-Handlers are Chalice routes, queue consumers and lambda_functions, not one (event, context)
-shape, so the flush is a context manager at each entry point rather than Powertools' log_metrics.
+happens (count); log_metrics publishes them once at the invocation's end.
 """
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib.config import get_settings
@@ -26,6 +33,11 @@ CORRELATION_KEY = "correlation_id"
 
 logger = Logger(service=_settings.service_name, level=_settings.log_level)
 metrics = Metrics(service=_settings.service_name, namespace=_settings.service_name)
+tracer = Tracer(service=_settings.service_name)
+# An invocation that recorded no business outcome is normal (a read, an empty sweep): no EMF line, no warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+T = TypeVar("T")
 
 
 def correlation_id() -> str | None:
@@ -36,12 +48,18 @@ def correlation_id() -> str | None:
 
 @contextmanager
 def correlated(value: str, **keys: object) -> Iterator[None]:
-    """Tag every log line of the block with value (and keys); untag after, so a reused thread starts clean."""
+    """Tag every log line of the block with value (and keys); restore the enclosing block's tags after, so a
+    reused thread starts clean."""
+    names = [CORRELATION_KEY, *keys]
+    outer = {name: tag for name, tag in logger.thread_safe_get_current_keys().items() if name in names}
     logger.thread_safe_append_keys(**{CORRELATION_KEY: value}, **keys)
     try:
         yield
     finally:
-        logger.thread_safe_remove_keys([CORRELATION_KEY, *keys])
+        logger.thread_safe_remove_keys(names)
+        # A record's id inside a batch's: the batch's comes back for the rest of the invocation.
+        if outer:
+            logger.thread_safe_append_keys(**outer)
 
 
 def count(name: str, value: int = 1) -> None:
@@ -66,16 +84,17 @@ def count_by(name: str, dimension: str, value: str) -> None:
         pass
 
 
-def flush_metrics() -> None:
-    """Publish what this invocation recorded as one EMF line; nothing (and no warning) if it recorded none."""
-    if metrics.metric_set:
-        metrics.flush_metrics()
+def instrumented(event: dict[str, Any], context: Any, correlation_id_path: str | None, run: Callable[[], T]) -> T:
+    """Run one invocation traced, its metrics published at its end, its logs tagged with the function's keys
+    and the correlation id at correlation_id_path in the event (the function's request id if none)."""
 
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
+    def handler(_event: dict[str, Any], _context: Any) -> T:
+        # Also in this thread's keys: devstack runs invocations side by side in one process.
+        with correlated(logger.get_correlation_id() or context.aws_request_id):
+            return run()
 
-@contextmanager
-def metrics_flushed() -> Iterator[None]:
-    """Publish the block's metrics once at its end, also when it raises (what happened still counts)."""
-    try:
-        yield
-    finally:
-        flush_metrics()
+    result: T = handler(event, context)
+    return result

@@ -31,6 +31,12 @@ def test_a_route_without_authorizer_answers(stack: Devstack) -> None:
     assert stack.api("GET", "/open").body == {"open": True}
 
 
+@pytest.mark.parametrize("method", ["PUT", "TRACE", "QUERY"])
+def test_a_method_no_route_has_is_a_405_not_a_server_error(stack: Devstack, method: str) -> None:
+    # Given: /open, a GET route; When: another method reaches it; Then: a client error, as for any unrouted method
+    assert stack.api(method, "/open").status == 405
+
+
 @pytest.mark.parametrize(
     ("token", "status", "body"),
     [

@@ -2,14 +2,15 @@
 
 from chalice.app import Response
 
-from chalicelib.api.routing import ApiBlueprint
+from chalicelib.api.routing import ApiBlueprint, json_response
 from chalicelib.config import get_settings
+from chalicelib.schemas.common import Health
 
 health = ApiBlueprint(__name__)
 
 
-@health.route("/health", methods=["GET"])
+@health.route("/health", methods=["GET"], response=Health)
 def get_health() -> Response:
     """Answer 200 with the service name and stage."""
     settings = get_settings()
-    return Response(body={"status": "ok", "service": settings.service_name, "stage": settings.stage})
+    return json_response(Health(status="ok", service=settings.service_name, stage=settings.stage))

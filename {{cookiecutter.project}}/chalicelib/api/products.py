@@ -10,7 +10,7 @@ from chalicelib.services import inventory as service
 products = ApiBlueprint(__name__)
 
 
-@products.route("/products", methods=["GET"])
+@products.route("/products", methods=["GET"], response=Page[Product])
 def list_products() -> Response:
     """List every product with its available and reserved stock."""
     return json_response(Page[Product](items=service.list_products()))

@@ -1,37 +1,122 @@
-"""What every route shares: JSON errors, request parsing and JSON responses."""
+"""What every route shares: declared inputs parsed for it, JSON errors, JSON responses, its OpenAPI contract.
+
+A route declares the models it reads (body, query, headers) and answers (response, errors);
+the wrapper validates the request with them and hands the views parsed models, and the same
+declaration is the route's entry in the OpenAPI document (`make openapi`), so the two cannot drift.
+"""
 
 import functools
-import uuid
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from chalice.app import Blueprint, CORSConfig, Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from chalicelib.config import get_settings
-from chalicelib.errors import InvalidRequest, ServiceError, ValidationFailed, field_error, http_status
+from chalicelib.errors import InvalidRequest, ServiceError, ValidationFailed, field_error, http_status, status_for
+from chalicelib.middleware import CORRELATION_HEADER
 from chalicelib.observability import correlation_id, logger
+from chalicelib.schemas.common import ErrorBody, ErrorResponse, InputModel, ResourceId
 
 M = TypeVar("M", bound=BaseModel)
+Model = type[BaseModel]
 
 CORS = CORSConfig(
     allow_origin=get_settings().cors_allow_origin,
-    allow_headers=["Content-Type", "Idempotency-Key", "X-Correlation-Id"],
-    expose_headers=["X-Correlation-Id", "Location"],
+    allow_headers=["Content-Type", "Idempotency-Key", CORRELATION_HEADER],
+    expose_headers=[CORRELATION_HEADER, "Location"],
     max_age=600,
 )
 
 
-class ApiBlueprint(Blueprint):
-    """A Blueprint whose routes answer errors as JSON and allow CORS by default."""
+@dataclass(frozen=True)
+class Contract:
+    """What a route reads and answers: the models it validates with and the errors it may raise."""
 
-    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
-        """Register a view like Blueprint.route, wrapped so errors become JSON."""
+    path: Model | None = None
+    body: Model | None = None
+    query: Model | None = None
+    headers: Model | None = None
+    response: Model | None = None
+    status: int = 200
+    errors: tuple[type[ServiceError], ...] = ()
+    location: bool = False
+
+    def inputs(self, request: Request) -> dict[str, BaseModel]:
+        """The request's declared parts, parsed: the view's keyword arguments."""
+        if self.path is not None:
+            parse_path(request, self.path)
+        parsers: dict[str, tuple[Model | None, Callable[[Request, Model], BaseModel]]] = {
+            "headers": (self.headers, parse_headers),
+            "query": (self.query, parse_query),
+            "body": (self.body, parse_body),
+        }
+        return {name: parse(request, model) for name, (model, parse) in parsers.items() if model is not None}
+
+    def error_statuses(self) -> set[int]:
+        """Every error status the route can answer: bad input, its declared errors, an internal error."""
+        raised = {*self.errors, ServiceError}
+        if self.path or self.query or self.headers or self.body:
+            raised.add(InvalidRequest)
+        if self.body:
+            raised.add(ValidationFailed)
+        return {status_for(error) for error in raised}
+
+    def openapi(self) -> dict[str, Any]:
+        """The route's entry in the OpenAPI document (read by `devstack openapi`)."""
+        responses: dict[int, Model | None] = {status: ErrorResponse for status in self.error_statuses()}
+        responses[self.status] = self.response
+        headers = {status: {CORRELATION_HEADER: "the request's correlation id"} for status in responses}
+        if self.location:
+            headers[self.status] = {**headers[self.status], "Location": "the new resource's path"}
+        return {
+            "path": self.path,
+            "body": self.body,
+            "query": self.query,
+            "headers": self.headers,
+            "responses": responses,
+            "response_headers": headers,
+        }
+
+
+def path_ids(path: str) -> Model | None:
+    """The path's parameters as a model: every one is a resource id (None if the path has none)."""
+    names = re.findall(r"\{(\w+)\}", path)
+    fields: dict[str, Any] = {name: (ResourceId, ...) for name in names}
+    return create_model("PathIds", __base__=InputModel, **fields) if names else None
+
+
+class ApiBlueprint(Blueprint):
+    """A Blueprint whose routes parse their declared inputs, answer errors as JSON and allow CORS by default."""
+
+    def route(
+        self,
+        path: str,
+        *,
+        body: Model | None = None,
+        query: Model | None = None,
+        headers: Model | None = None,
+        response: Model | None = None,
+        status: int = 200,
+        errors: tuple[type[ServiceError], ...] = (),
+        location: bool = False,
+        **kwargs: Any,
+    ) -> Callable[..., Any]:
+        """Register a view like Blueprint.route; it gets the parsed body/query/headers as keyword arguments."""
         kwargs.setdefault("cors", CORS)
         register = super().route(path, **kwargs)
+        contract = Contract(path_ids(path), body, query, headers, response, status, errors, location)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            return cast(Callable[..., Any], register(_json_errors(view)))
+            @functools.wraps(view)
+            def with_inputs(**uri_params: str) -> Any:
+                return view(**uri_params, **contract.inputs(self.current_request))
+
+            wrapped = _json_errors(with_inputs)
+            wrapped.openapi = contract.openapi()  # type: ignore[attr-defined]
+            return cast(Callable[..., Any], register(wrapped))
 
         return decorator
 
@@ -54,15 +139,10 @@ def _json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def error_response(error: ServiceError) -> Response:
     """Render an error in the service's JSON error shape."""
-    body = {
-        "error": {
-            "code": error.code,
-            "message": error.message,
-            "details": error.details,
-            "correlation_id": correlation_id(),
-        }
-    }
-    return Response(body=body, status_code=http_status(error))
+    body = ErrorBody.model_validate(
+        {"code": error.code, "message": error.message, "details": error.details, "correlation_id": correlation_id()}
+    )
+    return Response(body=ErrorResponse(error=body).model_dump(mode="json"), status_code=http_status(error))
 
 
 def json_response(
@@ -94,14 +174,21 @@ def parse_query(request: Request, schema: type[M]) -> M:
         raise InvalidRequest("query parameters are invalid", _field_errors(error)) from None
 
 
-def parse_id(value: str, field: str = "id") -> str:
-    """Return value if it is a canonical UUID, else raise a 400 naming the field."""
+def parse_headers(request: Request, schema: type[M]) -> M:
+    """Validate the headers schema names (by alias) against it; 400 naming each bad header."""
+    names = [field.alias or name for name, field in schema.model_fields.items()]
     try:
-        if str(uuid.UUID(value)) == value:
-            return value
-    except ValueError:
-        pass
-    raise InvalidRequest(f"{field} is not valid", [field_error(field, "must be a lowercase UUID")])
+        return schema.model_validate({name: request.headers[name] for name in names if name in request.headers})
+    except ValidationError as error:
+        raise InvalidRequest("request headers are invalid", _field_errors(error)) from None
+
+
+def parse_path(request: Request, schema: type[M]) -> M:
+    """Validate the path parameters against schema; 400 naming each bad one."""
+    try:
+        return schema.model_validate(request.uri_params or {})
+    except ValidationError as error:
+        raise InvalidRequest("path parameters are invalid", _field_errors(error)) from None
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, Any]]:

@@ -2,42 +2,42 @@
 
 from chalice.app import Response
 
-from chalicelib.api.routing import ApiBlueprint, json_response, parse_body, parse_id, parse_query
-from chalicelib.schemas.common import PageQuery
-from chalicelib.schemas.users import UserCreate, UserUpdate
+from chalicelib.api.routing import ApiBlueprint, json_response
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.schemas.common import Page, PageQuery
+from chalicelib.schemas.users import User, UserCreate, UserUpdate
 from chalicelib.services import users as service
 
 users = ApiBlueprint(__name__)
 
 
-@users.route("/users", methods=["POST"])
-def create_user() -> Response:
+@users.route("/users", methods=["POST"], body=UserCreate, response=User, status=201, errors=(Conflict,), location=True)
+def create_user(body: UserCreate) -> Response:
     """Register a user: 201 with Location, 409 if the email is taken."""
-    user = service.create_user(parse_body(users.current_request, UserCreate))
+    user = service.create_user(body)
     return json_response(user, status=201, headers={"Location": f"/users/{user.id}"})
 
 
-@users.route("/users", methods=["GET"])
-def list_users() -> Response:
+@users.route("/users", methods=["GET"], query=PageQuery, response=Page[User])
+def list_users(query: PageQuery) -> Response:
     """List users a page at a time (?limit=1..100&cursor=<next>)."""
-    return json_response(service.list_users(parse_query(users.current_request, PageQuery)))
+    return json_response(service.list_users(query))
 
 
-@users.route("/users/{user_id}", methods=["GET"])
+@users.route("/users/{user_id}", methods=["GET"], response=User, errors=(NotFound,))
 def get_user(user_id: str) -> Response:
     """Return one user."""
-    return json_response(service.get_user(parse_id(user_id)))
+    return json_response(service.get_user(user_id))
 
 
-@users.route("/users/{user_id}", methods=["PATCH"])
-def update_user(user_id: str) -> Response:
+@users.route("/users/{user_id}", methods=["PATCH"], body=UserUpdate, response=User, errors=(NotFound, Conflict))
+def update_user(user_id: str, body: UserUpdate) -> Response:
     """Change a user's name and/or email."""
-    user_id = parse_id(user_id)
-    return json_response(service.update_user(user_id, parse_body(users.current_request, UserUpdate)))
+    return json_response(service.update_user(user_id, body))
 
 
-@users.route("/users/{user_id}", methods=["DELETE"])
+@users.route("/users/{user_id}", methods=["DELETE"], status=204, errors=(NotFound,))
 def delete_user(user_id: str) -> Response:
     """Delete a user: 204."""
-    service.delete_user(parse_id(user_id))
+    service.delete_user(user_id)
     return json_response(None, status=204)

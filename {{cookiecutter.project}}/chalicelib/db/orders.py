@@ -30,6 +30,8 @@ class OrderItem(ServiceItem):
     total_cents = NumberAttribute()
     status = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
+    # The placing request's correlation id: the table's stream carries it to the stream function's logs.
+    correlation_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     gsi1pk = UnicodeAttribute()
@@ -72,8 +74,8 @@ def _to_schema(item: OrderItem) -> Order:
 class OrdersRepository:
     """Stores orders; status leaves PENDING exactly once, by a conditional update."""
 
-    def create(self, order: Order) -> Order:
-        """Insert a new order (its id must be new)."""
+    def create(self, order: Order, correlation_id: str | None = None) -> Order:
+        """Insert a new order (its id must be new), tagged with the request's correlation id."""
         OrderItem(
             *order_key(order.id),
             id=order.id,
@@ -83,6 +85,7 @@ class OrdersRepository:
             total_cents=order.total_cents,
             status=order.status.value,
             reason=order.reason,
+            correlation_id=correlation_id,
             created_at=order.created_at,
             updated_at=order.updated_at,
             gsi1pk=user_orders_partition(order.user_id),

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalice.app import Blueprint, DynamoDBEvent
 
 from chalicelib.config import get_settings
+from chalicelib.observability import correlated
 from chalicelib.schemas.activity import TableChange
 from chalicelib.services import activity as service
 
@@ -52,7 +53,11 @@ def record_activity(event: DynamoDBEvent) -> dict[str, Any]:
 
 
 def _record(record: DynamoDBRecord) -> None:
-    service.record_change(to_change(record))
+    change = to_change(record)
+    # The id of the request that wrote the item (orders keep it), else this record's own.
+    tagged = (change.new or {}).get("correlation_id")
+    with correlated(str(tagged) if tagged else change.event_id):
+        service.record_change(change)
 
 
 def to_change(record: DynamoDBRecord) -> TableChange:

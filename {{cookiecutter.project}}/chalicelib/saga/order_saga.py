@@ -10,7 +10,6 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.observability import correlated, metrics_flushed
 from chalicelib.schemas.orders import SagaInput, StepResult
 from chalicelib.services import orders as service
 
@@ -20,10 +19,8 @@ Step = Callable[[SagaInput], StepResult]
 
 
 def _run(step: Step, event: dict[str, Any]) -> dict[str, Any]:
-    saga_input = SagaInput.model_validate(event)
-    # One EMF line per task invocation, with whatever business outcome the step recorded.
-    with correlated(saga_input.correlation_id or saga_input.order_id), metrics_flushed():
-        return step(saga_input).model_dump(mode="json")
+    # The middleware tags the logs with the input's correlation id and publishes the step's metrics.
+    return step(SagaInput.model_validate(event)).model_dump(mode="json")
 
 
 @order_saga.lambda_function(name="reserve_inventory")

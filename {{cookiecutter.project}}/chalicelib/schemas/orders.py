@@ -7,14 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from chalicelib.schemas.common import InputModel
+from chalicelib.schemas.common import HeaderModel, InputModel, ResourceId
 from chalicelib.schemas.inventory import ProductId
 
-Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 # The fake payment provider reads its outcome from the token (services/payments.py).
 PaymentToken = Annotated[str, StringConstraints(pattern=r"^tok_[a-z0-9_]{1,40}$")]
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # 1-255 visible ASCII characters
-IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,255}$")]  # 1-255 visible ASCII characters
 
 
 class OrderStatus(StrEnum):
@@ -35,7 +34,7 @@ class OrderLine(InputModel):
 class OrderCreate(InputModel):
     """Body of POST /orders."""
 
-    user_id: Uuid
+    user_id: ResourceId
     items: list[OrderLine] = Field(min_length=1, max_length=20)
     payment_token: PaymentToken
 
@@ -45,6 +44,12 @@ class OrderCreate(InputModel):
         if len({line.product_id for line in items}) != len(items):
             raise ValueError("each product may appear once; add up the quantities")
         return items
+
+
+class PlaceOrderHeaders(HeaderModel):
+    """Headers of POST /orders: retry with the same Idempotency-Key and get the first order back."""
+
+    idempotency_key: IdempotencyKey | None = Field(default=None, alias=IDEMPOTENCY_HEADER)
 
 
 class PlaceOrder(BaseModel):
@@ -73,7 +78,7 @@ class OrderMessage(BaseModel):
 
     model_config = {"extra": "ignore"}
 
-    order_id: Uuid
+    order_id: ResourceId
     correlation_id: str | None = None
 
 
@@ -82,7 +87,7 @@ class SagaInput(BaseModel):
 
     model_config = {"extra": "ignore"}
 
-    order_id: Uuid
+    order_id: ResourceId
     correlation_id: str | None = None
     error: dict[str, Any] | None = None
 

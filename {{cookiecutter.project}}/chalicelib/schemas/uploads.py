@@ -7,12 +7,11 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from chalicelib.schemas.common import InputModel
+from chalicelib.schemas.common import InputModel, ResourceId
 
 # The content types a client may declare, each the only type its magic bytes may show.
 ALLOWED_CONTENT_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 # Shown to the client and kept as metadata only: the object key never contains it.
-OwnerId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")]
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
 
 
@@ -28,9 +27,12 @@ class UploadStatus(StrEnum):
 class UploadCreate(InputModel):
     """Body of POST /uploads: who uploads what, as the client declares it."""
 
-    owner_id: OwnerId
+    owner_id: ResourceId
     filename: FileName
-    content_type: Annotated[str, StringConstraints(to_lower=True)]
+    # Matched case-insensitively; the document lists the allowed values.
+    content_type: Annotated[
+        str, StringConstraints(to_lower=True), Field(json_schema_extra={"enum": list(ALLOWED_CONTENT_TYPES)})
+    ]
     size: int = Field(ge=1)
 
     @field_validator("content_type")

@@ -18,11 +18,18 @@ class UserCreate(InputModel):
     email: Email
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """Document an optional field as absent-or-valid: null is refused, so neither null nor a null default."""
+    choices = [choice for choice in schema.pop("anyOf", []) if choice.get("type") != "null"]
+    schema.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
+    schema.pop("default", None)
+
+
 class UserUpdate(InputModel):
     """Body of PATCH /users/{id}: any subset of the fields, at least one."""
 
-    name: UserName | None = None
-    email: Email | None = None
+    name: UserName | None = Field(default=None, json_schema_extra=_not_nullable)
+    email: Email | None = Field(default=None, json_schema_extra=_not_nullable)
 
     @field_validator("name", "email", mode="before")
     @classmethod

@@ -19,10 +19,16 @@ from chalicelib.db.users import users_repository
 from chalicelib.errors import Conflict, NotFound, ValidationFailed, field_error
 from chalicelib.observability import correlation_id, count, count_by, logger
 from chalicelib.schemas.common import Page, PageQuery
-from chalicelib.schemas.orders import Order, OrderMessage, OrderStatus, PlaceOrder, SagaInput, StepResult
+from chalicelib.schemas.orders import (
+    IDEMPOTENCY_HEADER,
+    Order,
+    OrderMessage,
+    OrderStatus,
+    PlaceOrder,
+    SagaInput,
+    StepResult,
+)
 from chalicelib.services import inventory, payments
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 # Business metrics (EMF, the service's namespace): counted where the state changes, once per
 # order, so a retried step or a replayed Idempotency-Key counts nothing twice.
@@ -112,7 +118,7 @@ def _place_order(request: PlaceOrder) -> Order:
         created_at=now,
         updated_at=now,
     )
-    orders_repository().create(order)
+    orders_repository().create(order, correlation_id())
     orders_queue().send(OrderMessage(order_id=order.id, correlation_id=correlation_id()))
     count(ORDERS_PLACED)
     logger.info("order placed", extra={"order_id": order.id, "user_id": order.user_id})

@@ -125,7 +125,7 @@ def test_invalid_patch_is_422(client: Any, body: dict[str, Any], field: str) -> 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_bad_id_is_400(client: Any, method: str) -> None:
-    assert_error(call(client, method, "/users/not-a-uuid", {"name": "x"}), 400, "invalid_request", "id")
+    assert_error(call(client, method, "/users/not-a-uuid", {"name": "x"}), 400, "invalid_request", "user_id")
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from chalice.local import LambdaContext
 
 from chalicelib.config import get_settings
 from chalicelib.errors import PaymentDeclined
@@ -86,9 +87,9 @@ def test_a_saga_task_invocation_publishes_its_outcome_as_one_emf_line(capsys: py
     orders.charge_payment(step)
     published(capsys)
     # When the ConfirmOrder task function is invoked
-    result = order_saga.confirm_order(step.model_dump(mode="json"), None)
-    # Then it flushed its own metrics: one EMF line, nothing left for later
+    result = order_saga.confirm_order(step.model_dump(mode="json"), LambdaContext("confirm_order", 128))
+    # Then it flushed its own metrics: one EMF line (besides a cold start's), nothing left for later
     assert result["outcome"] == "confirmed"
-    [emf] = emf_lines(capsys.readouterr().out)
+    [emf] = [line for line in emf_lines(capsys.readouterr().out) if "ColdStart" not in line]
     assert emf[orders.ORDERS_CONFIRMED] == [1.0]
     assert not metrics.metric_set

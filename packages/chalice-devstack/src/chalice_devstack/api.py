@@ -2,8 +2,8 @@
 
 Chalice's LocalDevServer / ChaliceRequestHandler build the API Gateway event and route it,
 exactly as `chalice local` does, with two changes: TCP_NODELAY on every connection (without
-it each keep-alive request after the first waits ~40 ms for a delayed ACK: DESIGN.md
-section 9), and the app is called through the function registry, so API calls get a realistic
+it each keep-alive request after the first waits ~40 ms for the client's delayed ACK, as chalice
+local writes headers and body apart), and the app is called through the function registry, so API calls get a realistic
 Lambda context, a console line and a place in the status view like every other invocation.
 The functions' env vars are already the process's (see devstack.functions). Routes with an
 authorizer are checked as API Gateway checks them (devstack.authorizers), and a function error
@@ -96,6 +96,13 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
         """Mark every answer as devstack's: `devstack load run` tells a devstack API from anything else by it."""
         self.send_header(MARKER_HEADER, "1")
         super().end_headers()
+
+    def __getattr__(self, name: str) -> Any:
+        """Route every method: chalice local dispatches seven, and any other (TRACE, QUERY...) got http.server's
+        bare 501, a server error; routed, a method no route has is a 405 like PUT on a GET route."""
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
 
 
 class ViaRegistry:

@@ -17,7 +17,7 @@ from chalice_devstack.endpoint import HOST, StartResponse, WSGIApp
 
 
 class QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without a log line per request, with TCP_NODELAY (see DESIGN.md section 9)."""
+    """werkzeug's handler without a log line per request, with TCP_NODELAY (no delayed-ACK stall)."""
 
     disable_nagle_algorithm = True
 

@@ -1,7 +1,7 @@
 """devstack for tests: start it in a child process on free ports, wait until ready, stop it cleanly.
 
 moto keeps its state in process-global backends and a `mock_aws` block in the same process
-wipes them (DESIGN.md section 9), so the devstack under test always runs in a child process.
+wipes them, so the devstack under test always runs in a child process.
 The pytest plugin's `devstack` fixture wraps `running_devstack()` for a session.
 """
 

@@ -75,6 +75,22 @@ def check(args: argparse.Namespace) -> None:
     sys.exit(1 if problems else 0)
 
 
+def openapi_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack openapi`'s flags."""
+    stage_flag(parser)
+    parser.add_argument("--output", type=Path, help="write the document here (default: print it)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if --output differs from the app's document")
+
+
+@command("openapi", "the OpenAPI 3.1 document of the app's routes and the pydantic models they declare", openapi_flags)
+def openapi(args: argparse.Namespace) -> None:
+    """Print or write the app's OpenAPI document; with --check, fail if the written one is stale."""
+    from chalice_devstack.tooling.openapi import write
+
+    project, settings = project_and_settings(args)
+    sys.exit(write(project, settings.stage, args.output, args.check))
+
+
 def cold_start_flags(parser: argparse.ArgumentParser) -> None:
     """`devstack bench cold-start`'s flags."""
     stage_flag(parser)

@@ -8,7 +8,8 @@ import boto3
 from chalice import Chalice, Rate
 
 app = Chalice(app_name="catalog")
-# A placeholder ARN: the resources file binds the real stream (DESIGN.md's known trap).
+# A placeholder ARN: the decorator needs one at import, before the table (and its stream) exists;
+# the resources file binds the real stream.
 STREAM_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:123456789012:table/catalog/stream/placeholder"
 
 
