@@ -132,6 +132,7 @@ def running_devstack(
         "DEVSTACK_STAGE": stage,
         "DEVSTACK_REGION": region,
         "DEVSTACK_RESOURCES": str(project.resources_file),
+        "DEVSTACK_RELOAD": "false",  # a test runs the code it started with; watching would only cost CPU
         "PYTHONUNBUFFERED": "1",
     }
     stack = Devstack(f"http://127.0.0.1:{aws_port}", f"http://127.0.0.1:{api_port}", region)
