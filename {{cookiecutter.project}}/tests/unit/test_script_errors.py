@@ -8,7 +8,7 @@ import sys
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from chalicelib.db.aws import client
+from chalicelib.db.aws import sqs_client
 from scripts.stage_env import ScriptError, explain, run_script, use_stage
 from tests.conftest import PROJECT
 
@@ -112,7 +112,7 @@ def test_a_missing_queue_on_the_endpoint_is_explained(capsys: pytest.CaptureFixt
     """Given a moto AWS without the queue, when a script asks for it, then one line and exit 2."""
 
     def ask() -> None:
-        client("sqs").get_queue_url(QueueName="no-such-queue")
+        sqs_client().get_queue_url(QueueName="no-such-queue")
 
     with pytest.raises(SystemExit) as stopped:
         run_script(ask)
