@@ -107,3 +107,23 @@ def test_concurrent_conditional_puts_of_one_key_let_exactly_one_through(dynamodb
             assert sum(pool.map(claim, range(8))) == 25
     finally:
         sys.setswitchinterval(switch)
+
+
+def test_responses_read_the_same_with_the_serializer_cache(dynamodb: Any) -> None:
+    """Given an item of every attribute type, when read back twice (the second from the cache), it is unchanged."""
+    item = {
+        "pk": {"S": "all-types"},
+        "n": {"N": "1.5"},
+        "b": {"B": b"\x00\x01"},
+        "flag": {"BOOL": True},
+        "none": {"NULL": True},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "nested": {"M": {"list": {"L": [{"S": "x"}, {"M": {"deep": {"N": "3"}}}]}}},
+    }
+    dynamodb.put_item(TableName=TABLE, Item=item)
+    reads = [dynamodb.get_item(TableName=TABLE, Key={"pk": item["pk"]})["Item"] for _ in range(2)]
+    assert reads == [item, item]
+    assert len(moto_fixes._POSSIBLE_KEYS) > 0  # the serializer went through the cache
+    described = dynamodb.describe_table(TableName=TABLE)["Table"]
+    assert (described["TableName"], described["KeySchema"][0]["AttributeName"]) == (TABLE, "pk")

@@ -11,7 +11,7 @@
     locustfile = "loadtests/locustfile.py"         # `devstack load run`: the locust user classes
     reports_dir = "loadtests/reports"              # `devstack load run`: one folder per run
     expected_errors = ["OutOfStock"]               # console: these errors print one line, no traceback
-    reload = true                                  # reload the functions when app.py or chalicelib/ changes (up --no-reload)
+    reload = true                                  # reload functions when app.py or chalicelib/ change (--no-reload)
     max_batching_window = 0                        # seconds: caps every trigger's batching window (fast tests)
 
 Every key is optional: a `chalice new-project` app runs with none of them.
