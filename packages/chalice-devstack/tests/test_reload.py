@@ -38,7 +38,7 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, Devstack]]:
     (root / "chalicelib" / "answer.py").write_text("ANSWER = 1\n")
     (root / "infra").mkdir()
     (root / "infra" / "resources.yaml").write_text(RESOURCES)
-    with running_devstack(write_project(root, "reloading"), "dev", TEST_REGION) as stack:
+    with running_devstack(write_project(root, "reloading"), "dev", TEST_REGION, reload=True) as stack:
         sqs = stack.client("sqs")
         sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="notes")["QueueUrl"], MessageBody="kept")
         yield root, stack

@@ -25,7 +25,7 @@ about a sixth of the CPU time of a DynamoDB-heavy test suite).
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from moto.core.serialize import AttributePicker, AttributePickerContext
@@ -66,14 +66,14 @@ def apply() -> None:
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
 
 
-def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Iterator[str]:
+def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Generator[str]:
     """The names an attribute may go by in a response object, as moto's providers give them (cached)."""
     cache_key = (type(self), tuple(self.alias_providers), type(context.obj), id(context.shape), context.key)
     known = _POSSIBLE_KEYS.get(cache_key)
     if known is None or known[0] is not context.shape:  # the shape is kept, so its id is never reused
         known = (context.shape, list(_MOTO_POSSIBLE_KEYS(self, context)))
         _POSSIBLE_KEYS[cache_key] = known
-    return iter(known[1])
+    yield from known[1]
 
 
 def atomic(write: Callable[..., Any]) -> Callable[..., Any]:

@@ -121,7 +121,12 @@ def _request(base_url: str, method: str, path: str, body: Any, headers: dict[str
 
 @contextmanager
 def running_devstack(
-    project: Project, stage: str, region: str, aws_port: int | None = None, api_port: int | None = None
+    project: Project,
+    stage: str,
+    region: str,
+    aws_port: int | None = None,
+    api_port: int | None = None,
+    reload: bool = False,
 ) -> Iterator[Devstack]:
     """Start `devstack up` in a child process (free ports unless given); yield it once ready; stop it."""
     aws_port, api_port = aws_port or free_port(), api_port or free_port()
@@ -132,7 +137,7 @@ def running_devstack(
         "DEVSTACK_STAGE": stage,
         "DEVSTACK_REGION": region,
         "DEVSTACK_RESOURCES": str(project.resources_file),
-        "DEVSTACK_RELOAD": "false",  # a test runs the code it started with; watching would only cost CPU
+        "DEVSTACK_RELOAD": str(reload).lower(),  # by default a test runs the code it started with
         "PYTHONUNBUFFERED": "1",
     }
     stack = Devstack(f"http://127.0.0.1:{aws_port}", f"http://127.0.0.1:{api_port}", region)
