@@ -76,5 +76,5 @@ def test_an_edit_reloads_the_function_keeping_the_aws_state_and_broken_code_keep
     failed = stack.wait_until(lambda: [line for line in stack.output if "reload after app.py failed" in line])
     assert failed[0].startswith("devstack: reload after app.py failed: app.py failed to import: SyntaxError: ")
     assert failed[0].endswith("(app.py:10); still running the code from before")
-    assert not any("Traceback" in line for line in stack.output)
+    assert not any("Traceback" in line for line in stack.output), "\n".join(stack.output)
     assert answer(stack) == 2

@@ -18,6 +18,7 @@ idle keep-alive connection is closed after API_IDLE_SECONDS so it cannot hold a 
 import functools
 import os
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
@@ -68,6 +69,11 @@ class BoundedThreadingServer(ThreadingMixIn, HTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a readiness probe, a load test stopping) is no error; print the rest."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class NoDelayRequestHandler(ChaliceRequestHandler):
