@@ -67,10 +67,15 @@ def shared_venv(project: Path, devstack: Path) -> Path:
     return venv
 
 
+# What the service Makefile's install stamp depends on.
+INSTALL_INPUTS = ("pyproject.toml", "uv.lock", "requirements-dev.txt")
+
+
 def use_venv(project: Path, venv: Path) -> None:
-    """Date the project's pyproject.toml like the venv's stamp, so make does not reinstall."""
+    """Date the files the venv's stamp depends on like the stamp, so make does not reinstall."""
     stamp_time = (venv / STAMP).stat().st_mtime
-    os.utime(project / "pyproject.toml", (stamp_time, stamp_time))
+    for name in INSTALL_INPUTS:
+        os.utime(project / name, (stamp_time, stamp_time))
 
 
 class Service(NamedTuple):

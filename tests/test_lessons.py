@@ -27,8 +27,7 @@ def test_lessons_of_a_partial_render_run_as_written(rendered: Renderer, template
     project = Path(shutil.copytree(source, tmp_path / source.name, symlinks=True))
     venv = shared_venv(project, template_dir / "packages" / "chalice-devstack")
     use_venv(project, venv)
-    # As `make lessons` does (lessons: install): a stale install stamp would reinstall inside the first
-    # `eval "$(make -s env)"`, and the install's progress line would be evaluated as a command.
+    # As `make lessons` does (lessons: install), so no lesson's `make` waits on an install.
     run(["make", "-s", "install", f"VENV={venv}"], cwd=project)
     lessons = [f"docs/workshop/{name}" for name in LESSONS]
     assert all((project / lesson).is_file() for lesson in lessons), sorted((project / "docs/workshop").iterdir())
