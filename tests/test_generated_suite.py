@@ -72,10 +72,14 @@ INSTALL_INPUTS = ("pyproject.toml", "uv.lock", "requirements-dev.txt")
 
 
 def use_venv(project: Path, venv: Path) -> None:
-    """Date the files the venv's stamp depends on like the stamp, so make does not reinstall."""
-    stamp_time = (venv / STAMP).stat().st_mtime
+    """Date the files the venv's stamp depends on a second before the stamp, so make does not reinstall.
+
+    In nanoseconds and a second early: a float mtime can round to just after the stamp, and a make that
+    reinstalls the shared venv (uv sync takes chalice-devstack out first) breaks every test using it.
+    """
+    older = (venv / STAMP).stat().st_mtime_ns - 1_000_000_000
     for name in INSTALL_INPUTS:
-        os.utime(project / name, (stamp_time, stamp_time))
+        os.utime(project / name, ns=(older, older))
 
 
 class Service(NamedTuple):
