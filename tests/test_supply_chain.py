@@ -197,6 +197,7 @@ def test_a_template_that_is_not_a_git_checkout_records_nothing(rendered: Rendere
     assert not (rendered("all-on") / ".cruft.json").exists()
 
 
+@pytest.mark.ci  # ~50 s: cruft renders the template three times in subprocesses
 def test_cruft_update_brings_a_later_template_commit_in(template_repo: Path, tmp_path: Path) -> None:
     """Given a service generated from one template commit, when the template moves on, cruft check fails and
     cruft update applies the change."""
