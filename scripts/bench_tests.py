@@ -3,6 +3,8 @@
 A benchmark, not a test: it prints numbers and asserts nothing about them. Each suite runs as the
 Makefile runs it, in a process of its own, one after the other; under each, its slowest tests (set-up +
 call, from pytest's --durations). `make test` is the sum of the first two suites, `make ci` of all three.
+Each row also gives the CPU time of the suite's processes and the load average as it started: on a
+shared machine the wall time says more about the neighbours than about the tests.
 --cold points the template tests at an empty cache folder (TEMPLATE_TEST_CACHE), so the generated
 service's venv and mypy caches are built in the run, as on a fresh clone (uv's download cache stays warm).
 
@@ -12,6 +14,7 @@ service's venv and mypy caches are built in the run, as on a fresh clone (uv's d
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +50,8 @@ class Timing:
     """How long a suite took, whether it passed, pytest's summary and its slowest tests."""
 
     seconds: float
+    cpu_seconds: float
+    load: float
     ok: bool
     summary: str
     slowest: list[tuple[float, str]]
@@ -77,26 +82,39 @@ def slowest_tests(output: str) -> list[tuple[float, str]]:
     return sorted(((seconds, test) for test, seconds in totals.items()), reverse=True)[:SLOWEST_SHOWN]
 
 
+def children_cpu_seconds() -> float:
+    """User + system CPU time of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(suite: Suite, env: dict[str, str]) -> Timing:
-    """Run one suite and time it."""
-    start = time.perf_counter()
+    """Run one suite and time it (wall and CPU)."""
+    load, cpu_before, start = os.getloadavg()[0], children_cpu_seconds(), time.perf_counter()
     result = subprocess.run([str(suite.python), *suite.args], cwd=suite.cwd, env=env,
                             capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, children_cpu_seconds() - cpu_before
     summary = SUMMARY.findall(result.stdout)
     ok = result.returncode == 0
     note = summary[-1] if summary else (result.stdout + result.stderr).strip()[-300:]
-    return Timing(seconds, ok, note, slowest_tests(result.stdout), NOT_PASSED.findall(result.stdout))
+    return Timing(seconds, cpu_seconds, load, ok, note, slowest_tests(result.stdout), NOT_PASSED.findall(result.stdout))
 
 
 def report(suite: Suite, timing: Timing) -> None:
     """Print a suite's row and its slowest tests."""
-    print(f"{suite.label:<46} {timing.seconds:>7.1f} s   {'' if timing.ok else 'FAILED: '}{timing.summary}")
+    figures = f"{timing.seconds:>7.1f} s {timing.cpu_seconds:>7.1f} s CPU  load {timing.load:>4.1f}"
+    print(f"{suite.label:<46} {figures}   {'' if timing.ok else 'FAILED: '}{timing.summary}")
     for seconds, test in timing.slowest:
         print(f"    {seconds:>7.1f} s  {test.removeprefix('tests/')}")
     for line in timing.not_passed:
         print(f"    {line}")
     sys.stdout.flush()
+
+
+def total(label: str, timings: list[Timing]) -> str:
+    """A sum row: the suites' wall and CPU times added up."""
+    wall, cpu = sum(t.seconds for t in timings), sum(t.cpu_seconds for t in timings)
+    return f"{label:<46} {wall:>7.1f} s {cpu:>7.1f} s CPU"
 
 
 def bench(workers: int, skip_ci: bool, env: dict[str, str]) -> bool:
@@ -106,9 +124,9 @@ def bench(workers: int, skip_ci: bool, env: dict[str, str]) -> bool:
         timing = run(suite, env)
         report(suite, timing)
         timings.append(timing)
-    print(f"{'make test (devstack + template tests)':<46} {sum(t.seconds for t in timings[:2]):>7.1f} s")
+    print(total("make test (devstack + template tests)", timings[:2]))
     if not skip_ci:
-        print(f"{'make ci (make test + CI-only tests)':<46} {sum(t.seconds for t in timings):>7.1f} s")
+        print(total("make ci (make test + CI-only tests)", timings))
     return all(timing.ok for timing in timings)
 
 

@@ -2,13 +2,17 @@
 
 A benchmark, not a test: it prints numbers and asserts nothing about them. Each row is one make
 command in a process of its own; `make test` is timed as a whole (it runs e2e and the template check
-side by side), `make test-all` is the sum of the commands it runs one after the other.
+side by side), `make test-all` is the sum of the commands it runs one after the other. Beside the wall
+time: the CPU time of every process the command ran, and the load average as it started, because on
+a busy machine the wall time says more about the neighbours than about the tests.
 
     python -m scripts.bench_tests [--skip-slow] [--venv .venv]
 """
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -45,23 +49,32 @@ class Timing:
 
     suite: Suite
     seconds: float
+    cpu_seconds: float
+    load: float
     ok: bool
     summary: str
 
 
+def children_cpu_seconds() -> float:
+    """User + system CPU time of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(suite: Suite, venv: str) -> Timing:
-    """Run one suite through make and time it."""
+    """Run one suite through make and time it (wall and CPU)."""
     command = ["make", "--no-print-directory", *suite.make_args, f"VENV={venv}"]
-    start = time.perf_counter()
+    load, cpu_before, start = os.getloadavg()[0], children_cpu_seconds(), time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own arguments
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, children_cpu_seconds() - cpu_before
     summaries = [match.group(1) for match in SUMMARY.finditer(result.stdout)]
-    return Timing(suite, seconds, result.returncode == 0, "; ".join(summaries) or result.stdout.strip()[-80:])
+    summary = "; ".join(summaries) or result.stdout.strip()[-80:]
+    return Timing(suite, seconds, cpu_seconds, load, result.returncode == 0, summary)
 
 
-def row(label: str, seconds: float, note: str) -> str:
+def row(label: str, seconds: float, cpu_seconds: float, note: str) -> str:
     """One line of the table."""
-    return f"{label:<16} {seconds:>7.1f} s   {note}"
+    return f"{label:<16} {seconds:>7.1f} s {cpu_seconds:>7.1f} s CPU   {note}"
 
 
 def bench(suites: tuple[Suite, ...], venv: str) -> list[Timing]:
@@ -69,8 +82,8 @@ def bench(suites: tuple[Suite, ...], venv: str) -> list[Timing]:
     timings = []
     for suite in suites:
         timing = run(suite, venv)
-        note = timing.summary if timing.ok else f"FAILED: {timing.summary}"
-        print(row(suite.label, timing.seconds, note), flush=True)
+        note = f"load {timing.load:.1f}; " + (timing.summary if timing.ok else f"FAILED: {timing.summary}")
+        print(row(suite.label, timing.seconds, timing.cpu_seconds, note), flush=True)
         timings.append(timing)
     return timings
 
@@ -84,9 +97,10 @@ def main() -> None:
     timings = bench(FAST if args.skip_slow else FAST + FULL, args.venv)
     timings += bench((MAKE_TEST,), args.venv)
     if not args.skip_slow:
-        by_label = {timing.suite.label: timing.seconds for timing in timings}
-        total = sum(by_label[label] for label in TEST_ALL_PARTS)
-        print(row("make test-all", total, "sum of: " + ", ".join(TEST_ALL_PARTS)))
+        by_label = {timing.suite.label: timing for timing in timings}
+        parts = [by_label[label] for label in TEST_ALL_PARTS]
+        total, cpu_total = sum(part.seconds for part in parts), sum(part.cpu_seconds for part in parts)
+        print(row("make test-all", total, cpu_total, "sum of: " + ", ".join(TEST_ALL_PARTS)))
     if not all(timing.ok for timing in timings):
         raise SystemExit(1)
 
