@@ -17,6 +17,7 @@ LESSONS_TIMEOUT_S = 1200
 
 
 @pytest.mark.slow
+@pytest.mark.lessons
 def test_every_lesson_runs_as_written() -> None:
     # Given: the lessons and this venv (the lessons' own `make` commands use it too)
     env = {**os.environ, "VENV": sys.prefix}
