@@ -2,11 +2,13 @@
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chalice_devstack.project import Project, offline_aws_environment
+from chalice_devstack.testing import Devstack, running_devstack
 
 TEST_REGION = "eu-west-1"  # not us-east-1, so a default that leaks through shows up
 APPS_DIR = Path(__file__).parent / "apps"
@@ -28,3 +30,10 @@ def write_project(root: Path, app_name: str = "tiny", config: dict[str, object] 
 def tiny_project(tmp_path: Path) -> Project:
     """Given: an empty Chalice project folder (config only)."""
     return write_project(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="module")
+def saga_devstack() -> Iterator[Devstack]:
+    """Given: the saga test app (tests/apps/saga: queue + DLQ, table stream, schedule, state machine) running."""
+    with running_devstack(Project.at(APPS_DIR / "saga"), "dev", TEST_REGION) as running:
+        yield running
