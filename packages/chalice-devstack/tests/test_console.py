@@ -100,6 +100,8 @@ def test_the_feed_draws_the_saga_and_the_path_a_declined_order_took(saga_devstac
     assert selected["failures"] == {"Charge": "PaymentDeclined", "Cancelled": "OrderCancelled"}
     happy = feed(saga_devstack, "?select=OrderSaga:order-ok")["state_machines"][0]["selected"]
     assert happy["path"] == ["Reserve", "Charge", "Confirm", "Confirmed"] and happy["failures"] == {}
+    released = next(item for item in feed(saga_devstack)["invocations"] if item["function"] == "release")
+    assert released["correlation_ids"] == ["d"] and released["trigger"] == "invoke"
 
 
 def test_the_feed_shows_stream_positions_and_schedules_and_fire_now_runs_make_triggers_code(

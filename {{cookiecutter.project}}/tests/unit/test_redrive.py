@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from chalicelib.db.aws import {% if cookiecutter.include_stream == 'y' %}dynamodb_client, dynamodb_streams_client, {% endif %}sqs_client
+from chalice_devstack.redrive import batches
 from scripts.redrive import (
 {%- if cookiecutter.include_stream == 'y' %}
     FAILED,
     TRIMMED,
 {%- endif %}
     DeadLetterPair,
-    batches,
     dead_letter_pairs,
     listing,
     redrive,

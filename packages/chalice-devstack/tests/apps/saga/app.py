@@ -4,6 +4,7 @@
 `Cancelled` failure). A message whose body is "poison" fails every time, so it ends in the DLQ.
 """
 
+import json
 from typing import Any
 
 from chalice import Chalice, Rate
@@ -18,15 +19,22 @@ class PaymentDeclined(Exception):
     """The fake provider declined the charge (an outcome the state machine catches)."""
 
 
+def log(message: str, event: dict[str, Any]) -> None:
+    """One JSON log line carrying the order as its correlation id (as Powertools' Logger writes them)."""
+    print(json.dumps({"level": "INFO", "message": message, "correlation_id": event.get("order")}))
+
+
 @app.lambda_function(name="reserve")
 def reserve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Reserves the order's items (always succeeds)."""
+    log("reserved", event)
     return {**event, "reserved": True}
 
 
 @app.lambda_function(name="charge")
 def charge(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Charges the order; an order marked `decline` is declined."""
+    log("charging", event)
     if event.get("decline"):
         raise PaymentDeclined(f"card declined for order {event.get('order')}")
     return {**event, "charged": True}
@@ -41,7 +49,7 @@ def confirm(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="release")
 def release(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Releases what reserve took: the compensation."""
-    print(f"releasing order {event.get('order')}")
+    log("released", event)
     return {**event, "released": True}
 
 

@@ -135,7 +135,7 @@ function machineDrawing(machine) {
   const nodes = Object.fromEntries(graph.nodes.map((node) => [node.name, node]));
   const { width, height, node_width: w, node_height: h } = graph.size;
   const drawing = svg("svg", { width, height: height + 8, viewBox: `0 0 ${width} ${height + 8}`, class: "graph" },
-    svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+    svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "8", markerHeight: "8", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
       svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#8c959f" }))));
   for (const edge of graph.edges) {
     const a = nodes[edge.source], b = nodes[edge.target];
@@ -239,7 +239,7 @@ function render() {
   for (const name of Object.keys(VIEWS)) {
     const section = document.getElementById(`view-${name}`);
     section.classList.toggle("active", name === state.view);
-    if (name === state.view && state.feed) section.replaceChildren(...VIEWS[name](state.feed));
+    if (name === state.view && state.feed) section.replaceChildren(...VIEWS[name](state.feed).filter(Boolean));
   }
 }
 
