@@ -10,6 +10,7 @@ import pytest
 from chalice_devstack.project import Project, offline_aws_environment
 from chalice_devstack.testing import Devstack, running_devstack
 
+SCREENSHOTS_PROPERTY = "console_screenshots"  # the browser test records where it saved the views
 TEST_REGION = "eu-west-1"  # not us-east-1, so a default that leaks through shows up
 APPS_DIR = Path(__file__).parent / "apps"
 
@@ -37,3 +38,11 @@ def saga_devstack() -> Iterator[Devstack]:
     """Given: the saga test app (tests/apps/saga: queue + DLQ, table stream, schedule, state machine) running."""
     with running_devstack(Project.at(APPS_DIR / "saga"), "dev", TEST_REGION) as running:
         yield running
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the folder of the console's screenshots (the browser test saves one per view)."""
+    for report in (*terminalreporter.stats.get("passed", []), *terminalreporter.stats.get("failed", [])):
+        for name, value in getattr(report, "user_properties", []):
+            if name == SCREENSHOTS_PROPERTY and report.when == "call":
+                terminalreporter.write_line(f"console screenshots (one per view): {value}")

@@ -12,7 +12,7 @@ CONSOLE = "/_devstack/console/"
 
 def get(devstack: Devstack, path: str) -> tuple[int, str, bytes]:
     """GET a console path: status, content type, body."""
-    with urllib.request.urlopen(f"{devstack.endpoint_url}{CONSOLE}{path}", timeout=30) as answer:  # noqa: S310
+    with urllib.request.urlopen(f"{devstack.endpoint_url}{CONSOLE}{path}", timeout=30) as answer:
         return answer.status, answer.headers["Content-Type"], answer.read()
 
 
@@ -23,9 +23,9 @@ def feed(devstack: Devstack, query: str = "") -> Any:
 
 def post(devstack: Devstack, path: str, headers: dict[str, str]) -> tuple[int, Any]:
     """POST to a console path; status and JSON body."""
-    request = urllib.request.Request(f"{devstack.endpoint_url}{path}", data=b"", method="POST", headers=headers)  # noqa: S310
+    request = urllib.request.Request(f"{devstack.endpoint_url}{path}", data=b"", method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())
     except HTTPError as error:
         return error.code, json.loads(error.read())
@@ -51,7 +51,7 @@ def test_the_feed_shows_a_queue_and_the_messages_it_holds_without_receiving_them
     sqs = saga_devstack.client("sqs")
     sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="saga-audit")["QueueUrl"], MessageBody='{"audit": 1}')
     # When
-    audit = queue(saga_devstack.wait_until(lambda: (d := feed(saga_devstack)) and queue(d, "saga-audit")["visible"] and d), "saga-audit")
+    audit = saga_devstack.wait_until(lambda: (row := queue(feed(saga_devstack), "saga-audit"))["visible"] and row)
     # Then: its depth and body, and reading it twice did not receive it
     assert audit["messages"][0]["body"] == '{"audit": 1}'
     assert audit["messages"][0]["receive_count"] == 0 and audit["messages"][0]["state"] == "visible"
@@ -73,7 +73,8 @@ def test_a_poison_message_reaches_the_dlq_and_the_redrive_button_moves_it_back(s
     assert status == 200 and moved["moved"] == 1 and moved["queue"] == "saga-orders"
     invocations = feed(saga_devstack)["invocations"]
     failed = next(item for item in invocations if item["function"] == "orders")
-    assert failed["outcome"] == "ERROR 1 of 1 failed: ValueError: poison message" and "order message poison" in failed["log"]
+    assert failed["outcome"] == "ERROR 1 of 1 failed: ValueError: poison message"
+    assert "order message poison" in failed["log"]
 
 
 def test_the_feed_draws_the_saga_and_the_path_a_declined_order_took(saga_devstack: Devstack) -> None:
@@ -94,7 +95,8 @@ def test_the_feed_draws_the_saga_and_the_path_a_declined_order_took(saga_devstac
     nodes = {node["name"]: node for node in machine["graph"]["nodes"]}
     assert set(nodes) == {"Reserve", "Charge", "Confirm", "Confirmed", "Release", "Cancelled"}
     assert [n for n, node in nodes.items() if node["compensation"]] == ["Release", "Cancelled"]
-    assert {"source": "Charge", "target": "Release", "kind": "catch", "label": "PaymentDeclined"} in machine["graph"]["edges"]
+    catch = {"source": "Charge", "target": "Release", "kind": "catch", "label": "PaymentDeclined"}
+    assert catch in machine["graph"]["edges"]
     selected = machine["selected"]
     assert selected["name"] == "order-declined" and selected["path"] == ["Reserve", "Charge", "Release", "Cancelled"]
     assert selected["failures"] == {"Charge": "PaymentDeclined", "Cancelled": "OrderCancelled"}

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from chalice_devstack.testing import Devstack
+from tests.conftest import SCREENSHOTS_PROPERTY
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -63,16 +63,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         driver.quit()
 
 
-@pytest.fixture(scope="module")
-def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Where the views' screenshots go (CONSOLE_SCREENSHOTS, else a temporary folder); printed at the end."""
+@pytest.fixture
+def screenshots(record_property: Callable[[str, object], None], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the views' screenshots go (CONSOLE_SCREENSHOTS, else a temporary folder); the run's summary names it."""
     folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path_factory.mktemp("console-screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
-    yield folder
-    saved = sorted(folder.glob("*.png"))
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if saved and reporter is not None:
-        reporter.write_line(f"console screenshots: {', '.join(str(path) for path in saved)}")
+    record_property(SCREENSHOTS_PROPERTY, str(folder))  # conftest's terminal summary prints it (xdist workers too)
+    return folder
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any]) -> Any:
@@ -80,16 +77,31 @@ def wait_for(driver: Any, condition: Callable[[Any], Any]) -> Any:
     return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1).until(condition)
 
 
+# The page redraws every second, so an element found now may be gone a moment later: each read is one
+# script run in the page (atomic between redraws), not a WebElement kept across calls.
+
+
 def cell_text(driver: Any, selector: str) -> str:
     """The text of the first element matching a CSS selector ("" when there is none yet)."""
-    found = driver.find_elements(By.CSS_SELECTOR, selector)
-    return str(found[0].text) if found else ""
+    script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';"
+    return str(driver.execute_script(script, selector))
+
+
+def texts(driver: Any, selector: str) -> list[str]:
+    """The text of every element matching a CSS selector."""
+    script = "return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent);"
+    return [str(text) for text in driver.execute_script(script, selector)]
 
 
 def classes(driver: Any, state: str) -> set[str]:
     """The classes of a state's node in the drawing."""
-    found = driver.find_elements(By.CSS_SELECTOR, f'g.node[data-state="{state}"]')
-    return set((found[0].get_attribute("class") or "").split()) if found else set()
+    script = "return document.querySelector(`g.node[data-state='${arguments[0]}']`)?.getAttribute('class');"
+    return set(str(driver.execute_script(script, state) or "").split())
+
+
+def click(driver: Any, selector: str) -> None:
+    """Click the first element matching a CSS selector."""
+    driver.execute_script("document.querySelector(arguments[0]).click();", selector)
 
 
 def test_the_console_shows_the_queues_follows_a_message_and_draws_a_saga_path(
@@ -98,10 +110,11 @@ def test_the_console_shows_the_queues_follows_a_message_and_draws_a_saga_path(
     # Given: the console open on a running devstack
     browser.get(f"{saga_devstack.endpoint_url}/_devstack/console/#queues")
     wait_for(browser, lambda d: cell_text(d, 'tr[data-queue="saga-audit"] td.visible') == "0")
-    assert {cell_text(browser, f'tr[data-queue="{name}"]').split()[0] for name in ("saga-orders", "saga-orders-dlq")} == {
-        "saga-orders",
+    assert [text.split()[0] for text in texts(browser, "tr[data-queue] td:first-child")] == [
         "saga-orders-dlq",
-    }
+        "saga-orders",
+        "saga-audit",
+    ]
     # When: a message is sent
     sqs = saga_devstack.client("sqs")
     sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="saga-audit")["QueueUrl"], MessageBody='{"order": "o-42"}')
@@ -116,22 +129,21 @@ def test_the_console_shows_the_queues_follows_a_message_and_draws_a_saga_path(
     sfn.start_execution(stateMachineArn=arn, name="o-42", input=json.dumps({"order": "o-42", "decline": True}))
     browser.get(f"{saga_devstack.endpoint_url}/_devstack/console/#state-machines")
     # Then: its path is drawn, the failed states marked, the compensation on the path
+    wait_for(browser, lambda d: "FAILED" in cell_text(d, 'li[data-execution="o-42"]'))
     wait_for(browser, lambda d: "visited" in classes(d, "Cancelled"))
     assert {"visited", "failed"} <= classes(browser, "Charge")
     assert {"visited", "compensation"} <= classes(browser, "Release")
     assert "visited" not in classes(browser, "Confirm")
-    assert "FAILED" in cell_text(browser, 'li[data-execution="o-42"]')
     browser.save_screenshot(str(screenshots / "3-state-machines.png"))
 
     # When: a correlation id is clicked among the invocations
     saga_devstack.trigger("nightly")
     browser.get(f"{saga_devstack.endpoint_url}/_devstack/console/#invocations")
     wait_for(browser, lambda d: "nightly" in cell_text(d, "#view-invocations table"))
-    browser.find_element(By.CSS_SELECTOR, "button.correlation").click()
+    click(browser, "button.correlation")
     # Then: only that order's invocations stay
     wait_for(browser, lambda d: "nightly" not in cell_text(d, "#view-invocations table"))
-    functions = [row.text.split()[2] for row in browser.find_elements(By.CSS_SELECTOR, "tr.invocation")]
-    assert sorted(functions) == ["charge", "release", "reserve"]
+    assert sorted(texts(browser, "tr.invocation td:nth-child(2)")) == ["charge", "release", "reserve"]
     browser.save_screenshot(str(screenshots / "2-invocations.png"))
 
     # And: the other views render what the devstack did

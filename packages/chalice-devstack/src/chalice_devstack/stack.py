@@ -286,7 +286,7 @@ class Stack:
 
     @property
     def pollers(self) -> Any:
-        """The running event sources (chalice_devstack.pollers.Pollers; None before they start): the console reads them."""
+        """The running event sources (chalice_devstack.pollers.Pollers; None before they start), for the console."""
         return self._pollers
 
     @property

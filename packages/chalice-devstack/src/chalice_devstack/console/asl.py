@@ -134,6 +134,6 @@ def execution_path(events: list[dict[str, Any]]) -> dict[str, Any]:
         elif kind.endswith("Scheduled") and path:
             attempts[path[-1]] = attempts.get(path[-1], 0) + 1
         elif kind.endswith(FAILURE_EVENTS) and path:
-            details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             failures[path[-1]] = str(details.get("error") or kind)
     return {"path": path, "attempts": attempts, "failures": failures}

@@ -30,7 +30,7 @@ class Feed:
 
     def build(self, selected: dict[str, str] | None = None) -> dict[str, Any]:
         """Everything the page shows; `selected`: the execution name to draw per state machine (else the newest)."""
-        data = self.stack.status(limit=FEED_INVOCATIONS)
+        data: dict[str, Any] = self.stack.status(limit=FEED_INVOCATIONS)
         data.pop("errors", None)  # a subset of the invocations: the page filters them itself
         data["invocations"] = [invocation(item) for item in data["invocations"]]
         self.add_messages(data["queues"])
@@ -42,7 +42,7 @@ class Feed:
         return data
 
     def add_messages(self, queues: list[dict[str, Any]]) -> None:
-        """Each queue's messages (peeked where moto runs) and, for a DLQ with a source queue, where redrive sends them."""
+        """Each queue's messages (peeked where moto runs) and, for a DLQ, the queue its redrive sends them to."""
         stack = self.stack
         pairs = pairs_by_dlq(stack.template, stack.scope)
         query = urlencode({"region": stack.settings.region, "queue": [q["queue"] for q in queues]}, doseq=True)
@@ -119,9 +119,8 @@ class Feed:
 
 def invocation(item: dict[str, Any]) -> dict[str, Any]:
     """One status invocation with its outcome line, its log lines (Lambda's START/END/REPORT left out) and ids."""
-    lines = [
-        line for line in (item.pop("log_tail", "") or "").splitlines() if line and not line.startswith(LAMBDA_LOG_MARKERS)
-    ]
+    log = item.pop("log_tail", "") or ""
+    lines = [line for line in log.splitlines() if line and not line.startswith(LAMBDA_LOG_MARKERS)]
     return {**item, "outcome": describe(item), "log": lines, "correlation_ids": correlation_ids(lines)}
 
 

@@ -3,7 +3,7 @@
     GET  /_devstack/console/                    the page (static/index.html)
     GET  /_devstack/console/<asset>             static/console.js, static/console.css
     GET  /_devstack/console/feed?select=ID:NAME the JSON feed (feed.Feed); `select` picks a machine's execution
-    POST /_devstack/console/redrive/<DLQ id>    move the DLQ's messages back (chalice_devstack.redrive, as `make redrive`)
+    POST /_devstack/console/redrive/<DLQ id>    move the DLQ's messages back (chalice_devstack.redrive: make redrive's)
 
 Firing a schedule is the control plane's own route (`POST /_devstack/schedules/NAME`, what `devstack trigger`
 calls). The POSTs need the `X-Devstack-Console` header: a page on another origin cannot send it without a
@@ -24,6 +24,7 @@ ASSETS = {
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
+STATIC = files("chalice_devstack.console") / "static"
 ACTION_HEADER = "HTTP_X_DEVSTACK_CONSOLE"
 JOURNAL_DIR = ".redrive"  # where `make redrive` keeps its journal too (project root)
 
@@ -52,7 +53,7 @@ class ConsoleApp:
     def route(self, method: str, path: str, environ: dict[str, Any]) -> Reply:
         """(status, content type, body) for one console path."""
         if method == "GET" and path in ASSETS:
-            return 200, ASSETS[path], (files("chalice_devstack.console") / "static" / (path or "index.html")).read_bytes()
+            return 200, ASSETS[path], (STATIC / (path or "index.html")).read_bytes()
         if method == "GET" and path == "feed":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             selected = dict(item.split(":", 1) for item in query.get("select", []) if ":" in item)
