@@ -2,8 +2,8 @@
 
 Generic over any ASL: edges come from `Next`, a Choice's rules and `Default`, and `Catch` (drawn as
 error edges). A state reached only through a Catch is a compensation: the states a saga runs to undo
-its work. Layers follow the longest forward path from `StartAt`; inside a layer the happy path comes
-first, compensations after it, so they read as a column of their own.
+its work. Layers follow the longest forward path from `StartAt`; the happy path takes the first
+columns and the compensations the columns after it, so they read as a column of their own.
 """
 
 from collections.abc import Iterable
@@ -88,6 +88,19 @@ def layers(start: str, names: list[str], links: list[Edge]) -> dict[str, int]:
     return layer
 
 
+def columns(names: list[str], layer: dict[str, int], happy: set[str]) -> dict[str, int]:
+    """Each state's column: the happy path's states first in their row, compensations after the widest happy row."""
+    rows: dict[tuple[int, bool], list[str]] = {}
+    for name in names:
+        rows.setdefault((layer[name], name not in happy), []).append(name)
+    happy_width = max((len(members) for (_, compensation), members in rows.items() if not compensation), default=0)
+    return {
+        name: index + (happy_width if compensation else 0)
+        for (_, compensation), members in rows.items()
+        for index, name in enumerate(members)
+    }
+
+
 def graph(definition: dict[str, Any]) -> dict[str, Any]:
     """The machine's nodes (with positions) and edges, ready for the page to draw as SVG."""
     states: dict[str, Any] = definition.get("States", {})
@@ -96,23 +109,19 @@ def graph(definition: dict[str, Any]) -> dict[str, Any]:
     links = edges(states)
     happy = reachable(start, [edge for edge in links if edge.kind != "catch"])
     layer = layers(start, names, links)
-    rows: dict[int, list[str]] = {}
-    for name in sorted(names, key=lambda n: (layer[n], n not in happy, names.index(n))):
-        rows.setdefault(layer[name], []).append(name)
-    nodes = []
-    for row, members in rows.items():
-        for column, name in enumerate(members):
-            nodes.append(
-                {
-                    "name": name,
-                    "type": states[name].get("Type", "?"),
-                    "compensation": name not in happy,
-                    "x": MARGIN + column * (NODE_WIDTH + COLUMN_GAP),
-                    "y": MARGIN + row * (NODE_HEIGHT + ROW_GAP),
-                }
-            )
-    width = MARGIN * 2 + max((len(m) for m in rows.values()), default=1) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP
-    height = MARGIN * 2 + len(rows) * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
+    column = columns(names, layer, happy)
+    nodes = [
+        {
+            "name": name,
+            "type": states[name].get("Type", "?"),
+            "compensation": name not in happy,
+            "x": MARGIN + column[name] * (NODE_WIDTH + COLUMN_GAP),
+            "y": MARGIN + layer[name] * (NODE_HEIGHT + ROW_GAP),
+        }
+        for name in names
+    ]
+    width = MARGIN * 2 + (max(column.values(), default=0) + 1) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP
+    height = MARGIN * 2 + (max(layer.values(), default=0) + 1) * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
     return {
         "start": start,
         "nodes": nodes,
