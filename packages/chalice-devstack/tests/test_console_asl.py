@@ -81,6 +81,21 @@ def test_a_loop_back_through_a_choice_does_not_push_its_target_down() -> None:
     assert not any(node["compensation"] for node in drawn["nodes"])
 
 
+def test_a_retry_that_works_leaves_no_failure_but_counts_the_attempts() -> None:
+    # Given: Confirm failed once, then its retry succeeded
+    events = [
+        {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Confirm"}},
+        {"type": "LambdaFunctionScheduled"},
+        {"type": "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails": {"error": "TransientError"}},
+        {"type": "LambdaFunctionScheduled"},
+        {"type": "LambdaFunctionSucceeded"},
+        {"type": "SucceedStateEntered", "stateEnteredEventDetails": {"name": "Confirmed"}},
+        {"type": "ExecutionSucceeded"},
+    ]
+    # When / Then
+    assert execution_path(events) == {"path": ["Confirm", "Confirmed"], "attempts": {"Confirm": 2}, "failures": {}}
+
+
 def test_an_executions_path_counts_retries_and_names_where_it_failed() -> None:
     # Given: Charge ran twice (a retry) and its error was caught; the Fail state ended the execution
     events = [

@@ -131,7 +131,7 @@ def graph(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def execution_path(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The states an execution entered, in order, how often each task ran, and where it failed (state -> error)."""
+    """The states an execution entered in order, how often each task ran, and where it failed in the end."""
     path: list[str] = []
     attempts: dict[str, int] = {}
     failures: dict[str, str] = {}
@@ -142,6 +142,8 @@ def execution_path(events: list[dict[str, Any]]) -> dict[str, Any]:
             path.append(entered["name"])
         elif kind.endswith("Scheduled") and path:
             attempts[path[-1]] = attempts.get(path[-1], 0) + 1
+        elif kind.endswith("Succeeded") and path:
+            failures.pop(path[-1], None)  # a retry that worked: the state did not fail in the end
         elif kind.endswith(FAILURE_EVENTS) and path:
             details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             failures[path[-1]] = str(details.get("error") or kind)
