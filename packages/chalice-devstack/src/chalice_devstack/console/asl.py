@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 NODE_WIDTH, NODE_HEIGHT = 168, 34
-COLUMN_GAP, ROW_GAP, MARGIN = 36, 30, 12
+COLUMN_GAP, ROW_GAP, MARGIN = 56, 30, 32  # room between columns and on the sides for the edges to pass
 # History events that mark a failure in the state the execution was in.
 FAILURE_EVENTS = ("Failed", "TimedOut", "Aborted")
 

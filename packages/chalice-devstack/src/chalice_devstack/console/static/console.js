@@ -56,7 +56,7 @@ function queuesView(feed) {
   const rows = feed.queues.map((queue) => el("tr", { "data-queue": queue.queue },
     el("td", {}, queue.queue, " ", queue.dlq ? el("span", { class: "badge dlq" }, "DLQ") : null,
       queue.error ? el("div", { class: "bad" }, queue.error) : null,
-      el("ul", { class: "messages" }, (queue.messages || []).map((m) => el("li", {},
+      el("ul", { class: "messages" }, (queue.messages || []).map((m) => el("li", { title: m.body },
         el("span", { class: "muted" }, `received ${m.receive_count}× · ${m.state} · `),
         m.body + (m.truncated ? "…" : ""))))),
     el("td", { class: "num visible" }, queue.visible ?? ""),
@@ -66,7 +66,7 @@ function queuesView(feed) {
       class: "redrive", disabled: !queue.visible,
       title: `move its messages back to ${queue.redrive_to} (what make redrive does)`,
       onclick: () => redrive(queue),
-    }, `Redrive to ${queue.redrive_to}`) : null)));
+    }, "Redrive") : null)));
   return [el("h2", {}, "Queues"), table(["queue · messages it holds (newest first)", "visible", "in flight", "delayed", ""], rows)];
 }
 
@@ -127,6 +127,18 @@ function logLines(item) {
 
 // ------------------------------------------------------------------ state machines
 
+// An edge's SVG path: straight down to the next row, through the gap between columns to another column,
+// round the left side past the rows it skips, round the right side back up (a loop).
+function edgePath(a, b, w, h) {
+  const [ay, by] = [a.y + h / 2, b.y + h / 2];
+  if (b.x > a.x) return `M ${a.x + w} ${ay} C ${(a.x + w + b.x) / 2} ${ay}, ${(a.x + w + b.x) / 2} ${by}, ${b.x} ${by}`;
+  if (b.x < a.x) return `M ${a.x} ${ay} C ${(a.x + b.x + w) / 2} ${ay}, ${(a.x + b.x + w) / 2} ${by}, ${b.x + w} ${by}`;
+  if (b.y > a.y && b.y - a.y < 2 * h + 4) return `M ${a.x + w / 2} ${a.y + h} L ${b.x + w / 2} ${b.y}`;
+  const side = b.y > a.y ? a.x : a.x + w;
+  const bend = b.y > a.y ? -26 : 26;
+  return `M ${side} ${ay} C ${side + bend} ${ay}, ${side + bend} ${by}, ${side} ${by}`;
+}
+
 function machineDrawing(machine) {
   const graph = machine.graph;
   const selected = machine.selected || { path: [], failures: {}, attempts: {} };
@@ -138,15 +150,7 @@ function machineDrawing(machine) {
     svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "8", markerHeight: "8", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
       svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#8c959f" }))));
   for (const edge of graph.edges) {
-    const a = nodes[edge.source], b = nodes[edge.target];
-    let d;
-    if (b.y > a.y) {
-      const [sx, sy, tx, ty] = [a.x + w / 2, a.y + h, b.x + w / 2, b.y];
-      d = `M ${sx} ${sy} C ${sx} ${sy + 24}, ${tx} ${ty - 24}, ${tx} ${ty}`;
-    } else {  // same row or a loop back: go round the side
-      const [sx, sy, tx, ty] = [a.x + w, a.y + h / 2, b.x + w, b.y + h / 2];
-      d = `M ${sx} ${sy} C ${sx + 40} ${sy}, ${tx + 40} ${ty}, ${tx} ${ty}`;
-    }
+    const d = edgePath(nodes[edge.source], nodes[edge.target], w, h);
     const classes = ["edge", edge.kind, taken.has(`${edge.source}→${edge.target}`) ? "taken" : ""].join(" ");
     drawing.append(svg("path", { d, class: classes, "marker-end": "url(#arrow)" },
       svg("title", {}, edge.label ? `${edge.kind}: ${edge.label}` : edge.kind)));
@@ -172,7 +176,7 @@ function stateMachinesView(feed) {
       class: execution.name === chosen ? "selected" : null, "data-execution": execution.name,
       onclick: () => { state.selected[machine.logical_id] = execution.name; poll(); },
     }, el("span", { class: execution.status === "SUCCEEDED" ? "ok" : execution.status === "RUNNING" ? "warn" : "bad" }, execution.status),
-      " ", execution.name, el("span", { class: "muted" }, ` ${time(execution.started)}`)));
+      " ", execution.name, " ", el("span", { class: "muted when" }, time(execution.started))));
     const counts = Object.entries(machine.counts || {}).map(([status, n]) => `${n} ${status.toLowerCase()}`).join(", ");
     return el("div", { class: "state-machine" },
       el("h2", {}, machine.state_machine, el("span", { class: "muted" }, counts ? ` · ${counts}` : " · none run")),
