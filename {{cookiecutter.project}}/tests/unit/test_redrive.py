@@ -5,18 +5,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chalice_devstack.redrive import DeadLetterPair, batches, redrive
 
 from chalicelib.db.aws import {% if cookiecutter.include_stream == 'y' %}dynamodb_client, dynamodb_streams_client, {% endif %}sqs_client
-from chalice_devstack.redrive import batches
 from scripts.redrive import (
 {%- if cookiecutter.include_stream == 'y' %}
     FAILED,
     TRIMMED,
 {%- endif %}
-    DeadLetterPair,
     dead_letter_pairs,
     listing,
-    redrive,
 {%- if cookiecutter.include_stream == 'y' %}
     replay_stream,
     stream_replays,
