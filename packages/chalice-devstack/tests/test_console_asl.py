@@ -83,7 +83,7 @@ def test_a_loop_back_through_a_choice_does_not_push_its_target_down() -> None:
 
 def test_a_retry_that_works_leaves_no_failure_but_counts_the_attempts() -> None:
     # Given: Confirm failed once, then its retry succeeded
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Confirm"}},
         {"type": "LambdaFunctionScheduled"},
         {"type": "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails": {"error": "TransientError"}},
@@ -98,7 +98,7 @@ def test_a_retry_that_works_leaves_no_failure_but_counts_the_attempts() -> None:
 
 def test_an_executions_path_counts_retries_and_names_where_it_failed() -> None:
     # Given: Charge ran twice (a retry) and its error was caught; the Fail state ended the execution
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "ExecutionStarted"},
         {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Charge"}},
         {"type": "LambdaFunctionScheduled"},

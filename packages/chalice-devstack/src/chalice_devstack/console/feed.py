@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalice_devstack.console import asl
-from chalice_devstack.endpoint import PEEK_PATH
+from chalice_devstack.endpoint import HOST, PEEK_PATH
 from chalice_devstack.outcomes import describe
 from chalice_devstack.redrive import pairs_by_dlq
+from chalice_devstack.triggers.streams import StreamPoller
 
 FEED_INVOCATIONS = 60
 CORRELATION_KEYS = ("correlation_id", "correlationId", "correlation-id")
@@ -73,7 +74,7 @@ class Feed:
         pollers = self.stack.pollers
         rows = []
         for poller in pollers.pollers if pollers is not None else []:
-            if not hasattr(poller, "checkpoints"):
+            if not isinstance(poller, StreamPoller):
                 continue
             under_way = dict(poller.batches_under_way)
             shards = [
@@ -141,7 +142,7 @@ def correlation_ids(lines: list[str]) -> list[str]:
 
 def endpoint_get(port: int, path: str) -> dict[str, Any]:
     """GET a JSON answer from the AWS endpoint (the process holding moto)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
     try:
         connection.request("GET", path)
         answer: dict[str, Any] = json.loads(connection.getresponse().read() or b"{}")

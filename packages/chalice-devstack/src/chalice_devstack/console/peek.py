@@ -3,6 +3,7 @@
 SQS has no peek: ReceiveMessage hides the message and raises its receive count, which would change
 what the console shows and when the poller gets it. This module runs in the process holding moto
 (the endpoint child, or the only process with --single); the Dispatcher answers PEEK_PATH with it.
+It reads moto's SQS backend (`Queue._messages`), an internal of the moto minor version devstack pins.
 """
 
 import json

@@ -11,6 +11,7 @@ CORS preflight, which nothing here answers, so only the console (or a deliberate
 """
 
 import json
+from http import HTTPStatus
 from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -47,7 +48,7 @@ class ConsoleApp:
         except Exception as error:  # the page shows the problem; the devstack keeps running
             status, content_type, body = 500, "application/json", reply({"message": f"{type(error).__name__}: {error}"})
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")]
-        start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
     def route(self, method: str, path: str, environ: dict[str, Any]) -> Reply:
