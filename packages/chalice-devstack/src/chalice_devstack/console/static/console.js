@@ -269,7 +269,12 @@ function route() {
   render();
 }
 
+// The next poll starts a second after the last one ended: a slow answer never piles requests up.
+async function pollForever() {
+  await poll();
+  setTimeout(pollForever, POLL_MS);
+}
+
 window.addEventListener("hashchange", route);
 route();
-poll();
-setInterval(poll, POLL_MS);
+pollForever();
