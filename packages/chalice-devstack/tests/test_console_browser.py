@@ -105,7 +105,9 @@ def click(driver: Any, selector: str) -> None:
 
 
 def test_the_console_shows_the_queues_follows_a_message_and_draws_a_saga_path(
-    saga_devstack: Devstack, browser: Any, screenshots: Path
+    browser: Any,  # first: without a browser the test skips before a devstack starts
+    saga_devstack: Devstack,
+    screenshots: Path,
 ) -> None:
     # Given: the console open on a running devstack
     browser.get(f"{saga_devstack.endpoint_url}/_devstack/console/#queues")
