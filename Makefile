@@ -14,7 +14,7 @@ DEVSTACK_VENV := $(DEVSTACK_DIR)/.venv
 DEVSTACK_PYTHON := $(DEVSTACK_VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock test ci bench-tests lint demo baseline clean devstack-test devstack-lint
+.PHONY: help install lock test ci bench-tests lint demo baseline clean devstack-test devstack-lint browser
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -53,9 +53,25 @@ test: install devstack-test ## chalice-devstack's tests, then the template's (ev
 	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
 	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8 -m 'not ci'
 
-ci: test ## What CI runs (.ci/run): make test, then the `ci` tests (all-on/all-off make test-all, a fresh pip install)
+ci: browser test ## What CI runs (.ci/run): make browser, make test, then the `ci` tests (all-on/all-off make test-all, a fresh pip install)
 	@echo "==> CI-only template tests ($(WORKERS) workers): the generated services' make test-all, a fresh pip install"
 	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=5 -m ci
+
+# chalice-devstack's console test drives a headless Chromium (Debian's chromium + chromium-driver); without them
+# it skips, saying so. CI runs as root with apt, so `make ci` installs them first and the test runs there.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+BROWSER_PACKAGES := chromium chromium-driver
+
+browser: ## Install Chromium and its driver (apt-get, as root) for chalice-devstack's console test, when missing
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then \
+		echo "==> browser for the console test: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "==> no Chromium and no root apt-get here: the console's browser test will skip (as root: apt-get install $(BROWSER_PACKAGES))"; \
+	else \
+		echo "==> installing $(BROWSER_PACKAGES) with apt-get (the console's browser test)"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; \
+	fi
 
 bench-tests: install $(DEVSTACK_VENV)/.installed ## Wall time of each suite of make test and make ci (COLD=1: empty .cache; SKIP_CI=1)
 	@$(PYTHON) -m scripts.bench_tests --workers $(WORKERS) $(if $(COLD),--cold) $(if $(SKIP_CI),--skip-ci)

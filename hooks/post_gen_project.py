@@ -43,6 +43,7 @@ FEATURE_PATHS: dict[str, list[str]] = {
         ".chalice/policies/*saga*.json",
         "docs/workshop/02-queue-and-dlq.md",
         "docs/workshop/03-saga.md",
+        "docs/workshop/img/console-saga.png",  # lesson 00's picture of the console drawing the saga
         "loadtests/orders_load.py",
     ],
     "uploads": [

@@ -2,12 +2,15 @@
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chalice_devstack.project import Project, offline_aws_environment
+from chalice_devstack.testing import Devstack, running_devstack
 
+SCREENSHOTS_PROPERTY = "console_screenshots"  # the browser test records where it saved the views
 TEST_REGION = "eu-west-1"  # not us-east-1, so a default that leaks through shows up
 APPS_DIR = Path(__file__).parent / "apps"
 
@@ -28,3 +31,18 @@ def write_project(root: Path, app_name: str = "tiny", config: dict[str, object] 
 def tiny_project(tmp_path: Path) -> Project:
     """Given: an empty Chalice project folder (config only)."""
     return write_project(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="module")
+def saga_devstack() -> Iterator[Devstack]:
+    """Given: the saga test app (tests/apps/saga: queue + DLQ, table stream, schedule, state machine) running."""
+    with running_devstack(Project.at(APPS_DIR / "saga"), "dev", TEST_REGION) as running:
+        yield running
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the folder of the console's screenshots (the browser test saves one per view)."""
+    for report in (*terminalreporter.stats.get("passed", []), *terminalreporter.stats.get("failed", [])):
+        for name, value in getattr(report, "user_properties", []):
+            if name == SCREENSHOTS_PROPERTY and report.when == "call":
+                terminalreporter.write_line(f"console screenshots (one per view): {value}")

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chalice_devstack.redrive import redrive
 from chalice_devstack.testing import Devstack
 from chalice_devstack.triggers.sqs import LONG_POLL_SECONDS
 
-from scripts.redrive import dead_letter_pairs, redrive
+from scripts.redrive import dead_letter_pairs
 from tests.orders_support import OrdersOnDevstack
 
 HAPPY = ["ReserveInventory", "ChargePayment", "ConfirmOrder", "OrderConfirmed"]

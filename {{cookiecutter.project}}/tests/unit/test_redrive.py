@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chalice_devstack.redrive import DeadLetterPair, batches, redrive
 
 from chalicelib.db.aws import {% if cookiecutter.include_stream == 'y' %}dynamodb_client, dynamodb_streams_client, {% endif %}sqs_client
 from scripts.redrive import (
@@ -12,11 +13,8 @@ from scripts.redrive import (
     FAILED,
     TRIMMED,
 {%- endif %}
-    DeadLetterPair,
-    batches,
     dead_letter_pairs,
     listing,
-    redrive,
 {%- if cookiecutter.include_stream == 'y' %}
     replay_stream,
     stream_replays,

@@ -104,6 +104,7 @@ def up(args: argparse.Namespace) -> None:
         print(f"  project       {project.root}", flush=True)
         print(f"  AWS endpoint  {settings.endpoint_url}  (AWS_ENDPOINT_URL; {layout})", flush=True)
         print(f"  API           {settings.api_url}", flush=True)
+        print(f"  console       {stack.console_url}  (watch it live in a browser)", flush=True)
         print(f"  functions     {', '.join(sorted(stack.registry.functions))}", flush=True)
         if stack.seeded:
             print(f"  seeded        {json.dumps(stack.seeded, default=str)}", flush=True)

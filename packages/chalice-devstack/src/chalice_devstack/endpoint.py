@@ -5,7 +5,9 @@ Routes:
   DryRun, `--log-type Tail`), ListFunctions, GetFunction, ListEventSourceMappings. A handler error
   answers as Lambda does: 200, `X-Amz-Function-Error: Unhandled`, body `{errorType, errorMessage, ...}`.
 - `/_devstack/...`: control routes (`GET health`, `GET status`, `GET functions`, `GET schedule-rules`,
-  `POST schedules/{name}` fires a schedule now and answers `{function, ok, payload, ...}`).
+  `POST schedules/{name}` fires a schedule now and answers `{function, ok, payload, ...}`), and the
+  browser console under `/_devstack/console/` (chalice_devstack.console; its queue peek is answered
+  here, where moto runs).
 - EventBridge calls go to moto after the app's schedule rules are put there (devstack.event_rules).
 - everything else: moto (every AWS service, `/moto-api/...`). moto's Step Functions
   interpreter is on and `MOTO_PORT` is this endpoint's port, so a state machine's Lambda tasks
@@ -44,6 +46,8 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
 CONTROL_PREFIX = "/_devstack/"
+CONSOLE_PREFIX = "/_devstack/console/"  # chalice_devstack.console: the browser console
+PEEK_PATH = CONSOLE_PREFIX + "peek"
 # On every answer of devstack's control plane and API: how a command tells a devstack from something else on a port.
 MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
@@ -75,6 +79,10 @@ class Dispatcher:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one request."""
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == PEEK_PATH:  # the console reads queue messages here, in the process holding moto
+            from chalice_devstack.console.peek import peek_app
+
+            return peek_app(environ, start_response)
         if path.startswith(CONTROL_PREFIX) or (path.startswith(lambda_api.PREFIX) and lambda_api.handles(method, path)):
             return self.control(environ, start_response)
         if is_events_request(environ):
@@ -113,12 +121,15 @@ class Control:
     fire: Callable[[str], Any] | None = None  # fire a schedule by name -> InvocationResult
     status: Callable[[], dict[str, Any]] | None = None
     mappings: Any = None  # devstack.pollers.Mappings: what the pollers run
+    console: WSGIApp | None = None  # chalice_devstack.console.server.ConsoleApp
     ready: bool = False
     _lambda: lambda_api.LambdaApi | None = field(default=None, repr=False)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one control request."""
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path.startswith(CONSOLE_PREFIX) and self.console is not None:
+            return self.console(environ, start_response)
         try:
             status, headers, body = self.route(method, path, environ)
         except Exception as error:  # the control plane answers, whatever broke

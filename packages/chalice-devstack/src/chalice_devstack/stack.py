@@ -113,6 +113,9 @@ class Stack:
         if settings.reload:
             self._start_reloader()
         self.control.status = self.status
+        from chalice_devstack.console.server import ConsoleApp
+
+        self.control.console = ConsoleApp(self)
         # What start-up built (moto, service models, the app) lives as long as the stack: the
         # collector's full passes need not walk it again and again while the stack idles.
         gc.freeze()
@@ -281,6 +284,16 @@ class Stack:
 
     # ------------------------------------------------------------------ running
 
+    @property
+    def pollers(self) -> Any:
+        """The running event sources (chalice_devstack.pollers.Pollers; None before they start), for the console."""
+        return self._pollers
+
+    @property
+    def console_url(self) -> str:
+        """The browser console's address (chalice_devstack.console)."""
+        return f"{self.settings.endpoint_url}{endpoint.CONSOLE_PREFIX}"
+
     def client(self, service: str) -> Any:
         """A cached boto3 client for the endpoint (thread-safe: created once under a lock)."""
         with self._clients_lock:
@@ -296,12 +309,13 @@ class Stack:
                 )
             return self._clients[service]
 
-    def status(self) -> dict[str, Any]:
-        """The status view's data (chalice_devstack.status)."""
+    def status(self, limit: int = 10) -> dict[str, Any]:
+        """The status view's data (chalice_devstack.status), `limit` of each list (the console asks for more)."""
         from chalice_devstack.status import status
 
         assert self.scope is not None
-        data = status(self.client, self.template, self.scope, self.registry.recent() if self.registry else [])
+        recent = self.registry.recent() if self.registry else []
+        data = status(self.client, self.template, self.scope, recent, limit)
         data["alarms"] = self._alarms.evaluate() if self._alarms is not None else []
         return data
 

@@ -40,14 +40,14 @@ def dead_letter_queues(template: dict[str, Any]) -> set[str]:
     found: set[str] = set()
     for resource in template["Resources"].values():
         properties = resource.get("Properties", {})
-        found |= _referenced(properties.get("RedrivePolicy", {}).get("deadLetterTargetArn"))
+        found |= referenced_ids(properties.get("RedrivePolicy", {}).get("deadLetterTargetArn"))
         for event in properties.get("Events", {}).values():
             on_failure = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {})
-            found |= _referenced(on_failure.get("Destination"))
+            found |= referenced_ids(on_failure.get("Destination"))
     return found
 
 
-def _referenced(value: Any) -> set[str]:
+def referenced_ids(value: Any) -> set[str]:
     """The logical ids an intrinsic names: {"Fn::GetAtt": [X, Arn]}, {"Fn::Sub": "${X.Arn}"}, {"Ref": X}."""
     if not isinstance(value, dict) or len(value) != 1:
         return set()

@@ -69,6 +69,7 @@ class SchedulePoller:
     def __init__(self, mappings: list[ScheduleMapping], invoker: Invoker, region: str):
         self.invoker, self.region = invoker, region
         self.schedules: list[tuple[ScheduleMapping, Schedule]] = [(m, parsed(m)) for m in mappings]
+        self.next_fire: dict[str, datetime] = {}  # by function: when each fires next (the console shows it)
 
     def prepare(self) -> None:
         """Nothing to set up: the expressions were parsed when the poller was made."""
@@ -78,6 +79,7 @@ class SchedulePoller:
         now = datetime.now(UTC)
         due = [schedule.next_after(now) for _, schedule in self.schedules]
         while self.schedules and not stop.is_set():
+            self.next_fire = {mapping.function: when for (mapping, _), when in zip(self.schedules, due, strict=True)}
             now = datetime.now(UTC)
             for index, (mapping, schedule) in enumerate(self.schedules):
                 if due[index] <= now:

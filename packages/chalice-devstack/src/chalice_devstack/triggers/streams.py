@@ -52,6 +52,9 @@ class StreamPoller:
         self._next_discovery = 0.0
         # (wall time, IteratorAge ms) per invocation, as Lambda reports it: the age of the batch's last record.
         self.iterator_ages: deque[tuple[float, float]] = deque(maxlen=1000)
+        # Per shard, for the console: the last sequence number processed, and the batch being delivered.
+        self.checkpoints: dict[str, str] = {}
+        self.batches_under_way: dict[str, dict[str, int]] = {}
 
     def prepare(self) -> None:
         """Create the stream if it is the decorator's by name; take the starting positions now, as AWS does
@@ -130,6 +133,7 @@ class StreamPoller:
             now = time.time()
             self.iterator_ages.append((now, (now - self.source.arrival(records[-1])) * 1000))
             sequence = [self.source.sequence(record) for record in records]
+            self.batches_under_way[shard_id] = {"records": len(records), "of": len(batch), "retries": retries}
             items = BatchItems(tuple(sequence), mapping.report_item_failures)
             outcome = self.invoker.invoke(mapping.function, {"Records": records}, self.source.label, items)
             failed = failed_item_ids(outcome, sequence, mapping.report_item_failures)
@@ -149,6 +153,8 @@ class StreamPoller:
             log.info("%s: batch of %d failed; retry %d", self.name, len(records), retries + 1)
             work.insert(0, (records, retries + 1))
             stop.wait(RETRY_BACKOFF_SECONDS[min(retries, len(RETRY_BACKOFF_SECONDS) - 1)])
+        self.batches_under_way.pop(shard_id, None)
+        self.checkpoints[shard_id] = self.source.sequence(batch[-1])
 
     def _drop_expired(self, records: list[dict[str, Any]], shard_id: str, retries: int) -> list[dict[str, Any]]:
         """Send records older than MaximumRecordAgeInSeconds to the destination; return the rest."""
