@@ -5,14 +5,15 @@ One devstack (a child process) serves the module; each test calls the API over H
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from chalice_devstack.testing import Devstack, cognito_token
-from tests.conftest import TEST_REGION
-from tests.gateway_app import UserPool, gateway_devstack
+from tests.conftest import TEST_REGION, devstack_command, port_flag
+from tests.gateway_app import GATEWAY, UserPool, gateway_devstack
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +121,41 @@ def test_a_token_carries_exactly_the_groups_asked_for(stack: Devstack) -> None:
 
     assert admin.body["claims"]["cognito:groups"] == "admin"
     assert "cognito:groups" not in plain.body["claims"]
+
+
+def devstack_token(stack: Devstack, *args: str) -> subprocess.CompletedProcess[str]:
+    """`devstack token ARGS` for the gateway app's running devstack."""
+    return devstack_command(GATEWAY, "token", *args, "--region", TEST_REGION, *port_flag(stack))
+
+
+def test_devstack_token_prints_only_a_token_the_authorizer_takes(stack: Devstack) -> None:
+    """Given the running gateway app, when `devstack token` asks for an admin, then stdout is the token, whole."""
+    result = devstack_token(stack, "hopper", "--group", "admin")
+
+    assert (result.returncode, result.stderr) == (0, "")
+    token = result.stdout.removesuffix("\n")
+    assert "\n" not in token  # TOKEN=$(devstack token hopper) is the token and nothing else
+    reply = stack.api("GET", "/claims", headers={"Authorization": token})
+    assert reply.status == 200
+    assert (reply.body["claims"]["cognito:username"], reply.body["claims"]["cognito:groups"]) == ("hopper", "admin")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--pool", "Members"], "devstack: no user pool 'Members' on the devstack (its pools: eu-west-1_Users"),
+        (["--group", "owners"], "devstack: user pool eu-west-1_Users has no group owners (its groups: admin, staff)"),
+    ],
+    ids=["unknown pool", "unknown group"],
+)
+def test_devstack_token_for_what_the_pool_lacks_is_one_line_and_exit_2(
+    stack: Devstack, flags: list[str], message: str
+) -> None:
+    """Given the running gateway app, when the pool or group named does not exist, then one line says what does."""
+    result = devstack_token(stack, "hopper", *flags)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
 HOSTILE_TOKENS: dict[str, Callable[[UserPool], str | None]] = {
