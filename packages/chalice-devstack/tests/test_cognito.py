@@ -106,6 +106,7 @@ def test_a_token_names_the_user_and_exactly_the_groups_asked_for(provisioned: Sc
 
     assert (admin["cognito:username"], admin["token_use"], admin["aud"]) == ("ada", "id", provisioned.ref("WebClient"))
     assert admin["cognito:groups"] == ["admin"]
+    assert (admin["email"], admin["email_verified"]) == ("ada@example.com", "true")  # a client reads every attribute
     assert "cognito:groups" not in plain
     assert admin["sub"] == plain["sub"]  # the same user, signed in twice
 

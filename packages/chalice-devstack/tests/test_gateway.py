@@ -108,7 +108,7 @@ def test_claims_reach_the_route_as_api_gateway_hands_them_over(stack: Devstack) 
     assert list(reply.body) == ["claims"]  # no principalId: that is a Lambda authorizer's
     claims = reply.body["claims"]
     assert sorted(claims["cognito:groups"].split(",")) == ["admin", "staff"]  # one string, comma-separated
-    assert (claims["cognito:username"], claims["token_use"]) == ("grace", "id")
+    assert (claims["cognito:username"], claims["token_use"], claims["email"]) == ("grace", "id", "grace@example.com")
     assert all(isinstance(value, str) for value in claims.values())
     assert re.fullmatch(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4}", claims["exp"])
     assert claims["auth_time"].isdigit()

@@ -26,7 +26,9 @@ moto gives every user pool a random id, so nothing written before start-up (.cha
 ARN for a CognitoUserPoolAuthorizer) could name a provisioned pool. Provisioning tags the pools of
 the resources file with the id devstack gives them (cognito.POOL_ID_TAG); `create_user_pool` below
 creates such a pool under that id and drops the tag. Pools created without the tag keep moto's ids.
-It is installed only for a project that provisions Cognito: importing moto's Cognito takes ~0.15 s.
+An app client that names no ReadAttributes reads every attribute on Cognito (the id token carries the
+user's email); moto's puts none in, so the id token below gets them all for such a client.
+These are installed only for a project that provisions Cognito: importing moto's Cognito takes ~0.15 s.
 """
 
 import functools
@@ -74,15 +76,16 @@ def apply(services: Collection[str] = ()) -> None:
     Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
     if "cognito-idp" in services:
-        _give_pools_stable_ids()
+        _fix_cognito()
 
 
-def _give_pools_stable_ids() -> None:
-    """Make moto create a pool tagged with POOL_ID_TAG under that id (idempotent)."""
+def _fix_cognito() -> None:
+    """Stable ids for tagged pools, and all attributes readable by a client that names none (idempotent)."""
     from moto.cognitoidp.exceptions import InvalidParameterException
     from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 
     moto_create = CognitoIdpBackend.create_user_pool
+    moto_readable = CognitoIdpUserPool.get_user_extra_data_by_client_id
     if getattr(moto_create, "gives_stable_ids", False):
         return
 
@@ -98,8 +101,16 @@ def _give_pools_stable_ids() -> None:
             self.user_pools[wanted] = pool
         return pool
 
+    @functools.wraps(moto_readable)
+    def readable_attributes(self: CognitoIdpUserPool, client_id: str, username: str) -> dict[str, Any]:
+        client = self.clients.get(client_id)
+        if client is None or client.extended_config.get("ReadAttributes"):
+            return dict(moto_readable(self, client_id, username))
+        return {item["Name"]: item["Value"] for item in self._get_user(username).attributes if item["Name"] != "sub"}
+
     create_user_pool.gives_stable_ids = True  # type: ignore[attr-defined]
     CognitoIdpBackend.create_user_pool = create_user_pool  # type: ignore[method-assign]
+    CognitoIdpUserPool.get_user_extra_data_by_client_id = readable_attributes  # type: ignore[method-assign]
 
 
 def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Generator[str]:
