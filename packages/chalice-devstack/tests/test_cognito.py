@@ -3,6 +3,7 @@
 These run on an in-process moto (fast); test_gateway.py runs the same pieces through a devstack.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 
 import boto3
 import pytest
+from chalice.app import Chalice, CognitoUserPoolAuthorizer
 from moto import mock_aws
 
 from chalice_devstack import moto_fixes
 from chalice_devstack.cognito import gateway_claims, pool_arn, unverified_claims
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.provision import provision
+from chalice_devstack.testing import gateway_test_client, inprocess_cognito_token
 from chalice_devstack.tokens import TokenError, id_token
 from tests.conftest import TEST_REGION, write_project
 
@@ -48,6 +51,19 @@ POOL_ID = f"{TEST_REGION}_Users"
 def idp() -> Any:
     """A Cognito client of the in-process moto."""
     return boto3.client("cognito-idp", region_name=TEST_REGION)
+
+
+def members_app() -> Chalice:
+    """An app with one route behind an authorizer naming the provisioned pool."""
+    app = Chalice(app_name="shop")
+    users = CognitoUserPoolAuthorizer("users", provider_arns=[pool_arn(TEST_REGION, POOL_ID)])
+
+    @app.route("/me", authorizer=users)
+    def me() -> dict[str, Any]:
+        assert app.current_request is not None
+        return dict(app.current_request.context["authorizer"])
+
+    return app
 
 
 @pytest.fixture
@@ -136,6 +152,19 @@ def test_with_several_pools_the_token_needs_one_named(provisioned: Scope) -> Non
     with pytest.raises(TokenError, match=r"has 2 user pools .*pick one with --pool"):
         id_token(idp(), "ada")
     assert unverified_claims(id_token(idp(), "ada", pool="Users"))["cognito:username"] == "ada"
+
+
+def test_the_gateway_test_client_checks_tokens_as_api_gateway_does(provisioned: Scope, tmp_path: Path) -> None:
+    """Given chalice's test client made by gateway_test_client, then no token is 401 and a pool's token gives the
+    route API Gateway's claims (chalice's own client lets both through, with raw claims)."""
+    with gateway_test_client(members_app(), project_dir=str(tmp_path / "shop")) as client:
+        missing = client.http.get("/me")
+        signed_in = client.http.get("/me", headers={"Authorization": inprocess_cognito_token("ada", ["admin"])})
+
+    assert (missing.status_code, json.loads(missing.body)) == (401, {"message": "Unauthorized"})
+    assert signed_in.status_code == 200
+    claims = json.loads(signed_in.body)["claims"]
+    assert (claims["cognito:username"], claims["cognito:groups"]) == ("ada", "admin")
 
 
 def test_claims_become_strings_as_api_gateway_writes_them() -> None:

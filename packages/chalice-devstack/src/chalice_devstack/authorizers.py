@@ -68,28 +68,23 @@ def forbidden(context: LambdaContext) -> ForbiddenError:
     return ForbiddenError(headers, b'{"Message":"User is not authorized to access this resource"}')
 
 
-class GatewayAuthorizer(LocalGatewayAuthorizer):
-    """Runs a route's authorizer like API Gateway; never lets an authorizer's failure escape as a crash."""
+class UserPoolAuthorizer(LocalGatewayAuthorizer):
+    """chalice's local authorizer, with Cognito user pool routes checked as API Gateway checks them.
 
-    def __init__(self, registry: FunctionRegistry, cognito: CognitoVerifier) -> None:
-        super().__init__(registry.app)
-        self.registry, self.cognito = registry, cognito
+    chalice.test.Client's own lets any Cognito request through with the token's raw claims; this one
+    answers 401 for a missing or bad token and gives the route API Gateway's string claims.
+    """
+
+    def __init__(self, app: Chalice, cognito: CognitoVerifier) -> None:
+        super().__init__(app)
+        self.cognito = cognito
 
     def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> LocalAuthPair:
         """Authorize one request; raise the LocalGatewayException API Gateway's answer maps to."""
         route = self._route_for_event(lambda_event)
-        authorizer = route.authorizer if route else None
-        try:
-            if isinstance(authorizer, CognitoUserPoolAuthorizer):
-                return self._cognito(authorizer, lambda_event, lambda_context), lambda_context
-            if isinstance(authorizer, ChaliceAuthorizer | CustomAuthorizer):
-                return self._lambda(authorizer, raw_path, lambda_event, lambda_context), lambda_context
-            return super().authorize(raw_path, lambda_event, lambda_context)  # none, or IAM: chalice's way
-        except LocalGatewayException:
-            raise
-        except Exception as error:  # whatever broke, the client gets API Gateway's 500, not a dropped connection
-            log.warning("authorizer of %s failed: %s: %s", raw_path, type(error).__name__, error)
-            raise misconfigured(lambda_context) from None
+        if route is not None and isinstance(route.authorizer, CognitoUserPoolAuthorizer):
+            return self._cognito(route.authorizer, lambda_event, lambda_context), lambda_context
+        return super().authorize(raw_path, lambda_event, lambda_context)
 
     def _token(self, header: str | None, lambda_event: Any, context: LambdaContext) -> str:
         """The identity source (the authorizer's header); 401 when it is missing or empty."""
@@ -110,6 +105,28 @@ class GatewayAuthorizer(LocalGatewayAuthorizer):
         # authorizer's), every value a string: `cognito:groups` arrives as "admin,staff", not a list.
         lambda_event["requestContext"]["authorizer"] = {"claims": gateway_claims(claims)}
         return lambda_event
+
+
+class GatewayAuthorizer(UserPoolAuthorizer):
+    """Runs a route's authorizer like API Gateway; never lets an authorizer's failure escape as a crash."""
+
+    def __init__(self, registry: FunctionRegistry, cognito: CognitoVerifier) -> None:
+        super().__init__(registry.app, cognito)
+        self.registry = registry
+
+    def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> LocalAuthPair:
+        """Authorize one request; raise the LocalGatewayException API Gateway's answer maps to."""
+        route = self._route_for_event(lambda_event)
+        authorizer = route.authorizer if route else None
+        try:
+            if isinstance(authorizer, ChaliceAuthorizer | CustomAuthorizer):
+                return self._lambda(authorizer, raw_path, lambda_event, lambda_context), lambda_context
+            return super().authorize(raw_path, lambda_event, lambda_context)  # Cognito; none or IAM: chalice's way
+        except LocalGatewayException:
+            raise
+        except Exception as error:  # whatever broke, the client gets API Gateway's 500, not a dropped connection
+            log.warning("authorizer of %s failed: %s: %s", raw_path, type(error).__name__, error)
+            raise misconfigured(lambda_context) from None
 
     def _lambda(
         self, authorizer: ChaliceAuthorizer | CustomAuthorizer, raw_path: str, lambda_event: Any, context: LambdaContext

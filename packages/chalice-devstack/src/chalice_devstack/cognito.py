@@ -79,6 +79,22 @@ class PoolDirectory:
         return True
 
 
+class InProcessPools(PoolDirectory):
+    """The pools of moto in this process (mock_aws): moto's one public key, from its package, is every pool's JWKS."""
+
+    def __init__(self, clients: Callable[[str], Any]) -> None:
+        super().__init__("", clients)
+
+    def key_set(self, pool_id: str) -> "KeySet":
+        """The pool's signing keys (the same for every pool moto makes)."""
+        from joserfc.jwk import KeySet
+        from moto.utilities.utils import load_resource
+
+        if pool_id not in self._key_sets:
+            self._key_sets[pool_id] = KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+        return self._key_sets[pool_id]
+
+
 class CognitoVerifier:
     """Checks a bearer token against the user pools an authorizer names; returns its claims."""
 

@@ -12,6 +12,9 @@ returns an ID token of `username` in the devstack's user pool (created if needed
 `groups`); `stack_or_endpoint` is a `Devstack` or the AWS endpoint's URL; `pool` (logical id, id or
 name) is needed only when the resources file declares several pools. Problems raise
 tokens.TokenError (no devstack answering, no such pool or group).
+
+In-process tests (the `aws` fixture) get the same from `inprocess_cognito_token(username, groups=())`,
+and `gateway_test_client(app)`: a chalice.test.Client whose Cognito routes check tokens as API Gateway does.
 """
 
 import http.client
@@ -27,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -35,6 +38,10 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from chalice_devstack.project import Project
 from chalice_devstack.tokens import TokenError, id_token
+
+if TYPE_CHECKING:
+    from chalice.app import Chalice
+    from chalice.test import Client
 
 READY_LINE = "devstack ready in"
 START_TIMEOUT_SECONDS = 30.0
@@ -153,6 +160,30 @@ def cognito_token(
         raise TokenError(f"no devstack answers on {stack.endpoint_url}; start one with `devstack up`") from None
     except (BotoCoreError, ClientError) as error:
         raise TokenError(f"cannot sign {username} in on {stack.endpoint_url}: {error}") from None
+
+
+def inprocess_cognito_token(
+    username: str, groups: Iterable[str] = (), pool: str | None = None, region: str | None = None
+) -> str:
+    """cognito_token for the moto in this process (the `aws` fixture): an ID token of its provisioned pool."""
+    return id_token(boto3.client("cognito-idp", region_name=region), username, groups, pool)
+
+
+def gateway_test_client(app: "Chalice", stage: str = "dev", project_dir: str = ".") -> "Client":
+    """chalice.test.Client whose Cognito routes are authorized as API Gateway authorizes them, against the moto of
+    this process (the `aws` fixture): no or a bad token is 401, a good one gives the route API Gateway's claims.
+
+    chalice's own lets every Cognito request through, with the token's claims unchecked and unconverted.
+    """
+    from chalice.test import Client  # chalice's CLI machinery: only tests that use this client pay for it
+
+    from chalice_devstack.authorizers import UserPoolAuthorizer
+    from chalice_devstack.cognito import CognitoVerifier, InProcessPools
+
+    client = Client(app, stage_name=stage, project_dir=project_dir)
+    pools = InProcessPools(lambda service: boto3.client(service))
+    client.http._local_gateway._authorizer = UserPoolAuthorizer(app, CognitoVerifier(pools))
+    return client
 
 
 @contextmanager
