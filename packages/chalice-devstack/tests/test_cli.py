@@ -1,9 +1,11 @@
 """The `devstack` command as a user meets it: sample events, invoke's exit codes, one-line start errors."""
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ READS: dict[str, tuple[type, Any, Any]] = {
     "schedule": (CloudWatchEvent, lambda e: (e.source, e.detail_type), ("aws.events", "Scheduled Event")),
 }
 APP = """
+import http.server
 import json
 import os
 from chalice import Chalice, CognitoUserPoolAuthorizer
@@ -168,3 +171,19 @@ def test_an_authorizer_naming_a_pool_that_is_not_provisioned_is_a_warning_at_sta
         for line in stack.output
     )
     assert stack.api("GET", "/members", headers={"Authorization": token}).status == 401
+
+
+def test_token_from_a_port_something_else_answers_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Given a web server that is not devstack on the port, when a token is asked for, then one line says so."""
+    project = write_project(tmp_path / "idle", "idle")
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = devstack_command(project.root, "token", "ada", "--aws-port", str(server.server_port))
+    finally:
+        server.shutdown()
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(
+        f"devstack: something that is not devstack answers on http://127.0.0.1:{server.server_port}"
+    )

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -154,12 +155,31 @@ def cognito_token(
         if isinstance(stack_or_endpoint, Devstack)
         else Devstack(stack_or_endpoint, "", region or os.environ.get("AWS_REGION") or "us-east-1")
     )
+    check_devstack(stack.endpoint_url)
     try:
         return id_token(stack.client("cognito-idp"), username, groups, pool)
     except EndpointConnectionError:
         raise TokenError(f"no devstack answers on {stack.endpoint_url}; start one with `devstack up`") from None
     except (BotoCoreError, ClientError) as error:
-        raise TokenError(f"cannot sign {username} in on {stack.endpoint_url}: {error}") from None
+        first_line = str(error).splitlines()[0]  # a parse error quotes the whole (HTML...) answer
+        raise TokenError(f"cannot sign {username} in on {stack.endpoint_url}: {first_line}") from None
+
+
+def check_devstack(endpoint_url: str) -> None:
+    """TokenError unless a devstack that is ready answers on endpoint_url (its control answers carry a marker)."""
+    from chalice_devstack.endpoint import MARKER_HEADER
+
+    try:
+        reply = _request(endpoint_url, "GET", "/_devstack/health", None, None)
+    except OSError:
+        raise TokenError(f"no devstack answers on {endpoint_url}; start one with `devstack up`") from None
+    if MARKER_HEADER not in reply.headers:
+        raise TokenError(
+            f"something that is not devstack answers on {endpoint_url} (HTTP {reply.status}); "
+            "stop it and start devstack, or give devstack's port with --aws-port"
+        )
+    if reply.status != HTTPStatus.OK:
+        raise TokenError(f"the devstack on {endpoint_url} is still starting; ask again once it prints `ready`")
 
 
 def inprocess_cognito_token(
