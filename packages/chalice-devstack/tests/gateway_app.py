@@ -70,9 +70,10 @@ class UserPool:
         """A valid token's claims under `alg: none` and no signature."""
         return f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(self.claims())}."
 
-    def signed_with_public_key_as_secret(self) -> str:
+    def signed_with_public_key_as_secret(self, kid: str | None = "dummy") -> str:
         """A valid token's claims signed HS256 with the pool's public key (PEM) as the HMAC secret."""
         public_pem = self.private_key.as_pem(private=False)
-        signing_input = f"{segment({'alg': 'HS256', 'kid': 'dummy'})}.{segment(self.claims())}"
+        header = {"alg": "HS256", **({"kid": kid} if kid else {})}
+        signing_input = f"{segment(header)}.{segment(self.claims())}"
         signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{segment(signature)}"

@@ -168,6 +168,7 @@ HOSTILE_TOKENS: dict[str, Callable[[UserPool], str | None]] = {
     "wrong audience": lambda pool: pool.forge(aud="not-a-client-of-the-pool"),
     "alg none": lambda pool: pool.unsigned(),
     "HS256 with the public key": lambda pool: pool.signed_with_public_key_as_secret(),
+    "HS256 with the public key, no kid": lambda pool: pool.signed_with_public_key_as_secret(kid=None),
     "tampered payload": lambda pool: pool.tampered(),
     "access token": lambda pool: pool.forge(token_use="access", aud=None, client_id=pool.client_id),
 }
