@@ -17,6 +17,7 @@ In-process tests (the `aws` fixture) get the same from `inprocess_cognito_token(
 and `gateway_test_client(app)`: a chalice.test.Client whose Cognito routes check tokens as API Gateway does.
 """
 
+import functools
 import http.client
 import json
 import os
@@ -150,19 +151,24 @@ def cognito_token(
     `stack_or_endpoint`: a running Devstack, or its AWS endpoint URL (then `region`, default AWS_REGION).
     `pool`: the pool's logical id, id or name; needed only when there are several. Raises TokenError.
     """
-    stack = (
-        stack_or_endpoint
-        if isinstance(stack_or_endpoint, Devstack)
-        else Devstack(stack_or_endpoint, "", region or os.environ.get("AWS_REGION") or "us-east-1")
-    )
-    check_devstack(stack.endpoint_url)
+    if isinstance(stack_or_endpoint, Devstack):
+        endpoint_url, region = stack_or_endpoint.endpoint_url, stack_or_endpoint.region
+    else:
+        endpoint_url, region = stack_or_endpoint, region or os.environ.get("AWS_REGION") or "us-east-1"
+    check_devstack(endpoint_url)
     try:
-        return id_token(stack.client("cognito-idp"), username, groups, pool)
+        return id_token(identity_provider(endpoint_url, region), username, groups, pool)
     except EndpointConnectionError:
-        raise TokenError(f"no devstack answers on {stack.endpoint_url}; start one with `devstack up`") from None
+        raise TokenError(f"no devstack answers on {endpoint_url}; start one with `devstack up`") from None
     except (BotoCoreError, ClientError) as error:
         first_line = str(error).splitlines()[0]  # a parse error quotes the whole (HTML...) answer
-        raise TokenError(f"cannot sign {username} in on {stack.endpoint_url}: {first_line}") from None
+        raise TokenError(f"cannot sign {username} in on {endpoint_url}: {first_line}") from None
+
+
+@functools.cache
+def identity_provider(endpoint_url: str, region: str) -> Any:
+    """One Cognito client per devstack (a client takes tens of ms to make: a load test signs many users in)."""
+    return Devstack(endpoint_url, "", region).client("cognito-idp")
 
 
 def check_devstack(endpoint_url: str) -> None:
