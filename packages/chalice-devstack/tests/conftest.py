@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,3 +48,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, value in getattr(report, "user_properties", []):
             if name == SCREENSHOTS_PROPERTY and report.when == "call":
                 terminalreporter.write_line(f"console screenshots (one per view): {value}")
+
+
+def devstack_command(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `devstack ARGS` in the project folder."""
+    command = [sys.executable, "-m", "chalice_devstack", *args]
+    return subprocess.run(command, cwd=project, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+
+def port_flag(stack: Devstack) -> list[str]:
+    """--aws-port for the devstack under test."""
+    return ["--aws-port", stack.endpoint_url.rsplit(":", 1)[1]]

@@ -96,7 +96,9 @@ def test_warm_up_answers_every_service_devstack_uses_and_creates_nothing() -> No
     )
     # Then: each service answered its read-only request, unknown names are skipped, nothing was created
     assert result == {
-        "statuses": dict.fromkeys(["dynamodb", "dynamodbstreams", "sqs", "stepfunctions", "sns", "s3"], 200),
+        "statuses": dict.fromkeys(
+            ["dynamodb", "dynamodbstreams", "sqs", "stepfunctions", "sns", "s3", "cognito-idp"], 200
+        ),
         "tables": 0,
     }
 

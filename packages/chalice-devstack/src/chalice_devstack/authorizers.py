@@ -10,9 +10,10 @@ run through the function registry, so they get a Lambda context, a console line 
 
 import logging
 import re
+from collections.abc import Collection
 from typing import Any
 
-from chalice.app import ChaliceAuthorizer, CognitoUserPoolAuthorizer, CustomAuthorizer
+from chalice.app import Chalice, ChaliceAuthorizer, CognitoUserPoolAuthorizer, CustomAuthorizer
 from chalice.local import (
     ForbiddenError,
     InvalidAuthorizerError,
@@ -23,13 +24,30 @@ from chalice.local import (
     NotAuthorizedError,
 )
 
-from chalice_devstack.cognito import CognitoVerifier, InvalidToken
+from chalice_devstack.cognito import CognitoVerifier, InvalidToken, gateway_claims
 from chalice_devstack.functions import FunctionRegistry
 
 log = logging.getLogger("devstack")
 
 # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
 _AUTHORIZER_URI = re.compile(r"/functions/(?P<arn>arn:[^/]+)/invocations$")
+
+
+def unknown_user_pools(app: Chalice, provisioned_arns: Collection[str]) -> list[str]:
+    """One line per user pool ARN an authorizer names that is not provisioned (every token for it would be 401)."""
+    named = {
+        (route.authorizer.name, arn)
+        for methods in app.routes.values()
+        for route in methods.values()
+        if isinstance(route.authorizer, CognitoUserPoolAuthorizer)
+        for arn in route.authorizer._provider_arns
+    }
+    return [
+        f"authorizer {name!r} names user pool {arn}, which the resources file does not provision "
+        f"(its pools: {', '.join(sorted(provisioned_arns)) or 'none'}); its routes will answer 401"
+        for name, arn in sorted(named)
+        if arn not in provisioned_arns
+    ]
 
 
 def unauthorized(context: LambdaContext) -> NotAuthorizedError:
@@ -50,28 +68,23 @@ def forbidden(context: LambdaContext) -> ForbiddenError:
     return ForbiddenError(headers, b'{"Message":"User is not authorized to access this resource"}')
 
 
-class GatewayAuthorizer(LocalGatewayAuthorizer):
-    """Runs a route's authorizer like API Gateway; never lets an authorizer's failure escape as a crash."""
+class UserPoolAuthorizer(LocalGatewayAuthorizer):
+    """chalice's local authorizer, with Cognito user pool routes checked as API Gateway checks them.
 
-    def __init__(self, registry: FunctionRegistry, cognito: CognitoVerifier) -> None:
-        super().__init__(registry.app)
-        self.registry, self.cognito = registry, cognito
+    chalice.test.Client's own lets any Cognito request through with the token's raw claims; this one
+    answers 401 for a missing or bad token and gives the route API Gateway's string claims.
+    """
+
+    def __init__(self, app: Chalice, cognito: CognitoVerifier) -> None:
+        super().__init__(app)
+        self.cognito = cognito
 
     def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> LocalAuthPair:
         """Authorize one request; raise the LocalGatewayException API Gateway's answer maps to."""
         route = self._route_for_event(lambda_event)
-        authorizer = route.authorizer if route else None
-        try:
-            if isinstance(authorizer, CognitoUserPoolAuthorizer):
-                return self._cognito(authorizer, lambda_event, lambda_context), lambda_context
-            if isinstance(authorizer, ChaliceAuthorizer | CustomAuthorizer):
-                return self._lambda(authorizer, raw_path, lambda_event, lambda_context), lambda_context
-            return super().authorize(raw_path, lambda_event, lambda_context)  # none, or IAM: chalice's way
-        except LocalGatewayException:
-            raise
-        except Exception as error:  # whatever broke, the client gets API Gateway's 500, not a dropped connection
-            log.warning("authorizer of %s failed: %s: %s", raw_path, type(error).__name__, error)
-            raise misconfigured(lambda_context) from None
+        if route is not None and isinstance(route.authorizer, CognitoUserPoolAuthorizer):
+            return self._cognito(route.authorizer, lambda_event, lambda_context), lambda_context
+        return super().authorize(raw_path, lambda_event, lambda_context)
 
     def _token(self, header: str | None, lambda_event: Any, context: LambdaContext) -> str:
         """The identity source (the authorizer's header); 401 when it is missing or empty."""
@@ -81,14 +94,39 @@ class GatewayAuthorizer(LocalGatewayAuthorizer):
         return str(token)
 
     def _cognito(self, authorizer: CognitoUserPoolAuthorizer, lambda_event: Any, context: LambdaContext) -> Any:
+        """A user pool authorizer: the token checked as API Gateway checks it; its claims, as strings, for the route."""
         token = self._token(authorizer._header, lambda_event, context)
         try:
-            claims = self.cognito.claims(token, authorizer._provider_arns)
+            claims = self.cognito.claims(token, authorizer._provider_arns, authorizer.scopes)
         except InvalidToken as error:
             log.info("cognito authorizer %s: 401: %s", authorizer.name, error)
             raise unauthorized(context) from None
-        principal = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-        return self._update_lambda_event(lambda_event, {"context": {"claims": claims}, "principalId": principal})
+        # API Gateway gives a Cognito-authorized request its claims only (no principalId, which is a Lambda
+        # authorizer's), every value a string: `cognito:groups` arrives as "admin,staff", not a list.
+        lambda_event["requestContext"]["authorizer"] = {"claims": gateway_claims(claims)}
+        return lambda_event
+
+
+class GatewayAuthorizer(UserPoolAuthorizer):
+    """Runs a route's authorizer like API Gateway; never lets an authorizer's failure escape as a crash."""
+
+    def __init__(self, registry: FunctionRegistry, cognito: CognitoVerifier) -> None:
+        super().__init__(registry.app, cognito)
+        self.registry = registry
+
+    def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> LocalAuthPair:
+        """Authorize one request; raise the LocalGatewayException API Gateway's answer maps to."""
+        route = self._route_for_event(lambda_event)
+        authorizer = route.authorizer if route else None
+        try:
+            if isinstance(authorizer, ChaliceAuthorizer | CustomAuthorizer):
+                return self._lambda(authorizer, raw_path, lambda_event, lambda_context), lambda_context
+            return super().authorize(raw_path, lambda_event, lambda_context)  # Cognito; none or IAM: chalice's way
+        except LocalGatewayException:
+            raise
+        except Exception as error:  # whatever broke, the client gets API Gateway's 500, not a dropped connection
+            log.warning("authorizer of %s failed: %s: %s", raw_path, type(error).__name__, error)
+            raise misconfigured(lambda_context) from None
 
     def _lambda(
         self, authorizer: ChaliceAuthorizer | CustomAuthorizer, raw_path: str, lambda_event: Any, context: LambdaContext

@@ -3,8 +3,21 @@
 moto keeps its state in process-global backends and a `mock_aws` block in the same process
 wipes them, so the devstack under test always runs in a child process.
 The pytest plugin's `devstack` fixture wraps `running_devstack()` for a session.
+
+Tokens for a Cognito user pool authorizer (the API `devstack token` uses):
+
+    cognito_token(stack_or_endpoint, username, groups=(), pool=None, region=None) -> str
+
+returns an ID token of `username` in the devstack's user pool (created if needed, in exactly
+`groups`); `stack_or_endpoint` is a `Devstack` or the AWS endpoint's URL; `pool` (logical id, id or
+name) is needed only when the resources file declares several pools. Problems raise
+tokens.TokenError (no devstack answering, no such pool or group).
+
+In-process tests (the `aws` fixture) get the same from `inprocess_cognito_token(username, groups=())`,
+and `gateway_test_client(app)`: a chalice.test.Client whose Cognito routes check tokens as API Gateway does.
 """
 
+import functools
 import http.client
 import json
 import os
@@ -15,15 +28,22 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from chalice_devstack.project import Project
+from chalice_devstack.tokens import TokenError, id_token
+
+if TYPE_CHECKING:
+    from chalice.app import Chalice
+    from chalice.test import Client
 
 READY_LINE = "devstack ready in"
 START_TIMEOUT_SECONDS = 30.0
@@ -117,6 +137,79 @@ def _request(base_url: str, method: str, path: str, body: Any, headers: dict[str
         return Reply(response.status, dict(response.getheaders()), decoded)
     finally:
         connection.close()
+
+
+def cognito_token(
+    stack_or_endpoint: "Devstack | str",
+    username: str,
+    groups: Iterable[str] = (),
+    pool: str | None = None,
+    region: str | None = None,
+) -> str:
+    """An ID token for username in the devstack's user pool, created if needed and in exactly `groups`.
+
+    `stack_or_endpoint`: a running Devstack, or its AWS endpoint URL (then `region`, default AWS_REGION).
+    `pool`: the pool's logical id, id or name; needed only when there are several. Raises TokenError.
+    """
+    if isinstance(stack_or_endpoint, Devstack):
+        endpoint_url, region = stack_or_endpoint.endpoint_url, stack_or_endpoint.region
+    else:
+        endpoint_url, region = stack_or_endpoint, region or os.environ.get("AWS_REGION") or "us-east-1"
+    check_devstack(endpoint_url)
+    try:
+        return id_token(identity_provider(endpoint_url, region), username, groups, pool)
+    except EndpointConnectionError:
+        raise TokenError(f"no devstack answers on {endpoint_url}; start one with `devstack up`") from None
+    except (BotoCoreError, ClientError) as error:
+        first_line = str(error).splitlines()[0]  # a parse error quotes the whole (HTML...) answer
+        raise TokenError(f"cannot sign {username} in on {endpoint_url}: {first_line}") from None
+
+
+@functools.cache
+def identity_provider(endpoint_url: str, region: str) -> Any:
+    """One Cognito client per devstack (a client takes tens of ms to make: a load test signs many users in)."""
+    return Devstack(endpoint_url, "", region).client("cognito-idp")
+
+
+def check_devstack(endpoint_url: str) -> None:
+    """TokenError unless a devstack that is ready answers on endpoint_url (its control answers carry a marker)."""
+    from chalice_devstack.endpoint import MARKER_HEADER
+
+    try:
+        reply = _request(endpoint_url, "GET", "/_devstack/health", None, None)
+    except OSError:
+        raise TokenError(f"no devstack answers on {endpoint_url}; start one with `devstack up`") from None
+    if MARKER_HEADER not in reply.headers:
+        raise TokenError(
+            f"something that is not devstack answers on {endpoint_url} (HTTP {reply.status}); "
+            "stop it and start devstack, or give devstack's port with --aws-port"
+        )
+    if reply.status != HTTPStatus.OK:
+        raise TokenError(f"the devstack on {endpoint_url} is still starting; ask again once it prints `ready`")
+
+
+def inprocess_cognito_token(
+    username: str, groups: Iterable[str] = (), pool: str | None = None, region: str | None = None
+) -> str:
+    """cognito_token for the moto in this process (the `aws` fixture): an ID token of its provisioned pool."""
+    return id_token(boto3.client("cognito-idp", region_name=region), username, groups, pool)
+
+
+def gateway_test_client(app: "Chalice", stage: str = "dev", project_dir: str = ".") -> "Client":
+    """chalice.test.Client whose Cognito routes are authorized as API Gateway authorizes them, against the moto of
+    this process (the `aws` fixture): no or a bad token is 401, a good one gives the route API Gateway's claims.
+
+    chalice's own lets every Cognito request through, with the token's claims unchecked and unconverted.
+    """
+    from chalice.test import Client  # chalice's CLI machinery: only tests that use this client pay for it
+
+    from chalice_devstack.authorizers import UserPoolAuthorizer
+    from chalice_devstack.cognito import CognitoVerifier, InProcessPools
+
+    client = Client(app, stage_name=stage, project_dir=project_dir)
+    pools = InProcessPools(lambda service: boto3.client(service))
+    client.http._local_gateway._authorizer = UserPoolAuthorizer(app, CognitoVerifier(pools))
+    return client
 
 
 @contextmanager
