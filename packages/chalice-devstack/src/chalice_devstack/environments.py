@@ -11,8 +11,9 @@
 - A new environment imports the app: its cold start. The first invocation's result carries that
   init time (the console line shows `(init 412 ms)`, the log's REPORT line `Init Duration`).
 - Workers fork from a multiprocessing forkserver that has imported the app's dependencies once
-  (what importing app.py loaded besides the project's own modules, `preload_modules`), so a cold
-  start costs the project's own imports. The forkserver never imports moto and holds no AWS state:
+  (what importing app.py loaded besides the project's own modules, `preload_modules`) and parsed
+  botocore's models of the services the project uses (worker_preload), so a cold start costs the
+  project's own imports. The forkserver never imports moto and holds no AWS state:
   functions reach AWS over HTTP at AWS_ENDPOINT_URL, as a deployed function does.
 - The timeout is enforced: a worker still running at the function's timeout is killed and replaced;
   the invocation fails with Lambda's `Task timed out after N.00 seconds`.
@@ -49,6 +50,7 @@ DEFAULT_CONCURRENCY = 4  # environments per function without reserved_concurrenc
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's limit on an environment's init phase
 MEMORY_SLACK_MB = 128
 PRELOAD_VARIABLE = "DEVSTACK_PRELOAD"  # the modules the forkserver imports (worker_preload reads it)
+PRELOAD_SERVICES_VARIABLE = "DEVSTACK_PRELOAD_SERVICES"  # the services whose botocore models it parses
 ENDS_ENVIRONMENT = ("Runtime.OutOfMemory", "Runtime.ExitError", "Sandbox.Timedout", "Runtime.ImportModuleError")
 
 
@@ -242,9 +244,16 @@ class Pool:
 class Environments:
     """Every function's execution environments: the registry's runtime unless `devstack up --single`."""
 
-    def __init__(self, root: Path, concurrency: int = DEFAULT_CONCURRENCY, preload: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        preload: Iterable[str] = (),
+        services: Iterable[str] = (),
+    ) -> None:
         self.root, self.concurrency = root, concurrency
         os.environ[PRELOAD_VARIABLE] = ",".join(preload)
+        os.environ[PRELOAD_SERVICES_VARIABLE] = ",".join(services)
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["chalice_devstack.worker_preload"])
         self._pools: dict[str, Pool] = {}

@@ -79,6 +79,7 @@ class Stack:
     _alarms: Any = None  # chalice_devstack.alarms.AlarmBoard
     _reloader: Any = None  # chalice_devstack.reload.Reloader
     _preload: list[str] = field(default_factory=list)  # what importing the app loaded: the forkserver's imports
+    _services: list[str] = field(default_factory=list)  # the AWS services the resources use
     control: endpoint.Control = field(default_factory=endpoint.Control)
 
     # ------------------------------------------------------------------ start
@@ -99,7 +100,7 @@ class Stack:
             raise StartError(str(error)) from None
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
-        services = services_used(self.template)
+        services = self._services = services_used(self.template)
         ready_child = self._start_endpoint(services)
         self._import_app()
         from chalice_devstack.functions import FunctionRegistry
@@ -134,7 +135,7 @@ class Stack:
             return None
         from chalice_devstack.environments import Environments
 
-        return Environments(self.project.root, self.settings.concurrency, self._preload)
+        return Environments(self.project.root, self.settings.concurrency, self._preload, self._services)
 
     def _start_endpoint(self, services: list[str]) -> Callable[[], None]:
         """Start the AWS endpoint (a child warming `services`, or a thread with --single); return a wait-until-ready."""
