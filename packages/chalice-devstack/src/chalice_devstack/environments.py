@@ -81,6 +81,11 @@ def handler_of(app: Any, name: str) -> Callable[[Any, Any], Any]:
 def serve(connection: Connection, spec: WorkerSpec) -> None:
     """A worker's life: init (import the app), then one invocation at a time until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; devstack ends its workers
+    for stream in (sys.stdout, sys.stderr):
+        # devstack's console is often a pipe (block-buffered): a function's lines must show as it prints them.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=True)
     os.environ.update(spec.environment)
     try:
         handler = handler_of(import_app(Path(spec.root)), spec.function)
