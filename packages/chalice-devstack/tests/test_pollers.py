@@ -47,6 +47,7 @@ class Result:
     payload: Any = None
     error_type: str | None = None
     error_message: str | None = None
+    throttled: bool = False
 
 
 class AppInvoker:

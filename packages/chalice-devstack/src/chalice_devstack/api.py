@@ -8,6 +8,9 @@ Lambda context, a console line and a place in the status view like every other i
 The functions' env vars are already the process's (see devstack.functions). Routes with an
 authorizer are checked as API Gateway checks them (devstack.authorizers), and a function error
 answers 502 `{"message": "Internal server error"}` as API Gateway does, never a dropped connection.
+A throttled function (its reserved concurrency in use) answers 500 with the same body: a REST API's
+proxy integration does not pass Lambda's 429 on (AWS knowledge center, "API Gateway 500 internal
+server error with Lambda": throttling issues).
 
 Load: the listening socket has a backlog of API_BACKLOG (socketserver's default of 5 reset
 connections at 20 concurrent clients) and at most API_THREADS connections are served at once,
@@ -42,6 +45,12 @@ class BadGateway(LocalGatewayException):
     """502: API Gateway's answer when the Lambda integration fails."""
 
     CODE = 502
+
+
+class IntegrationThrottled(LocalGatewayException):
+    """500: API Gateway's answer (REST API, proxy integration) when Lambda throttles the function."""
+
+    CODE = 500
 
 
 class BoundedThreadingServer(ThreadingMixIn, HTTPServer):
@@ -127,7 +136,8 @@ class ViaRegistry:
         result = self._registry.invoke(API_HANDLER, event, trigger)
         if not result.ok:
             headers = {"x-amzn-RequestId": result.request_id, "x-amzn-ErrorType": "InternalServerErrorException"}
-            raise BadGateway(headers, b'{"message": "Internal server error"}')
+            failure = IntegrationThrottled if result.throttled else BadGateway
+            raise failure(headers, b'{"message": "Internal server error"}')
         return result.payload
 
 

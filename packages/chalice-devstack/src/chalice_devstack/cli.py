@@ -80,7 +80,17 @@ def up_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="the region the functions see (default us-east-1)")
     parser.add_argument("--seed", help="`module:function` to run after provisioning")
     parser.add_argument("--resources", help="the resources file (default infra/resources.yaml)")
-    parser.add_argument("--single", action="store_true", default=None, help="run the AWS endpoint in this process too")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        default=None,
+        help="one process, for debugging: the AWS endpoint and every function run in devstack's own process (a "
+        "breakpoint in a handler stops there; concurrent invocations share module globals, unlike Lambda). "
+        "Default: each function runs in execution environments, worker processes like Lambda's",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, help="environments per function without reserved_concurrency (default 4)"
+    )
     parser.add_argument(
         "--no-reload", dest="reload", action="store_false", default=None, help="do not reload code when it changes"
     )
@@ -101,7 +111,7 @@ def up(args: argparse.Namespace) -> None:
     stack = Stack(project, settings, echo=lambda line: print(line, flush=True))
     try:
         stack.start()
-        layout = "one process" if settings.single else "endpoint in a child process"
+        layout = "one process" if settings.single else "endpoint in a child process; functions in worker processes"
         print(f"  project       {project.root}", flush=True)
         print(f"  AWS endpoint  {settings.endpoint_url}  (AWS_ENDPOINT_URL; {layout})", flush=True)
         print(f"  API           {settings.api_url}", flush=True)

@@ -20,8 +20,12 @@ Contract (used by the endpoint's Invoke route, the pollers and the status view):
 - `attributes()` gives every function's `{Ref, Arn}` by logical id, so resources.yaml
   intrinsics such as `{"Fn::GetAtt": [ReserveInventory, Arn]}` resolve to local ARNs.
 
-Concurrency: Lambda runs one request per execution environment at a time; devstack runs them
-on threads of one process. Chalice keeps the request being handled on the app object
+Where handlers run (the registry's `runtime`): by default in execution environments, worker
+processes that devstack keeps warm, one invocation at a time each, as Lambda runs them
+(chalice_devstack.environments: cold starts, reserved concurrency and throttling, timeouts, memory).
+`InProcess` runs them on the calling thread of this process (`devstack up --single`, and a registry
+made without a runtime): a breakpoint in a handler stops there, but concurrent invocations share
+the module globals. Chalice keeps the request being handled on the app object
 (`app.current_request`, `app.lambda_context`), so the registry makes those two per thread:
 without that, two concurrent API calls could read each other's headers and body.
 
@@ -34,8 +38,9 @@ expected_errors`. What Invoke returns (errorType, errorMessage, stackTrace, the 
 same for both.
 
 Env vars: the process runs with the stage's env vars (.chalice/config.json, global < stage);
-a function whose own `environment_variables` differ gets them set around its invocation, one
-such invocation at a time (os.environ is process-wide; settings cached at import keep theirs).
+a function whose own `environment_variables` differ gets them in its environments; in process, set
+around its invocation, one such invocation at a time (os.environ is process-wide; settings cached at
+import keep theirs).
 """
 
 import decimal
@@ -51,7 +56,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalice.app import Chalice
 from chalice.local import LambdaContext
@@ -90,6 +95,7 @@ class LocalFunction:
     memory_mb: int
     variables: dict[str, str]  # every env var Chalice gives it
     environment: dict[str, str]  # only the vars that differ from the stage's
+    reserved_concurrency: int | None = None  # Chalice's reserved_concurrency: a hard limit, throttled beyond
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,8 @@ class InvocationResult:
     log_tail: str = ""  # the last 4 KB of the invocation's log: Invoke's LogResult
     failed_items: int = 0  # records of a batch that failed: Lambda redelivers them (or gives up on them)
     failure_reason: str | None = None  # why they failed, when the function reported them instead of raising
+    init_ms: float | None = None  # a cold start: the new environment's init (importing the app)
+    throttled: bool = False  # no environment free within the reserved concurrency: the handler never ran
 
     def lambda_error(self) -> dict[str, Any]:
         """The error body Lambda's Invoke API returns with X-Amz-Function-Error."""
@@ -155,6 +163,113 @@ def marshal_error(payload: Any) -> FunctionError | None:
     except (TypeError, ValueError) as error:
         return FunctionError("Runtime.MarshalError", f"Unable to marshal response: {error}")
     return None
+
+
+THROTTLE_MESSAGE = "Rate Exceeded."
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What running a handler once gave: payload or error, its output, and what its environment adds."""
+
+    payload: Any = None
+    error: FunctionError | None = None
+    output: str = ""
+    reasons: list[str] = field(default_factory=list)  # why a batch processor failed records (outcomes.py)
+    error_kinds: tuple[str, ...] = ()  # the error's type name and its base classes' names
+    trace: str = ""  # the error's formatted traceback, for the console
+    init_ms: float | None = None
+    memory_used_mb: int = 0
+    throttled: bool = False
+
+    @classmethod
+    def throttle(cls) -> "Execution":
+        """The handler never ran: every environment the function may have is busy."""
+        return cls(error=FunctionError("TooManyRequestsException", THROTTLE_MESSAGE), throttled=True)
+
+
+class Runtime(Protocol):
+    """Where a function's handler runs: this process (InProcess) or execution environments."""
+
+    def run(self, function: LocalFunction, event: Any, context: LambdaContext) -> Execution:
+        """Run the handler once; report what it gave (never raises for a handler error)."""
+        ...
+
+    def reload(self) -> None:
+        """The project's code changed: the next invocations run the new code."""
+        ...
+
+    def stop(self) -> None:
+        """Release what the runtime holds."""
+        ...
+
+
+def peak_memory_mb() -> int:
+    """This process's peak resident memory in MB: Lambda's Max Memory Used."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+def execute(handler: Callable[[Any, Any], Any], event: Any, context: Any, output: OutputCapture) -> Execution:
+    """Call a handler with its output captured; any exception, or a payload Lambda cannot serialise, is its error."""
+    with output.capture() as captured, failure_reasons() as reasons:
+        try:
+            payload = handler(event, context)
+        except Exception as error:  # Lambda reports any exception as an Unhandled function error
+            kinds = tuple(kind.__name__ for kind in type(error).__mro__)
+            trace = "".join(traceback.format_exception(error)).rstrip()
+            failure = FunctionError.of(error)
+            return Execution(error=failure, output=captured.getvalue(), reasons=reasons, error_kinds=kinds, trace=trace)
+    failed = marshal_error(payload)
+    return Execution(payload=None if failed else payload, error=failed, output=captured.getvalue(), reasons=reasons)
+
+
+class InProcess:
+    """Handlers run on the calling thread of this process (`--single`): breakpoints work, globals are shared."""
+
+    def __init__(self) -> None:
+        self._env_lock = threading.Lock()
+        self._output = OutputCapture()
+
+    def run(self, function: LocalFunction, event: Any, context: LambdaContext) -> Execution:
+        """Run the handler here, with the function's own env vars around it."""
+        clock = time.perf_counter()
+        with self._environment(function):
+            execution = execute(function.handler, event, context, self._output)
+        if execution.error is None and time.perf_counter() - clock > function.timeout_seconds:
+            # A thread cannot be stopped; report what Lambda would have, after the fact.
+            return replace(execution, payload=None, error=timed_out(function))
+        return replace(execution, memory_used_mb=peak_memory_mb())
+
+    @contextmanager
+    def _environment(self, function: LocalFunction) -> Iterator[None]:
+        """Apply a function's own env vars around its invocation (serialised: os.environ is shared)."""
+        if not function.environment:
+            yield
+            return
+        with self._env_lock:
+            saved = {key: os.environ.get(key) for key in function.environment}
+            os.environ.update(function.environment)
+            try:
+                yield
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+
+    def reload(self) -> None:
+        """Nothing to do: the registry hands over the new handlers."""
+
+    def stop(self) -> None:
+        """Nothing to release."""
+
+
+def timed_out(function: LocalFunction) -> FunctionError:
+    """The error Lambda reports for an invocation that outlived the function's timeout."""
+    return FunctionError("Sandbox.Timedout", f"Task timed out after {function.timeout_seconds:.2f} seconds")
 
 
 class PerThread:
@@ -195,8 +310,10 @@ class FunctionRegistry:
         region: str,
         echo: Callable[[str], None] | None = None,
         expected_errors: Iterable[str] | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
         self.app, self.project, self.stage, self.region = with_per_thread_request(app), project, stage, region
+        self.runtime: Runtime = runtime if runtime is not None else InProcess()
         self.echo = echo if echo is not None else _print
         # None: the project's own declaration (its state machines and [tool.devstack] expected_errors).
         self.expected_errors = frozenset(
@@ -206,8 +323,6 @@ class FunctionRegistry:
         self._aliases: dict[str, str] = {}
         self._recent: deque[InvocationResult] = deque(maxlen=RECENT_INVOCATIONS)
         self._lock = threading.Lock()
-        self._env_lock = threading.Lock()
-        self._output = OutputCapture()
         base_env = project.function_environment(stage)
         self._add(API_HANDLER, app, API_HANDLER_STRING, base_env)
         for name, handler_string in function_sources(app):
@@ -219,6 +334,7 @@ class FunctionRegistry:
     ) -> None:
         physical = f"{self.app.app_name}-{self.stage}-{name}"
         env = self.project.function_environment(self.stage, name)
+        reserved = self.project.function_setting(self.stage, name, "reserved_concurrency", None)
         function = LocalFunction(
             name=name,
             logical_id=API_LOGICAL_ID if name == API_HANDLER else logical_id(name),
@@ -232,6 +348,7 @@ class FunctionRegistry:
             memory_mb=int(self.project.function_setting(self.stage, name, "lambda_memory_size", DEFAULT_MEMORY_MB)),
             variables=env,
             environment={key: value for key, value in env.items() if base_env.get(key) != value},
+            reserved_concurrency=reserved if reserved is None else int(reserved),
         )
         self.functions[name] = function
         for alias in (name, function.logical_id, physical, function.arn):
@@ -254,12 +371,15 @@ class FunctionRegistry:
 
     def reload(self, app: Chalice) -> tuple[list[str], list[str]]:
         """Take the functions of a freshly imported app (the next invocations run them); return (added, removed)."""
-        fresh = FunctionRegistry(app, self.project, self.stage, self.region, self.echo, self.expected_errors)
+        fresh = FunctionRegistry(
+            app, self.project, self.stage, self.region, self.echo, self.expected_errors, self.runtime
+        )
         added, removed = (
             sorted(fresh.functions.keys() - self.functions.keys()),
             sorted(self.functions.keys() - fresh.functions.keys()),
         )
         self.app, self.functions, self._aliases = fresh.app, fresh.functions, fresh._aliases
+        self.runtime.reload()
         return added, removed
 
     def attributes(self) -> dict[str, dict[str, str]]:
@@ -288,52 +408,48 @@ class FunctionRegistry:
         function = self.resolve(name_or_arn)
         context = self.context(function)
         started, clock = datetime.now(UTC), time.perf_counter()
-        with self._output.capture() as output, failure_reasons() as reasons:
-            payload, error = self._run(function, event, context)
-        duration = (time.perf_counter() - clock) * 1000
-        if error is None and duration > function.timeout_seconds * 1000:
-            # A thread cannot be stopped; report what Lambda would have, after the fact.
-            payload = None
-            error = FunctionError("Sandbox.Timedout", f"Task timed out after {function.timeout_seconds:.2f} seconds")
+        execution = self.runtime.run(function, event, context)
+        duration = (time.perf_counter() - clock) * 1000 - (execution.init_ms or 0)
+        error = execution.error
+        if error is not None and execution.trace and not self.is_expected(execution.error_kinds):
+            self.echo(execution.trace)
         summary = f"{error.error_type}: {error.message}\n{''.join(error.stack)}" if error else None
-        log = lambda_log(context.aws_request_id, output.getvalue(), summary, duration, function.memory_mb)
+        log = lambda_log(
+            context.aws_request_id,
+            execution.output,
+            summary,
+            duration,
+            function.memory_mb,
+            execution.memory_used_mb,
+            execution.init_ms,
+        )
         records = event.get("Records") if isinstance(event, dict) else None
         result = InvocationResult(
             function=function.name,
             trigger=trigger,
             ok=error is None,
-            payload=payload,
+            payload=execution.payload,
             error_type=error.error_type if error else None,
             error_message=error.message if error else None,
-            duration_ms=round(duration, 2),
+            duration_ms=round(max(duration, 0.0), 2),
             request_id=context.aws_request_id,
             batch_size=len(records) if isinstance(records, list) else None,
             started=started,
             stack_trace=error.stack if error else [],
-            log_tail=tail(log),
+            log_tail="" if execution.throttled else tail(log),
+            init_ms=None if execution.init_ms is None else round(execution.init_ms, 1),
+            throttled=execution.throttled,
         )
         if items is not None:
-            result = replace(result, **batch_failures(result, items, reasons))
+            result = replace(result, **batch_failures(result, items, execution.reasons))
         with self._lock:
             self._recent.append(result)
         self.echo(console_line(result))
         return result
 
-    def _run(self, function: LocalFunction, event: Any, context: LambdaContext) -> tuple[Any, FunctionError | None]:
-        """Call the handler; any exception, or a return value Lambda could not serialise, is a function error."""
-        try:
-            with self._environment(function):
-                payload = function.handler(event, context)
-        except Exception as error:  # Lambda reports any exception as an Unhandled function error
-            if not self.is_expected(error):
-                self.echo("".join(traceback.format_exception(error)).rstrip())
-            return None, FunctionError.of(error)
-        failed = marshal_error(payload)
-        return (None, failed) if failed else (payload, None)
-
-    def is_expected(self, error: BaseException) -> bool:
-        """Whether error is an outcome the project declares (its console line is enough, no traceback)."""
-        return any(kind.__name__ in self.expected_errors for kind in type(error).__mro__)
+    def is_expected(self, kinds: Iterable[str]) -> bool:
+        """Whether an error (its type's and base classes' names) is an outcome the project declares (one line)."""
+        return any(kind in self.expected_errors for kind in kinds)
 
     def context(self, function: LocalFunction) -> LambdaContext:
         """A fresh Lambda context for one invocation of function."""
@@ -343,24 +459,6 @@ class FunctionRegistry:
         context.log_group_name = f"/aws/lambda/{function.physical_name}"
         context.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
         return context
-
-    @contextmanager
-    def _environment(self, function: LocalFunction) -> Iterator[None]:
-        """Apply a function's own env vars around its invocation (serialised: os.environ is shared)."""
-        if not function.environment:
-            yield
-            return
-        with self._env_lock:
-            saved = {key: os.environ.get(key) for key in function.environment}
-            os.environ.update(function.environment)
-            try:
-                yield
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
 
     def recent(self) -> list[InvocationResult]:
         """The last invocations, oldest first."""
@@ -435,7 +533,9 @@ def console_line(result: InvocationResult) -> str:
     """One line per invocation: time, function, trigger, batch size, duration, outcome."""
     batch = f" [{result.batch_size}]" if result.batch_size is not None else ""
     when = result.started.astimezone().strftime("%H:%M:%S")
-    return f"{when} λ {result.function} <- {result.trigger}{batch} {result.duration_ms:.1f} ms {describe(vars(result))}"
+    init = f" (init {result.init_ms:.0f} ms)" if result.init_ms is not None else ""
+    timing = f"{result.duration_ms:.1f} ms{init}"
+    return f"{when} λ {result.function} <- {result.trigger}{batch} {timing} {describe(vars(result))}"
 
 
 def _print(line: str) -> None:

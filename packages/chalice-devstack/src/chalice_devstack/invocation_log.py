@@ -1,6 +1,7 @@
 """What a function prints or logs during one invocation, kept per thread, as Lambda keeps one log per request.
 
-devstack runs invocations on threads of one process, so stdout/stderr are shared. `OutputCapture`
+In one process (`--single`) invocations run on threads, so stdout/stderr are shared; an execution
+environment (a worker process) captures the same way, one invocation at a time. `OutputCapture`
 swaps both for a tee that always writes through to the real stream (the terminal still shows
 everything) and also copies into the buffer of the thread that is capturing, if any. Logging
 handlers that already hold the real stream (Chalice's `app.log` handler is created at import)
@@ -10,7 +11,6 @@ are pointed at the tee too, so `app.log.info(...)` lands in the invocation's log
 import io
 import logging
 import math
-import resource
 import sys
 import threading
 from collections.abc import Iterator
@@ -94,17 +94,24 @@ class OutputCapture:
             self._local.buffer = None
 
 
-def lambda_log(request_id: str, output: str, error: str | None, duration_ms: float, memory_mb: int) -> str:
+def lambda_log(
+    request_id: str,
+    output: str,
+    error: str | None,
+    duration_ms: float,
+    memory_mb: int,
+    used_mb: int,
+    init_ms: float | None = None,
+) -> str:
     """One invocation's log as CloudWatch shows it: START, the output, the error, END and REPORT."""
     body = output if not output or output.endswith("\n") else output + "\n"
     failure = f"[ERROR] {error}\n" if error else ""
     billed = max(1, math.ceil(duration_ms))
-    # The whole devstack process is the execution environment: its peak RSS is what it used.
-    used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    init = f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""
     return (
         f"START RequestId: {request_id} Version: $LATEST\n{body}{failure}END RequestId: {request_id}\n"
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
-        f"Memory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB\n"
+        f"Memory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB{init}\n"
     )
 
 

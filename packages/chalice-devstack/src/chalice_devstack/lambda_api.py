@@ -14,13 +14,14 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from chalice_devstack.functions import FunctionRegistry, LocalFunction, lambda_json
+from chalice_devstack.functions import THROTTLE_MESSAGE, FunctionRegistry, LocalFunction, lambda_json
 from chalice_devstack.project import LOCAL_ACCOUNT_ID
 
 Answer = tuple[int, dict[str, str], Any]  # status, extra headers, JSON body (None: empty)
@@ -32,6 +33,8 @@ FUNCTIONS_PATH = re.compile(r"^/2015-03-31/functions/?$")
 MAPPING_PATH = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)$")
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 NOT_FOUND = "ResourceNotFoundException"
+ASYNC_RETRY_SECONDS = 1.0  # a throttled async invocation waits this long before trying again
+ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 3600  # Lambda's default MaximumEventAgeInSeconds: then the event is dropped
 
 
 def handles(method: str, path: str) -> bool:
@@ -197,18 +200,29 @@ class LambdaApi:
         if kind == "DryRun":
             return 204, {}, None
         if kind == "Event":
-            invocation = threading.Thread(
-                target=self.registry.invoke, args=(function.name, event, "invoke:event"), daemon=True
-            )
-            invocation.start()
+            threading.Thread(target=self.invoke_async, args=(function.name, event), daemon=True).start()
             return 202, {}, None
         result = self.registry.invoke(function.name, event, "invoke")
+        if result.throttled:
+            return throttled()
         headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": result.request_id}
         if environ.get("HTTP_X_AMZ_LOG_TYPE") == "Tail":
             headers["X-Amz-Log-Result"] = base64.b64encode(result.log_tail.encode()).decode()
         if not result.ok:
             return 200, {**headers, "X-Amz-Function-Error": "Unhandled"}, result.lambda_error()
         return 200, headers, RawJson(lambda_json(result.payload))
+
+    def invoke_async(self, name: str, event: Any) -> None:
+        """An Event invocation: Lambda queues it and tries a throttled one again until it is too old."""
+        deadline = time.monotonic() + ASYNC_MAX_EVENT_AGE_SECONDS
+        while self.registry.invoke(name, event, "invoke:event").throttled and time.monotonic() < deadline:
+            time.sleep(ASYNC_RETRY_SECONDS)
+
+
+def throttled() -> Answer:
+    """Invoke's answer when the function's reserved concurrency is in use (or 0)."""
+    status, headers, body = user_error(429, "TooManyRequestsException", THROTTLE_MESSAGE)
+    return status, headers, {**body, "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}
 
 
 class RawJson(str):

@@ -29,7 +29,9 @@ def one_line(error_type: str | None, message: str | None) -> str:
 
 
 def describe(item: Mapping[str, Any]) -> str:
-    """An invocation's outcome (an InvocationResult's fields): ok [status], ERROR ..., or k of n failed: why."""
+    """An invocation's outcome (an InvocationResult's fields): ok [status], ERROR ..., k of n failed: why, THROTTLED."""
+    if item.get("throttled"):
+        return "THROTTLED: its reserved concurrency is in use (the trigger retries as on AWS)"
     failed, size = item.get("failed_items") or 0, item.get("batch_size")
     error = one_line(item.get("error_type"), item.get("error_message"))
     if failed and size is not None and not item.get("ok", True):

@@ -8,12 +8,15 @@ credentials before any test module imports `app`, and puts the project root on s
   provisioned once per session, and before each test what earlier tests wrote is cleared (aws_reset.py;
   a test that adds or removes a resource gets the next one a fresh provisioning).
 - `devstack`: `devstack up` in a child process on free ports, started once per session
-  (moto's state is process-global, so the devstack under test never shares this process).
+  (moto's state is process-global, so the devstack under test never shares this process). Its
+  functions run in that process (`--single`) unless DEVSTACK_SINGLE=0 asks for execution
+  environments: a suite pays a cold start per environment, several times its run time.
 - `devstack_project`, `devstack_settings`: the project and its [tool.devstack] settings.
 """
 
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -99,10 +102,20 @@ def aws(devstack_inprocess_aws: Any) -> None:
     devstack_inprocess_aws.fresh()
 
 
+def session_single() -> bool | None:
+    """Whether the session's devstack runs its functions in its own process: yes unless DEVSTACK_SINGLE says."""
+    # A test session starts a function's environment again and again (cold starts: the app imported
+    # per environment); in one process a suite runs several times faster on a laptop. DEVSTACK_SINGLE=0
+    # runs the suite with execution environments, as `devstack up` does.
+    return None if "DEVSTACK_SINGLE" in os.environ else True
+
+
 @pytest.fixture(scope="session")
 def devstack(devstack_project: Project, devstack_settings: Settings) -> Iterator[Any]:
     """Given: the project's devstack (AWS endpoint, event sources, API) in a child process on free ports."""
     from chalice_devstack.testing import running_devstack
 
-    with running_devstack(devstack_project, devstack_settings.stage, devstack_settings.region) as stack:
+    with running_devstack(
+        devstack_project, devstack_settings.stage, devstack_settings.region, single=session_single()
+    ) as stack:
         yield stack

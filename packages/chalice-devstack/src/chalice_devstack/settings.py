@@ -13,6 +13,7 @@
     expected_errors = ["OutOfStock"]               # console: these errors print one line, no traceback
     reload = true                                  # reload functions when app.py or chalicelib/ change (--no-reload)
     max_batching_window = 0                        # seconds: caps every trigger's batching window (fast tests)
+    concurrency = 4                                # execution environments of a function without reserved_concurrency
 
 Every key is optional: a `chalice new-project` app runs with none of them.
 """
@@ -53,7 +54,10 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535)
     seed: str = ""
     resources: str = str(DEFAULT_RESOURCES)
-    single: bool = False
+    single: bool = False  # one process: the endpoint and the functions in devstack's own (`up --single`)
+    # Execution environments (worker processes) per function that has no reserved_concurrency in
+    # .chalice/config.json; an invocation beyond them waits for one (with a reservation: is throttled).
+    concurrency: int = Field(4, ge=1)
     reload: bool = True  # `devstack up` reloads the functions when app.py or chalicelib/ changes
     settings_class: str = ""
     locustfile: str = "loadtests/locustfile.py"

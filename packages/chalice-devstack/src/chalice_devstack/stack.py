@@ -8,7 +8,10 @@ Start-up order (the default, two-process layout):
    the resources use;
 3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
 4. once the child reports ready: provision the resources, run the seed hook, start the
-   pollers and the API, check that the API answers, print `devstack ready in X.XXs`.
+   pollers and the API, check that the API answers, print `devstack ready in X.XXs`;
+5. start the forkserver of the functions' execution environments (chalice_devstack.environments),
+   which imports the app's dependencies while the first requests come in. With `--single` the
+   functions run in this process instead, on the calling threads.
 
 Seed hook: after provisioning, devstack calls the function named by the `seed` setting
 (`module:function`) if that module exists; it runs with the functions' env vars and
@@ -75,6 +78,8 @@ class Stack:
     _pollers: Any = None
     _alarms: Any = None  # chalice_devstack.alarms.AlarmBoard
     _reloader: Any = None  # chalice_devstack.reload.Reloader
+    _preload: list[str] = field(default_factory=list)  # what importing the app loaded: the forkserver's imports
+    _services: list[str] = field(default_factory=list)  # the AWS services the resources use
     control: endpoint.Control = field(default_factory=endpoint.Control)
 
     # ------------------------------------------------------------------ start
@@ -95,12 +100,14 @@ class Stack:
             raise StartError(str(error)) from None
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
-        services = services_used(self.template)
+        services = self._services = services_used(self.template)
         ready_child = self._start_endpoint(services)
         self._import_app()
         from chalice_devstack.functions import FunctionRegistry
 
-        self.registry = FunctionRegistry(self.app, self.project, settings.stage, settings.region, echo=self.echo)
+        self.registry = FunctionRegistry(
+            self.app, self.project, settings.stage, settings.region, echo=self.echo, runtime=self._runtime()
+        )
         self.control.registry = self.registry
         for service in services:
             self.client(service)  # botocore loads service models while the endpoint loads moto
@@ -121,6 +128,17 @@ class Stack:
         gc.freeze()
         self.control.ready = True
         self.ready_seconds = time.perf_counter() - began
+        warm = getattr(self.registry.runtime, "warm", None)
+        if warm is not None:
+            warm()  # after ready: the forkserver's imports must not slow the start down
+
+    def _runtime(self) -> Any:
+        """Where the functions run: execution environments, or this process with --single (None)."""
+        if self.settings.single:
+            return None
+        from chalice_devstack.environments import Environments
+
+        return Environments(self.project.root, self.settings.concurrency, self._preload, self._services)
 
     def _start_endpoint(self, services: list[str]) -> Callable[[], None]:
         """Start the AWS endpoint (a child warming `services`, or a thread with --single); return a wait-until-ready."""
@@ -177,12 +195,15 @@ class Stack:
 
     def _import_app(self) -> None:
         """Import app.py the way Lambda does; a failure is one line naming the file and line."""
+        from chalice_devstack.environments import preload_modules
         from chalice_devstack.reload import import_app, import_failure
 
+        before = set(sys.modules)
         try:
             self.app = import_app(self.project.root)
         except Exception as error:
             raise StartError(import_failure(error, self.project.root)) from None
+        self._preload = preload_modules(before, self.project.root)
 
     def _start_reloader(self) -> None:
         """Reload the functions when their source changes (the `reload` setting; `up --no-reload` turns it off)."""
@@ -338,6 +359,8 @@ class Stack:
             self._reloader.stop()
         if self._pollers is not None:
             self._pollers.stop(0.5)
+        if self.registry is not None:
+            self.registry.runtime.stop()
         for server in self._servers:
             threading.Thread(target=server.shutdown, daemon=True).start()
         child = self._child

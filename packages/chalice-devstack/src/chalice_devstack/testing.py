@@ -220,8 +220,13 @@ def running_devstack(
     aws_port: int | None = None,
     api_port: int | None = None,
     reload: bool = False,
+    single: bool | None = None,
 ) -> Iterator[Devstack]:
-    """Start `devstack up` in a child process (free ports unless given); yield it once ready; stop it."""
+    """Start `devstack up` in a child process (free ports unless given); yield it once ready; stop it.
+
+    `single`: run the functions in devstack's own process (True) or in execution environments
+    (False); None keeps what the project's settings say (DEVSTACK_SINGLE, [tool.devstack] single).
+    """
     aws_port, api_port = aws_port or free_port(), api_port or free_port()
     env = {
         **os.environ,
@@ -233,6 +238,8 @@ def running_devstack(
         "DEVSTACK_RELOAD": str(reload).lower(),  # by default a test runs the code it started with
         "PYTHONUNBUFFERED": "1",
     }
+    if single is not None:
+        env["DEVSTACK_SINGLE"] = str(single).lower()
     stack = Devstack(f"http://127.0.0.1:{aws_port}", f"http://127.0.0.1:{api_port}", region)
     child = subprocess.Popen(
         [sys.executable, "-m", "chalice_devstack", "up"],

@@ -153,6 +153,22 @@ def api(args: argparse.Namespace) -> int:
     return bench(project, settings.stage, settings.region, args.url, args.path, args.clients, args.requests)
 
 
+def runtime_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack bench runtime`'s flags."""
+    stage_flag(parser)
+    parser.add_argument("--path", default="/", help="the route every client GETs (default /)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
+    parser.add_argument("--requests", type=int, default=50, help="requests per client")
+
+
+def runtime(args: argparse.Namespace) -> int:
+    """Print the API's throughput and latency with execution environments vs --single, and their ratios."""
+    from chalice_devstack.tooling.runtime_bench import bench
+
+    project, settings = project_and_settings(args)
+    return bench(project, settings.stage, settings.region, args.path, args.clients, args.requests)
+
+
 BENCHES: SubCommands = {
     "api": ("concurrent keep-alive clients against the local API: connection errors, >= 500, rps", api_flags, api),
     "cold-start": ("each function's cold start vs the boto3 + chalice.app import floor", cold_start_flags, cold_start),
@@ -162,6 +178,11 @@ BENCHES: SubCommands = {
         event_latency,
     ),
     "ready": ("devstack's time to ready and GetItem overhead vs a bare moto server", ready_flags, ready),
+    "runtime": (
+        "the API with functions in execution environments vs in one process (--single): rps, latency, ratios",
+        runtime_flags,
+        runtime,
+    ),
 }
 
 
@@ -179,7 +200,7 @@ def run_nested(args: argparse.Namespace) -> None:
     sys.exit(args.run_sub(args))
 
 
-command("bench", "benchmarks: api, cold-start, events, ready", nested(BENCHES))(run_nested)
+command("bench", "benchmarks: api, cold-start, events, ready, runtime", nested(BENCHES))(run_nested)
 
 
 def profile_flags(parser: argparse.ArgumentParser) -> None:

@@ -36,7 +36,8 @@ class Invoker:
     def invoke(self, name_or_arn: str, event: dict[str, Any], trigger: str, items: Any = None) -> Any:
         """Run the handler; the pollers read only ok/payload."""
         payload = self.app.handler_map[name_or_arn](event, None)
-        return type("Result", (), {"ok": True, "payload": payload, "error_type": None, "error_message": None})()
+        fields = {"ok": True, "payload": payload, "error_type": None, "error_message": None, "throttled": False}
+        return type("Result", (), fields)()
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:

@@ -31,6 +31,11 @@ class Outcome(Protocol):
         """What the function returned."""
         ...
 
+    @property
+    def throttled(self) -> bool:
+        """Whether the function never ran: its reserved concurrency was in use (the trigger retries)."""
+        ...
+
 
 @dataclass(frozen=True)
 class BatchItems:

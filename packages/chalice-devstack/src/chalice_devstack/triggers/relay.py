@@ -76,8 +76,10 @@ class RelayPoller:
         """Invoke the function with one event; True when it is done with (handled, dropped or given up)."""
         event = self.shape(json.loads(message["Body"]))
         attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-        done = event is None or self.invoker.invoke(self.mapping.function, event, self.name.split("->")[0]).ok
-        if not done and attempt >= ASYNC_ATTEMPTS:
+        outcome = None if event is None else self.invoker.invoke(self.mapping.function, event, self.name.split("->")[0])
+        done = outcome is None or outcome.ok
+        # Lambda keeps a throttled event in its queue and tries again: a throttle is no failed attempt.
+        if not done and attempt >= ASYNC_ATTEMPTS and not (outcome is not None and outcome.throttled):
             log.warning("%s: event discarded after %d failed attempts", self.name, attempt)
             done = True
         if done:

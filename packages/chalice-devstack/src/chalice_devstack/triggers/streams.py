@@ -136,6 +136,10 @@ class StreamPoller:
             self.batches_under_way[shard_id] = {"records": len(records), "of": len(batch), "retries": retries}
             items = BatchItems(tuple(sequence), mapping.report_item_failures)
             outcome = self.invoker.invoke(mapping.function, {"Records": records}, self.source.label, items)
+            if outcome.throttled:  # Lambda retries a throttled batch without counting it against the retries
+                work.insert(0, (records, retries))
+                stop.wait(RETRY_BACKOFF_SECONDS[-1])
+                continue
             failed = failed_item_ids(outcome, sequence, mapping.report_item_failures)
             if failed == set():
                 continue
