@@ -15,6 +15,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from chalice_devstack.endpoint import HOST, StartResponse, WSGIApp
 
+SHUTDOWN_POLL_SECONDS = 0.5
+
 
 class QuietHandler(WSGIRequestHandler):
     """werkzeug's handler without a log line per request, with TCP_NODELAY (no delayed-ACK stall)."""
@@ -36,8 +38,10 @@ def bind(app: WSGIApp, port: int, listening: socket.socket | None = None) -> Bas
 
 
 def serve_in_thread(server: BaseWSGIServer, name: str) -> threading.Thread:
-    """Serve until server.shutdown(); the poll interval bounds how long shutdown takes."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
+    """Serve until server.shutdown(); the poll interval bounds how long shutdown takes (and wakes an idle server)."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS}, name=name, daemon=True
+    )
     thread.start()
     return thread
 

@@ -19,10 +19,10 @@ from chalice_devstack.triggers.base import (
     failed_item_ids,
     reports_item_failures,
 )
+from chalice_devstack.triggers.wakes import SAFETY_POLL_SECONDS, SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
-LONG_POLL_SECONDS = 1  # SQS WaitTimeSeconds: bounded so shutdown is never later than a second
 SQS_CONCURRENCY = 2  # concurrent batches per queue unless ScalingConfig.MaximumConcurrency says otherwise
 
 
@@ -112,12 +112,12 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def receive(sqs: Any, queue_url: str, count: int, wait: int) -> list[dict[str, Any]]:
-    """One ReceiveMessage call with every attribute Lambda passes on."""
+def receive(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
+    """One ReceiveMessage call (no long poll: the pollers wait for a wake) with every attribute Lambda passes on."""
     response = sqs.receive_message(
         QueueUrl=queue_url,
         MaxNumberOfMessages=max(1, min(10, count)),
-        WaitTimeSeconds=wait,
+        WaitTimeSeconds=0,
         MessageSystemAttributeNames=["All"],
         MessageAttributeNames=["All"],
     )
@@ -126,38 +126,64 @@ def receive(sqs: Any, queue_url: str, count: int, wait: int) -> list[dict[str, A
 
 
 class QueuePoller:
-    """One concurrent consumer of an SQS trigger: receive, invoke, delete what succeeded."""
+    """One concurrent consumer of an SQS trigger: receive when woken, invoke, delete what succeeded.
 
-    def __init__(self, mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str, worker: int = 0):
+    The endpoint wakes the poller when a message lands on its queue (triggers/wakes.py); it then
+    receives without waiting, until the queue is empty. A batch that fails comes back when its
+    visibility timeout ends, and the poller wakes itself then.
+    """
+
+    def __init__(
+        self,
+        mapping: QueueMapping,
+        invoker: Invoker,
+        clients: Clients,
+        region: str,
+        worker: int = 0,
+        wakes: Wakes = SHARED,
+        safety_poll: float = SAFETY_POLL_SECONDS,
+    ):
         self.mapping, self.invoker, self.region = mapping, invoker, region
         self.sqs = clients("sqs")
         self.queue_name = mapping.queue_name
         self.name = f"sqs:{self.queue_name}->{mapping.function}#{worker}"
+        self.wake = wakes.get(f"sqs:{self.queue_name}")
+        self.safety_poll = safety_poll
+        self.visibility = 0.0
 
     def prepare(self) -> None:
         """Nothing to set up: the queue comes from the resources file."""
 
     def run(self, stop: threading.Event) -> None:
-        """Long-poll the queue (at most a second per call) and deliver batches until stopped."""
-        queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        """Deliver batches while the queue has messages; sleep until woken (or the safety poll) when it has none."""
+        queue_url = self._open()
         while not stop.is_set():
+            seen = self.wake.count  # before the receive: a message sent after it wakes the wait below
             messages = self._gather(queue_url, stop)
             if messages:
                 self.deliver(queue_url, messages)
+            else:
+                self.wake.wait(seen, self.safety_poll)
+
+    def _open(self) -> str:
+        """The queue's URL; note its visibility timeout (when a failed batch comes back)."""
+        queue_url: str = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+        self.visibility = float(attributes["Attributes"]["VisibilityTimeout"])
+        return queue_url
 
     def _gather(self, queue_url: str, stop: threading.Event) -> list[dict[str, Any]]:
-        """One batch: the first receive, then more until the batch is full or the batching window ends."""
+        """One batch: what the queue holds now, then more until the batch is full or the batching window ends."""
         batch_size = self.mapping.batch_size
-        messages = receive(self.sqs, queue_url, batch_size, LONG_POLL_SECONDS)
+        seen = self.wake.count
+        messages = receive(self.sqs, queue_url, batch_size)
         deadline = time.monotonic() + self.mapping.batching_window
         while messages and len(messages) < batch_size and not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            more = receive(self.sqs, queue_url, batch_size - len(messages), 1 if left >= 1 else 0)
-            messages += more
-            if not more:
-                stop.wait(min(left, 0.05))
+            seen = self.wake.wait(seen, left)
+            messages += receive(self.sqs, queue_url, batch_size - len(messages))
         return messages
 
     def deliver(self, queue_url: str, messages: list[dict[str, Any]]) -> set[str] | None:
@@ -166,9 +192,11 @@ class QueuePoller:
         items = BatchItems(tuple(m["MessageId"] for m in messages), self.mapping.report_item_failures)
         outcome = self.invoker.invoke(self.mapping.function, event, f"sqs:{self.queue_name}", items)
         failed = failed_item_ids(outcome, items.ids, items.report_item_failures)
+        if failed is None or failed:
+            # The failed messages return to the queue after its visibility timeout (wake then); moto's
+            # redrive policy moves a message to the DLQ once it has been received maxReceiveCount times.
+            self.wake.notify(self.visibility)
         if failed is None:
-            # The whole batch returns to the queue after its visibility timeout; moto's redrive
-            # policy moves a message to the DLQ once it has been received maxReceiveCount times.
             return None
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), 10):
@@ -188,7 +216,8 @@ class MessageGroups:
 
     def __init__(self) -> None:
         self._busy: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self.releases = 0  # batches done so far: take it before a receive, pass it to wait_for_release
 
     def claim(self, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Split a receive into (claimed: groups now busy, held: groups already busy with another batch)."""
@@ -202,6 +231,13 @@ class MessageGroups:
         """The batch holding these messages is done: their groups may have the next batch."""
         with self._lock:
             self._busy -= {message_group(message) for message in messages}
+            self.releases += 1
+            self._lock.notify_all()
+
+    def wait_for_release(self, seen: int, timeout: float) -> None:
+        """Block until a batch after the first `seen` frees its groups (or `timeout` seconds)."""
+        with self._lock:
+            self._lock.wait_for(lambda: self.releases != seen, timeout)
 
 
 class FifoQueuePoller(QueuePoller):
@@ -211,21 +247,35 @@ class FifoQueuePoller(QueuePoller):
     can both take messages of one group: devstack receives from one thread and gates groups itself.
     """
 
-    def __init__(self, mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str):
-        super().__init__(mapping, invoker, clients, region)
+    def __init__(
+        self,
+        mapping: QueueMapping,
+        invoker: Invoker,
+        clients: Clients,
+        region: str,
+        wakes: Wakes = SHARED,
+        safety_poll: float = SAFETY_POLL_SECONDS,
+    ):
+        super().__init__(mapping, invoker, clients, region, wakes=wakes, safety_poll=safety_poll)
         self.name = f"sqs:{self.queue_name}->{mapping.function}"
         self.groups = MessageGroups()
         self.slots = threading.Semaphore(mapping.concurrency)
 
     def run(self, stop: threading.Event) -> None:
         """Receive a batch whenever a slot is free; deliver each on its own thread."""
-        queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        queue_url = self._open()
         while not stop.is_set():
-            if not self.slots.acquire(timeout=LONG_POLL_SECONDS):
+            if not self.slots.acquire(timeout=self.safety_poll):
                 continue
-            claimed = self.claim(queue_url, self._gather(queue_url, stop))
+            seen, released = self.wake.count, self.groups.releases
+            messages = self._gather(queue_url, stop)
+            claimed = self.claim(queue_url, messages)
             if not claimed:
                 self.slots.release()
+                if messages:  # all behind their groups' batches in flight: wait for one to finish
+                    self.groups.wait_for_release(released, self.safety_poll)
+                else:
+                    self.wake.wait(seen, self.safety_poll)
                 continue
             threading.Thread(target=self._deliver_in_slot, args=(queue_url, claimed), daemon=True).start()
 
