@@ -2,9 +2,9 @@
 
 devstack owns the endpoint, so it sees a message land on a queue or a record on a stream
 (chalice_devstack.moto_hooks) and wakes the pollers of that source, instead of each poller
-asking on a timer. A poller still looks every `SAFETY_POLL_SECONDS` for what no hook reports
-(a message another consumer received and never deleted turning visible again). A notice may
-be due later: a message made invisible for N seconds, or delayed, wakes its pollers then.
+asking on a timer. A notice may be due later: a message made invisible for N seconds wakes its
+pollers then (messages turning visible otherwise are found by moto_hooks' sweep). A poller still
+looks every `SAFETY_POLL_SECONDS` in case a notice was lost (a full pipe).
 
 Sources are named by key: `sqs:<queue name>`, `dynamodb:<table name>`, `kinesis:<stream name>`.
 """
@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-SAFETY_POLL_SECONDS = 5.0
+SAFETY_POLL_SECONDS = 30.0  # for a lost notice; moto_hooks sweeps for messages turning visible every second
 # A notice due later fires this much after its deadline: moto compares visibility in whole milliseconds.
 DUE_MARGIN_SECONDS = 0.01
 
