@@ -23,6 +23,10 @@ from chalice_devstack.triggers.wakes import SAFETY_POLL_SECONDS, SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
+LONG_POLL_SECONDS = 1  # SQS WaitTimeSeconds while busy: bounded so shutdown is never later than a second
+# After a batch, a poller keeps a long poll open this long (messages tend to come in runs, and a
+# waiting long poll answers faster than a wake-up); then it sleeps until woken.
+BUSY_SECONDS = 2.0
 SQS_CONCURRENCY = 2  # concurrent batches per queue unless ScalingConfig.MaximumConcurrency says otherwise
 
 
@@ -112,12 +116,12 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def receive(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
-    """One ReceiveMessage call (no long poll: the pollers wait for a wake) with every attribute Lambda passes on."""
+def receive(sqs: Any, queue_url: str, count: int, wait: int = 0) -> list[dict[str, Any]]:
+    """One ReceiveMessage call with every attribute Lambda passes on (a long poll of `wait` seconds)."""
     response = sqs.receive_message(
         QueueUrl=queue_url,
         MaxNumberOfMessages=max(1, min(10, count)),
-        WaitTimeSeconds=0,
+        WaitTimeSeconds=wait,
         MessageSystemAttributeNames=["All"],
         MessageAttributeNames=["All"],
     )
@@ -128,9 +132,9 @@ def receive(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
 class QueuePoller:
     """One concurrent consumer of an SQS trigger: receive when woken, invoke, delete what succeeded.
 
-    The endpoint wakes the poller when a message lands on its queue (triggers/wakes.py); it then
-    receives without waiting, until the queue is empty. A batch that fails comes back when its
-    visibility timeout ends, and the poller wakes itself then.
+    An idle poller sleeps; the endpoint wakes it when a message lands on its queue
+    (triggers/wakes.py). A busy one (a batch within BUSY_SECONDS) long-polls, as Lambda's pollers
+    do. A batch that fails comes back when its visibility timeout ends, and the poller wakes then.
     """
 
     def __init__(
@@ -150,6 +154,7 @@ class QueuePoller:
         self.wake = wakes.get(f"sqs:{self.queue_name}")
         self.safety_poll = safety_poll
         self.visibility = 0.0
+        self.busy_until = 0.0
 
     def prepare(self) -> None:
         """Nothing to set up: the queue comes from the resources file."""
@@ -159,10 +164,11 @@ class QueuePoller:
         queue_url = self._open()
         while not stop.is_set():
             seen = self.wake.count  # before the receive: a message sent after it wakes the wait below
-            messages = self._gather(queue_url, stop)
+            busy = time.monotonic() < self.busy_until
+            messages = self._gather(queue_url, stop, LONG_POLL_SECONDS if busy else 0)
             if messages:
                 self.deliver(queue_url, messages)
-            else:
+            elif not busy:
                 self.wake.wait(seen, self.safety_poll)
 
     def _open(self) -> str:
@@ -172,11 +178,11 @@ class QueuePoller:
         self.visibility = float(attributes["Attributes"]["VisibilityTimeout"])
         return queue_url
 
-    def _gather(self, queue_url: str, stop: threading.Event) -> list[dict[str, Any]]:
-        """One batch: what the queue holds now, then more until the batch is full or the batching window ends."""
+    def _gather(self, queue_url: str, stop: threading.Event, wait: int = 0) -> list[dict[str, Any]]:
+        """One batch: the first receive (waiting up to `wait` s), then more until full or the batching window ends."""
         batch_size = self.mapping.batch_size
         seen = self.wake.count
-        messages = receive(self.sqs, queue_url, batch_size)
+        messages = receive(self.sqs, queue_url, batch_size, wait)
         deadline = time.monotonic() + self.mapping.batching_window
         while messages and len(messages) < batch_size and not stop.is_set():
             left = deadline - time.monotonic()
@@ -191,6 +197,7 @@ class QueuePoller:
         event = {"Records": [sqs_record(message, self.mapping.queue_arn, self.region) for message in messages]}
         items = BatchItems(tuple(m["MessageId"] for m in messages), self.mapping.report_item_failures)
         outcome = self.invoker.invoke(self.mapping.function, event, f"sqs:{self.queue_name}", items)
+        self.busy_until = time.monotonic() + BUSY_SECONDS
         failed = failed_item_ids(outcome, items.ids, items.report_item_failures)
         if failed is None or failed:
             # The failed messages return to the queue after its visibility timeout (wake then); moto's
