@@ -46,10 +46,10 @@ def start_endpoint(port: int) -> "subprocess.Popen[bytes]":
     ready_read, ready_write = os.pipe()
     wake_read, wake_write = os.pipe()
     # No Lambda or control route is called here: the control port only has to be a number.
-    arguments = ["--port", str(port), "--control-port", str(free_port()), "--region", REGION]
+    ports = ["--port", str(port), "--control-port", str(free_port())]
+    pipes = ["--ready-fd", str(ready_write), "--wake-fd", str(wake_write)]
     server = subprocess.Popen(  # noqa: S603 - devstack's own endpoint module
-        [sys.executable, "-m", "chalice_devstack.endpoint", *arguments]
-        + ["--ready-fd", str(ready_write), "--wake-fd", str(wake_write), "--warm", "sqs,dynamodb,dynamodbstreams"],
+        [sys.executable, "-m", "chalice_devstack.endpoint", *ports, *pipes, "--warm", "sqs,dynamodb,dynamodbstreams"],
         stdin=subprocess.PIPE,
         pass_fds=(ready_write, wake_write),
     )
