@@ -222,6 +222,9 @@ def _child_main(argv: list[str] | None = None) -> None:
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
     warm(aws, args.region, filter(None, args.warm.split(",")))
+    from chalice_devstack import moto_fixes
+
+    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
     control = Forwarder(args.control_port)
     lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
     os.write(args.ready_fd, READY)

@@ -97,6 +97,9 @@ class Stack:
         os.environ.pop("AWS_SESSION_TOKEN", None)
         services = services_used(self.template)
         ready_child = self._start_endpoint(services)
+        from chalice_devstack.moto_startup import share_botocore_loads
+
+        share_botocore_loads()  # the functions' botocore sessions (one per thread with PynamoDB) parse no model twice
         self._import_app()
         from chalice_devstack.functions import FunctionRegistry
 
