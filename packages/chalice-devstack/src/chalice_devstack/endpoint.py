@@ -183,11 +183,6 @@ WARM_REQUESTS = {
 }
 
 
-# Importing Step Functions' interpreter takes longer than anything else moto builds; provisioning
-# creates state machines after tables, queues, topics and buckets, so it can load while those are made.
-WARM_AFTER_READY = {"stepfunctions"}
-
-
 def warm(aws: WSGIApp, region: str, services: Iterable[str]) -> dict[str, int]:
     """Make each service's first request in-process, while the parent still imports the app; return the statuses."""
     from chalice_devstack import moto_calls
@@ -198,14 +193,6 @@ def warm(aws: WSGIApp, region: str, services: Iterable[str]) -> dict[str, int]:
         # devstack does not need the answer: a request that fails here still warmed what it reached.
         statuses[service] = moto_calls.call(aws, region, signing_name, target, body).status_code
     return statuses
-
-
-def warm_late(aws: WSGIApp, region: str, services: Iterable[str]) -> None:
-    """Warm the services that the parent provisions last, once it provisions the others."""
-    from chalice_devstack import moto_fixes
-
-    warm(aws, region, services)
-    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
 
 
 def _child_main(argv: list[str] | None = None) -> None:
@@ -234,13 +221,14 @@ def _child_main(argv: list[str] | None = None) -> None:
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-    services = set(filter(None, args.warm.split(",")))
-    warm(aws, args.region, services - WARM_AFTER_READY)
+    warm(aws, args.region, filter(None, args.warm.split(",")))
+    from chalice_devstack import moto_fixes
+
+    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
     control = Forwarder(args.control_port)
     lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
     os.write(args.ready_fd, READY)
     os.close(args.ready_fd)
-    threading.Thread(target=warm_late, args=(aws, args.region, services & WARM_AFTER_READY), daemon=True).start()
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.buffer.read()
