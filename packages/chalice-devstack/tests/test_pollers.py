@@ -36,6 +36,7 @@ from chalice_devstack.pollers import (
 )
 from chalice_devstack.triggers.relay import RelayPoller
 from chalice_devstack.triggers.sqs import FifoQueuePoller
+from chalice_devstack.triggers.wakes import Wakes
 from tests.conftest import TEST_REGION
 
 PLACEHOLDER_STREAM = f"arn:aws:dynamodb:{TEST_REGION}:123456789012:table/placeholder/stream/1970-01-01T00:00:00.000"
@@ -75,6 +76,13 @@ class AppInvoker:
 LONGER_THAN_ANY_TEST = 600.0  # a safety poll that never comes within a test: only a wake-up delivers
 
 
+def wakes_without_safety_poll() -> Wakes:
+    """Wake-ups fed by moto with a safety poll longer than any test: only a wake-up delivers."""
+    wakes = Wakes(safety_poll=LONGER_THAN_ANY_TEST)
+    moto_hooks.install(wakes.notify)  # the next test's `clients` fixture puts the process's own back
+    return wakes
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -88,6 +96,16 @@ def clients() -> Iterator[Callable[[str], Any]]:
     moto_hooks.install()
     with mock_aws():
         yield lambda service: boto3.client(service, region_name=TEST_REGION)
+
+
+def jobs_app() -> Chalice:
+    """An app whose `handle_jobs` takes the `jobs` queue's batches and does nothing."""
+    app = Chalice(app_name="svc")
+
+    @app.on_sqs_message(queue="jobs")
+    def handle_jobs(event: Any) -> None: ...
+
+    return app
 
 
 def make_queue(clients: Callable[[str], Any], name: str, max_receives: int = 2) -> tuple[str, str, str]:
@@ -262,7 +280,7 @@ def test_sqs_partial_batch_failure_deletes_successes_and_redrives_the_poison_mes
     invoker = AppInvoker(app)
     mapping = QueueMapping("handle_jobs", "arn:fn", arn, 10, 0, report_item_failures=True, concurrency=1)
     # A safety poll longer than the test: the poison message comes back because the poller wakes at its visibility end.
-    pollers = Pollers(Mappings(queues=[mapping]), invoker, clients, TEST_REGION, safety_poll=LONGER_THAN_ANY_TEST)
+    pollers = Pollers(Mappings(queues=[mapping]), invoker, clients, TEST_REGION, wakes_without_safety_poll())
     pollers.start()
     try:
         # When: two good messages and a poison one are sent
@@ -329,11 +347,7 @@ def test_sqs_error_without_partial_responses_keeps_the_whole_batch(clients: Call
 
 def test_sqs_batching_window_gathers_messages_into_one_batch(clients: Callable[[str], Any]) -> None:
     # Given: a mapping with batch size 3 and a 1 s batching window
-    app = Chalice(app_name="svc")
-
-    @app.on_sqs_message(queue="jobs")
-    def handle_jobs(event: Any) -> None: ...
-
+    app = jobs_app()
     url, arn, _ = make_queue(clients, "jobs")
     invoker = AppInvoker(app)
     mapping = QueueMapping("handle_jobs", "arn:fn", arn, 3, 1.0, False, concurrency=1)
@@ -373,7 +387,7 @@ class CountingClients:
 def idle_pollers(clients: Callable[[str], Any], mappings: Mappings, invoker: Any, first_read: str) -> Pollers:
     """Pollers started with a safety poll longer than the test, once each has made its first read (now asleep)."""
     counting = CountingClients(clients)
-    pollers = Pollers(mappings, invoker, counting, TEST_REGION, safety_poll=LONGER_THAN_ANY_TEST)
+    pollers = Pollers(mappings, invoker, counting, TEST_REGION, wakes_without_safety_poll())
     pollers.start()
     wait_until(lambda: counting.calls[first_read] >= len(pollers.pollers))
     return pollers
@@ -381,11 +395,7 @@ def idle_pollers(clients: Callable[[str], Any], mappings: Mappings, invoker: Any
 
 def test_a_send_wakes_the_queue_poller_without_waiting_for_the_safety_poll(clients: Callable[[str], Any]) -> None:
     # Given: a queue poller that found its queue empty and sleeps, with a safety poll longer than the test
-    app = Chalice(app_name="svc")
-
-    @app.on_sqs_message(queue="jobs")
-    def handle_jobs(event: Any) -> None: ...
-
+    app = jobs_app()
     url, arn, _ = make_queue(clients, "jobs")
     invoker = AppInvoker(app)
     mapping = QueueMapping("handle_jobs", "arn:fn", arn, 10, 0, False, concurrency=2)

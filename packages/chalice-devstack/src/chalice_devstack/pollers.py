@@ -39,7 +39,7 @@ from chalice_devstack.triggers.shards import StreamMapping
 from chalice_devstack.triggers.sns import TopicMapping, topic_mapping
 from chalice_devstack.triggers.sqs import FifoQueuePoller, QueueMapping, QueuePoller, check_visibility, queue_mapping
 from chalice_devstack.triggers.streams import StreamPoller
-from chalice_devstack.triggers.wakes import SAFETY_POLL_SECONDS, SHARED, Wakes
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 __all__ = [
     "BucketMapping",
@@ -121,8 +121,8 @@ def discover(app: Chalice, template: dict[str, Any], scope: Scope, stage: str) -
 class Pollers:
     """All pollers of an app: start() them, fire() a schedule on demand, stop() within a second.
 
-    `wakes` carries the endpoint's notices (default: this process's, which moto_hooks feeds);
-    `safety_poll` is how long a poller sleeps, at most, when no notice comes.
+    `wakes` carries the endpoint's notices (default: this process's, which moto_hooks feeds) and
+    says how long a poller sleeps, at most, when no notice comes.
     """
 
     def __init__(
@@ -132,22 +132,18 @@ class Pollers:
         clients: Clients,
         region: str,
         wakes: Wakes = SHARED,
-        safety_poll: float = SAFETY_POLL_SECONDS,
     ):
         self.mappings = mappings
         self.pollers: list[Poller] = []
         for queue in mappings.queues:
             if queue.fifo:
-                self.pollers.append(FifoQueuePoller(queue, invoker, clients, region, wakes, safety_poll))
+                self.pollers.append(FifoQueuePoller(queue, invoker, clients, region, wakes=wakes))
             else:
                 self.pollers += [
-                    QueuePoller(queue, invoker, clients, region, worker, wakes, safety_poll)
-                    for worker in range(queue.concurrency)
+                    QueuePoller(queue, invoker, clients, region, worker, wakes) for worker in range(queue.concurrency)
                 ]
-        self.pollers += [
-            StreamPoller(m, invoker, clients, region, wakes=wakes, safety_poll=safety_poll) for m in mappings.streams
-        ]
-        self.pollers += [RelayPoller(m, invoker, clients, region, wakes, safety_poll) for m in mappings.relays]
+        self.pollers += [StreamPoller(m, invoker, clients, region, wakes=wakes) for m in mappings.streams]
+        self.pollers += [RelayPoller(m, invoker, clients, region, wakes) for m in mappings.relays]
         self.schedule_poller = SchedulePoller(mappings.schedules, invoker, region)
         if mappings.schedules:
             self.pollers.append(self.schedule_poller)

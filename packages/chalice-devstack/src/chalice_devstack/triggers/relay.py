@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from chalice_devstack.triggers.base import Clients, Invoker
 from chalice_devstack.triggers.sqs import receive
-from chalice_devstack.triggers.wakes import SAFETY_POLL_SECONDS, SHARED, Wakes
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,11 @@ class RelayPoller:
         clients: Clients,
         region: str,
         wakes: Wakes = SHARED,
-        safety_poll: float = SAFETY_POLL_SECONDS,
     ):
         self.mapping, self.invoker, self.clients, self.region = mapping, invoker, clients, region
         self.sqs = clients("sqs")
         self.queue_name = f"devstack-{mapping.kind}-{mapping.function}"[:80]
         self.wake = wakes.get(f"sqs:{self.queue_name}")
-        self.safety_poll = safety_poll
         self.name = f"{mapping.kind}:{mapping.source}->{mapping.function}"
         self.queue_url = ""
         self.shape: EventShaper = lambda body: body
@@ -85,7 +83,7 @@ class RelayPoller:
             for message in messages:
                 self.deliver(message)
             if not messages:
-                self.wake.wait(seen, self.safety_poll)
+                self.wake.wait(seen)
 
     def deliver(self, message: dict[str, Any]) -> bool:
         """Invoke the function with one event; True when it is done with (handled, dropped or given up)."""

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from chalice.app import SQSEventConfig
@@ -19,7 +20,7 @@ from chalice_devstack.triggers.base import (
     failed_item_ids,
     reports_item_failures,
 )
-from chalice_devstack.triggers.wakes import SAFETY_POLL_SECONDS, SHARED, Wakes
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
@@ -145,16 +146,18 @@ class QueuePoller:
         region: str,
         worker: int = 0,
         wakes: Wakes = SHARED,
-        safety_poll: float = SAFETY_POLL_SECONDS,
     ):
         self.mapping, self.invoker, self.region = mapping, invoker, region
         self.sqs = clients("sqs")
         self.queue_name = mapping.queue_name
-        self.name = f"sqs:{self.queue_name}->{mapping.function}#{worker}"
+        self.name = self._name(worker)
         self.wake = wakes.get(f"sqs:{self.queue_name}")
-        self.safety_poll = safety_poll
         self.visibility = 0.0
         self.busy_until = 0.0
+
+    def _name(self, worker: int) -> str:
+        """The poller's name in logs: queue, function and which of the queue's consumers."""
+        return f"sqs:{self.queue_name}->{self.mapping.function}#{worker}"
 
     def prepare(self) -> None:
         """Nothing to set up: the queue comes from the resources file."""
@@ -169,7 +172,7 @@ class QueuePoller:
             if messages:
                 self.deliver(queue_url, messages)
             elif not busy:
-                self.wake.wait(seen, self.safety_poll)
+                self.wake.wait(seen)
 
     def _open(self) -> str:
         """The queue's URL; note its visibility timeout (when a failed batch comes back)."""
@@ -254,25 +257,25 @@ class FifoQueuePoller(QueuePoller):
     can both take messages of one group: devstack receives from one thread and gates groups itself.
     """
 
-    def __init__(
-        self,
-        mapping: QueueMapping,
-        invoker: Invoker,
-        clients: Clients,
-        region: str,
-        wakes: Wakes = SHARED,
-        safety_poll: float = SAFETY_POLL_SECONDS,
-    ):
-        super().__init__(mapping, invoker, clients, region, wakes=wakes, safety_poll=safety_poll)
-        self.name = f"sqs:{self.queue_name}->{mapping.function}"
-        self.groups = MessageGroups()
-        self.slots = threading.Semaphore(mapping.concurrency)
+    def _name(self, worker: int) -> str:
+        """One receiver per FIFO queue: no worker number."""
+        return f"sqs:{self.queue_name}->{self.mapping.function}"
+
+    @cached_property
+    def groups(self) -> MessageGroups:
+        """The message groups with a batch in flight."""
+        return MessageGroups()
+
+    @cached_property
+    def slots(self) -> threading.Semaphore:
+        """One per batch that may be in flight."""
+        return threading.Semaphore(self.mapping.concurrency)
 
     def run(self, stop: threading.Event) -> None:
         """Receive a batch whenever a slot is free; deliver each on its own thread."""
         queue_url = self._open()
         while not stop.is_set():
-            if not self.slots.acquire(timeout=self.safety_poll):
+            if not self.slots.acquire(timeout=self.wake.safety_poll):
                 continue
             seen, released = self.wake.count, self.groups.releases
             messages = self._gather(queue_url, stop)
@@ -280,9 +283,9 @@ class FifoQueuePoller(QueuePoller):
             if not claimed:
                 self.slots.release()
                 if messages:  # all behind their groups' batches in flight: wait for one to finish
-                    self.groups.wait_for_release(released, self.safety_poll)
+                    self.groups.wait_for_release(released, self.wake.safety_poll)
                 else:
-                    self.wake.wait(seen, self.safety_poll)
+                    self.wake.wait(seen)
                 continue
             threading.Thread(target=self._deliver_in_slot, args=(queue_url, claimed), daemon=True).start()
 

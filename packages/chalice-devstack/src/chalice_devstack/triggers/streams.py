@@ -15,7 +15,7 @@ from chalice_devstack.triggers.base import BatchItems, Clients, Invoker, failed_
 from chalice_devstack.triggers.dynamodb import DynamoDBShards
 from chalice_devstack.triggers.kinesis import KinesisShards
 from chalice_devstack.triggers.shards import ShardSource, StreamMapping
-from chalice_devstack.triggers.wakes import SAFETY_POLL_SECONDS, SHARED, Wakes
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,11 @@ class StreamPoller:
         region: str,
         source: ShardSource | None = None,
         wakes: Wakes = SHARED,
-        safety_poll: float = SAFETY_POLL_SECONDS,
     ):
         self.mapping, self.invoker, self.clients, self.region = mapping, invoker, clients, region
         self.source = source or shard_source(mapping.stream_arn, clients, region)
         self.name = f"{self.source.label}->{mapping.function}"
         self.wake = wakes.get(self.source.label)
-        self.safety_poll = safety_poll
         self.shards: dict[str, _Shard] = {}
         self._prepared = False
         self._next_discovery = 0.0
@@ -111,7 +109,7 @@ class StreamPoller:
         """How long to sleep with nothing to deliver: until a buffered batch's window ends, or the safety poll."""
         now = time.monotonic()
         ends = [s.buffered_since + self.mapping.batching_window - now for s in self.shards.values() if s.buffer]
-        return max(0.0, min([self.safety_poll, *ends]))
+        return max(0.0, min([self.wake.safety_poll, *ends]))
 
     def _discover_shards(self) -> None:
         """Start new shards: the first ones at the configured position, later (child) ones from the start."""

@@ -24,9 +24,13 @@ Notify = Callable[[str, float], None]
 
 
 class Wake:
-    """One source's wake-ups: a count that moves on every notice (now, or when a due notice comes due)."""
+    """One source's wake-ups: a count that moves on every notice (now, or when a due notice comes due).
 
-    def __init__(self) -> None:
+    `safety_poll`: how long a wait lasts, at most, when no notice comes.
+    """
+
+    def __init__(self, safety_poll: float = SAFETY_POLL_SECONDS) -> None:
+        self.safety_poll = safety_poll
         self._changed = threading.Condition()
         self._count = 0
         self._due: list[float] = []  # monotonic deadlines of notices due later
@@ -47,9 +51,9 @@ class Wake:
                 self._count += 1
             self._changed.notify_all()
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Block until a notice after `seen` (or `timeout` seconds); return the count."""
-        deadline = time.monotonic() + timeout
+    def wait(self, seen: int, timeout: float | None = None) -> int:
+        """Block until a notice after `seen` (or `timeout` seconds, the safety poll by default); return the count."""
+        deadline = time.monotonic() + (self.safety_poll if timeout is None else timeout)
         with self._changed:
             while True:
                 now = time.monotonic()
@@ -69,14 +73,15 @@ class Wake:
 class Wakes:
     """Every source's Wake, by key; a notice for a key nobody waits on is dropped."""
 
-    def __init__(self) -> None:
+    def __init__(self, safety_poll: float = SAFETY_POLL_SECONDS) -> None:
+        self.safety_poll = safety_poll
         self._wakes: dict[str, Wake] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Wake:
         """The Wake of a source (made on first use)."""
         with self._lock:
-            return self._wakes.setdefault(key, Wake())
+            return self._wakes.setdefault(key, Wake(self.safety_poll))
 
     def notify(self, key: str, delay: float = 0.0) -> None:
         """Wake the pollers of `key` now or after `delay` seconds."""
