@@ -39,6 +39,7 @@ FEATURE_PATHS: dict[str, list[str]] = {
         "tests/orders_support.py",
         "scripts/seed.py",
         "scripts/orders_pipeline_bench.py",
+        "scripts/order_cpu_floor.py",
         ".chalice/policies/*orders*.json",
         ".chalice/policies/*saga*.json",
         "docs/workshop/02-queue-and-dlq.md",

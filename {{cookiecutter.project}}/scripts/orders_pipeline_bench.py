@@ -1,13 +1,19 @@
 """Push N orders through a running devstack and print the pipeline's figures: `make bench-orders`.
 
-Orders/s to a terminal state, p95 time from POST to CONFIRMED/CANCELLED, and orders lost
-(not terminal within the timeout; must be 0). Start devstack first (`make dev`).
+Orders/s to a terminal state, p50/p95 time from POST to CONFIRMED/CANCELLED, and orders lost
+(not terminal within the timeout; must be 0). Start devstack first (`make dev`). Before the
+burst, one order's latency alone, and the CPU floor of one order (scripts/order_cpu_floor.py:
+its AWS calls and handler code in one process): the burst's orders/s against what the floor
+allows on the machine's cores, and its p95 against the single order's latency.
 """
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -34,6 +40,35 @@ def percentile(values: list[float], fraction: float) -> float:
     """The value below which `fraction` of values fall (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def cpu_floor_ms(orders: int) -> float:
+    """CPU ms of one order's AWS calls and handler code, measured in a process of its own (moto in-process)."""
+    done = subprocess.run(  # noqa: S603 - this project's own script
+        [sys.executable, "-m", "scripts.order_cpu_floor", "--orders", str(orders)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["cpu_ms_per_order"])
+
+
+def summary(single: dict[str, Any], burst: dict[str, Any], floor_ms: float) -> str:
+    """The burst against its floors, as ratios."""
+    cores = os.cpu_count() or 1
+    ceiling = cores * 1000 / floor_ms
+    rate = burst["orders_per_second"] or 0.0
+    p95 = burst["p95_seconds"] or 0.0
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return "\n".join(
+        [
+            f"CPU floor of one order: {floor_ms:.1f} ms (its AWS calls + handler code in one process)",
+            f"orders/s: {rate:.2f}, {rate / ceiling:.0%} of the floor's {ceiling:.1f}/s on {cores} cores",
+            f"p50 {burst['p50_seconds']} s, p95 {p95} s to terminal; single order {single['p50_seconds']} s;"
+            f" p95 / single = {p95 / single['p50_seconds']:.1f}x",
+            f"lost: {burst['lost']} of {burst['orders']} (load average {load})",
+        ]
+    )
 
 
 def run(api: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
@@ -94,8 +129,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--floor-orders", type=int, default=20, help="orders the CPU floor is the median of")
     args = parser.parse_args()
-    print(json.dumps(run(args.api.rstrip("/"), args.orders, args.timeout, args.seed), indent=2))
+    api = args.api.rstrip("/")
+    floor_ms = cpu_floor_ms(args.floor_orders)
+    single = run(api, 1, args.timeout, args.seed)
+    burst = run(api, args.orders, args.timeout, args.seed)
+    print(json.dumps(burst, indent=2))
+    print(summary(single, burst, floor_ms))
 
 
 if __name__ == "__main__":

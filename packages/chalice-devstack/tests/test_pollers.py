@@ -7,6 +7,7 @@ service's domain handlers (those are covered end to end in tests/e2e).
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from chalice.app import Chalice, Rate
 from moto import mock_aws
 
+from chalice_devstack import moto_hooks
 from chalice_devstack.intrinsics import Scope, default_parameters
 from chalice_devstack.pollers import (
     BucketMapping,
@@ -34,6 +36,7 @@ from chalice_devstack.pollers import (
 )
 from chalice_devstack.triggers.relay import RelayPoller
 from chalice_devstack.triggers.sqs import FifoQueuePoller
+from chalice_devstack.triggers.wakes import Wakes
 from tests.conftest import TEST_REGION
 
 PLACEHOLDER_STREAM = f"arn:aws:dynamodb:{TEST_REGION}:123456789012:table/placeholder/stream/1970-01-01T00:00:00.000"
@@ -71,6 +74,16 @@ class AppInvoker:
             return [event["Records"] for function, event in self.events if function == name]
 
 
+LONGER_THAN_ANY_TEST = 600.0  # a safety poll that never comes within a test: only a wake-up delivers
+
+
+def wakes_without_safety_poll() -> Wakes:
+    """Wake-ups fed by moto with a safety poll longer than any test: only a wake-up delivers."""
+    wakes = Wakes(safety_poll=LONGER_THAN_ANY_TEST)
+    moto_hooks.install(wakes.notify)  # the next test's `clients` fixture puts the process's own back
+    return wakes
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -80,9 +93,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 @pytest.fixture
 def clients() -> Iterator[Callable[[str], Any]]:
-    """Given: a fresh moto AWS and a boto3 client factory for it."""
+    """Given: a fresh moto AWS (telling the pollers what changes, as devstack's endpoint does) and a client factory."""
+    moto_hooks.install()
     with mock_aws():
         yield lambda service: boto3.client(service, region_name=TEST_REGION)
+
+
+def jobs_app() -> Chalice:
+    """An app whose `handle_jobs` takes the `jobs` queue's batches and does nothing."""
+    app = Chalice(app_name="svc")
+
+    @app.on_sqs_message(queue="jobs")
+    def handle_jobs(event: Any) -> None: ...
+
+    return app
 
 
 def make_queue(clients: Callable[[str], Any], name: str, max_receives: int = 2) -> tuple[str, str, str]:
@@ -256,7 +280,8 @@ def test_sqs_partial_batch_failure_deletes_successes_and_redrives_the_poison_mes
     url, arn, dlq_url = make_queue(clients, "jobs", max_receives=2)
     invoker = AppInvoker(app)
     mapping = QueueMapping("handle_jobs", "arn:fn", arn, 10, 0, report_item_failures=True, concurrency=1)
-    pollers = Pollers(Mappings(queues=[mapping]), invoker, clients, TEST_REGION)
+    # A safety poll longer than the test: the poison message comes back because the poller wakes at its visibility end.
+    pollers = Pollers(Mappings(queues=[mapping]), invoker, clients, TEST_REGION, wakes_without_safety_poll())
     pollers.start()
     try:
         # When: two good messages and a poison one are sent
@@ -323,11 +348,7 @@ def test_sqs_error_without_partial_responses_keeps_the_whole_batch(clients: Call
 
 def test_sqs_batching_window_gathers_messages_into_one_batch(clients: Callable[[str], Any]) -> None:
     # Given: a mapping with batch size 3 and a 1 s batching window
-    app = Chalice(app_name="svc")
-
-    @app.on_sqs_message(queue="jobs")
-    def handle_jobs(event: Any) -> None: ...
-
+    app = jobs_app()
     url, arn, _ = make_queue(clients, "jobs")
     invoker = AppInvoker(app)
     mapping = QueueMapping("handle_jobs", "arn:fn", arn, 3, 1.0, False, concurrency=1)
@@ -345,6 +366,71 @@ def test_sqs_batching_window_gathers_messages_into_one_batch(clients: Callable[[
 
     # Then: one invocation with all three
     assert [[r["body"] for r in batch] for batch in invoker.batches("handle_jobs")] == [["a", "b", "c"]]
+
+
+class CountingClients:
+    """The clients fixture's factory, counting each client's calls by operation (to see a poller go idle)."""
+
+    def __init__(self, clients: Callable[[str], Any]) -> None:
+        self.clients, self.calls = clients, Counter[str]()
+
+    def __call__(self, service: str) -> Any:
+        client, calls = self.clients(service), self.calls
+
+        class Counted:
+            def __getattr__(self, name: str) -> Any:
+                calls[name] += 1
+                return getattr(client, name)
+
+        return Counted()
+
+
+def idle_pollers(clients: Callable[[str], Any], mappings: Mappings, invoker: Any, first_read: str) -> Pollers:
+    """Pollers started with a safety poll longer than the test, once each has made its first read (now asleep)."""
+    counting = CountingClients(clients)
+    pollers = Pollers(mappings, invoker, counting, TEST_REGION, wakes_without_safety_poll())
+    pollers.start()
+    wait_until(lambda: counting.calls[first_read] >= len(pollers.pollers))
+    return pollers
+
+
+def test_a_send_wakes_the_queue_poller_without_waiting_for_the_safety_poll(clients: Callable[[str], Any]) -> None:
+    # Given: a queue poller that found its queue empty and sleeps, with a safety poll longer than the test
+    app = jobs_app()
+    url, arn, _ = make_queue(clients, "jobs")
+    invoker = AppInvoker(app)
+    mapping = QueueMapping("handle_jobs", "arn:fn", arn, 10, 0, False, concurrency=2)
+    pollers = idle_pollers(clients, Mappings(queues=[mapping]), invoker, "receive_message")
+    try:
+        # When: a message is sent, and one with a delay
+        clients("sqs").send_message(QueueUrl=url, MessageBody="now")
+        clients("sqs").send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+
+        # Then: both reach the handler: the send woke the poller, the delay's end woke it again
+        wait_until(lambda: sum(len(b) for b in invoker.batches("handle_jobs")) == 2)
+    finally:
+        pollers.stop()
+    assert [r["body"] for batch in invoker.batches("handle_jobs") for r in batch] == ["now", "later"]
+
+
+def test_a_write_wakes_the_stream_poller_without_waiting_for_the_safety_poll(clients: Callable[[str], Any]) -> None:
+    # Given: a stream poller that read its shard, found nothing and sleeps longer than the test
+    app, seen = stream_app()
+    stream_arn = make_stream_table(clients)
+    mapping = StreamMapping("handle_changes", "arn:fn", stream_arn, 100, 0, "LATEST")
+    pollers = idle_pollers(clients, Mappings(streams=[mapping]), AppInvoker(app), "get_records")
+    try:
+        # When: an item is written, then another in a transaction
+        put_items(clients, "a")
+        clients("dynamodb").transact_write_items(
+            TransactItems=[{"Put": {"TableName": "events", "Item": {"pk": {"S": "b"}}}}]
+        )
+
+        # Then: both reach the handler
+        wait_until(lambda: sum(len(keys) for keys in seen) == 2)
+    finally:
+        pollers.stop()
+    assert [key for keys in seen for key in keys] == ["a", "b"]
 
 
 # ---------------------------------------------------------------- DynamoDB streams

@@ -33,6 +33,8 @@ from chalice_devstack.settings import HOST, Settings, load_settings
 Command = Callable[[argparse.Namespace], None]
 Arguments = Callable[[argparse.ArgumentParser], None]
 COMMANDS: dict[str, tuple[str, Arguments, Command]] = {}
+# `up` waits for a signal in slices this long (a signal ends a slice at once).
+IDLE_WAIT_SECONDS = 60.0
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -120,7 +122,7 @@ def up(args: argparse.Namespace) -> None:
         if stack.seeded:
             print(f"  seeded        {json.dumps(stack.seeded, default=str)}", flush=True)
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
-        while not stop.wait(0.5):
+        while not stop.wait(IDLE_WAIT_SECONDS):  # a signal ends the wait early: its handler sets stop
             pass
     except StartError:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -13,6 +13,9 @@ Routes:
   interpreter is on and `MOTO_PORT` is this endpoint's port, so a state machine's Lambda tasks
   come back to the Invoke route above.
 
+moto's state changes that a poller waits for (a message on a queue, a record on a stream) are
+reported to the pollers as they happen (devstack/moto_hooks.py): over a pipe from the child.
+
 Layout: by default the endpoint runs in a child process (`python -m devstack.endpoint`), so
 importing moto overlaps with the parent importing the Chalice app and moto's request handling
 never holds the API's interpreter lock. The child forwards Invoke and control routes over
@@ -210,6 +213,7 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--control-port", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--wake-fd", type=int, help="a pipe for the pollers' wake-ups (triggers/wakes.py)")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--warm", default="", help="comma-separated boto3 service names to warm up")
     args = parser.parse_args(argv)
@@ -225,7 +229,15 @@ def _child_main(argv: list[str] | None = None) -> None:
     serve_in_thread(server, "endpoint")
     services = args.warm.split(",") if args.warm else []
     aws = moto_app(services)
+    if args.wake_fd is not None:
+        from chalice_devstack import moto_hooks
+        from chalice_devstack.triggers.wakes import pipe_notifier
+
+        moto_hooks.install(pipe_notifier(args.wake_fd))
     warm(aws, args.region, services)
+    from chalice_devstack import moto_fixes
+
+    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
     control = Forwarder(args.control_port)
     lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
     os.write(args.ready_fd, READY)

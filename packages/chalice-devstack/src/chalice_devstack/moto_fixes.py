@@ -29,9 +29,15 @@ creates such a pool under that id and drops the tag. Pools created without the t
 An app client that names no ReadAttributes reads every attribute on Cognito (the id token carries the
 user's email); moto's puts none in, so the id token below gets them all for such a client.
 These are installed only for a project that provisions Cognito: importing moto's Cognito takes ~0.15 s.
+
+moto's Step Functions interpreter makes a new boto3 client for every task it runs (a Lambda
+invoke per saga step): a seventh of the endpoint's CPU time in an orders burst. Its clients are
+all alike for one region and service (fixed keys, no retries), and botocore clients are
+thread-safe, so `cache_step_functions_clients` keeps one per region and service.
 """
 
 import functools
+import sys
 import threading
 from collections.abc import Callable, Collection, Generator
 from typing import Any
@@ -64,6 +70,8 @@ _MOTO_SEND_TO_TARGETS = Rule.send_to_targets
 _MOTO_POSSIBLE_KEYS = AttributePicker.get_possible_keys
 # (picker type, its providers, object type, shape id, attribute) -> (the shape, its possible keys)
 _POSSIBLE_KEYS: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}
+_BOTO_CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
+_CLIENTS_LOCK = threading.Lock()
 _MOTO_WRITES = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
 
 
@@ -111,6 +119,32 @@ def _fix_cognito() -> None:
     create_user_pool.gives_stable_ids = True  # type: ignore[attr-defined]
     CognitoIdpBackend.create_user_pool = create_user_pool  # type: ignore[method-assign]
     CognitoIdpUserPool.get_user_extra_data_by_client_id = readable_attributes  # type: ignore[method-assign]
+
+
+def cache_step_functions_clients() -> None:
+    """Reuse the Step Functions interpreter's task clients, if the interpreter is loaded (idempotent).
+
+    Call once moto has built the Step Functions backend (devstack's warm-up does): importing the
+    interpreter only for this would cost a second at start-up for projects that never use it.
+    """
+    module = sys.modules.get(_BOTO_CLIENT_MODULE)
+    if module is None or getattr(module.boto_client_for, "cached", False):
+        return
+    make = module.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+
+    @functools.wraps(make)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's own ignores state_credentials too: every task client has the same fixed keys.
+        with _CLIENTS_LOCK:
+            if (region, service) not in clients:
+                clients[region, service] = make(region, service, state_credentials)
+            return clients[region, service]
+
+    boto_client_for.cached = True  # type: ignore[attr-defined]
+    for loaded in list(sys.modules.values()):
+        if getattr(loaded, "boto_client_for", None) is make:
+            setattr(loaded, "boto_client_for", boto_client_for)  # noqa: B010 - modules that imported it by name
 
 
 def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Generator[str]:

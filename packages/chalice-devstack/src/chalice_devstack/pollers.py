@@ -39,6 +39,7 @@ from chalice_devstack.triggers.shards import StreamMapping
 from chalice_devstack.triggers.sns import TopicMapping, topic_mapping
 from chalice_devstack.triggers.sqs import FifoQueuePoller, QueueMapping, QueuePoller, check_visibility, queue_mapping
 from chalice_devstack.triggers.streams import StreamPoller
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 __all__ = [
     "BucketMapping",
@@ -117,23 +118,32 @@ def discover(app: Chalice, template: dict[str, Any], scope: Scope, stage: str) -
     return mappings
 
 
-def _queue_pollers(mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str) -> list[Poller]:
-    """A FIFO queue's single receiver, or a standard queue's concurrent consumers."""
-    if mapping.fifo:
-        return [FifoQueuePoller(mapping, invoker, clients, region)]
-    return [QueuePoller(mapping, invoker, clients, region, worker) for worker in range(mapping.concurrency)]
-
-
 class Pollers:
-    """All pollers of an app: start() them, fire() a schedule on demand, stop() within a second."""
+    """All pollers of an app: start() them, fire() a schedule on demand, stop() within a second.
 
-    def __init__(self, mappings: Mappings, invoker: Invoker, clients: Clients, region: str):
+    `wakes` carries the endpoint's notices (default: this process's, which moto_hooks feeds) and
+    says how long a poller sleeps, at most, when no notice comes.
+    """
+
+    def __init__(
+        self,
+        mappings: Mappings,
+        invoker: Invoker,
+        clients: Clients,
+        region: str,
+        wakes: Wakes = SHARED,
+    ):
         self.mappings = mappings
-        self.pollers: list[Poller] = [
-            poller for m in mappings.queues for poller in _queue_pollers(m, invoker, clients, region)
-        ]
-        self.pollers += [StreamPoller(m, invoker, clients, region) for m in mappings.streams]
-        self.pollers += [RelayPoller(m, invoker, clients, region) for m in mappings.relays]
+        self.pollers: list[Poller] = []
+        for queue in mappings.queues:
+            if queue.fifo:
+                self.pollers.append(FifoQueuePoller(queue, invoker, clients, region, wakes=wakes))
+            else:
+                self.pollers += [
+                    QueuePoller(queue, invoker, clients, region, worker, wakes) for worker in range(queue.concurrency)
+                ]
+        self.pollers += [StreamPoller(m, invoker, clients, region, wakes=wakes) for m in mappings.streams]
+        self.pollers += [RelayPoller(m, invoker, clients, region, wakes) for m in mappings.relays]
         self.schedule_poller = SchedulePoller(mappings.schedules, invoker, region)
         if mappings.schedules:
             self.pollers.append(self.schedule_poller)
@@ -170,6 +180,10 @@ class Pollers:
     def stop(self, timeout: float = 1.0) -> None:
         """Signal every poller and wait for them, at most `timeout` seconds in all."""
         self._stop.set()
+        for poller in self.pollers:
+            wake = getattr(poller, "wake", None)
+            if wake is not None:
+                wake.notify()  # a sleeping poller sees the stop now
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))

@@ -15,6 +15,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from chalice_devstack.endpoint import HOST, StartResponse, WSGIApp
 
+SHUTDOWN_POLL_SECONDS = 0.5
+
 
 class QuietHandler(WSGIRequestHandler):
     """werkzeug's handler without a log line per request, with TCP_NODELAY (no delayed-ACK stall)."""
@@ -36,25 +38,39 @@ def bind(app: WSGIApp, port: int, listening: socket.socket | None = None) -> Bas
 
 
 def serve_in_thread(server: BaseWSGIServer, name: str) -> threading.Thread:
-    """Serve until server.shutdown(); the poll interval bounds how long shutdown takes."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
+    """Serve until server.shutdown(); the poll interval bounds how long shutdown takes (and wakes an idle server)."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS}, name=name, daemon=True
+    )
     thread.start()
     return thread
 
 
 class Forwarder:
-    """A WSGI app that relays requests to another loopback server (one keep-alive connection per thread)."""
+    """A WSGI app that relays requests to another loopback server over a pool of keep-alive connections.
+
+    A pool, not a connection per thread: moto runs each Step Functions execution (and each request)
+    on a thread of its own, and a new connection is a new thread of the server at the other end,
+    where the functions run. A connection reused is a thread reused, and what a function keeps
+    per thread (PynamoDB's botocore client) lives on, as it does in a warm Lambda environment.
+    """
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self._local = threading.local()
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=900)
-            self._local.connection = connection
-        return connection
+        """An idle pooled connection, or a new one."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return http.client.HTTPConnection(HOST, self.port, timeout=900)
+
+    def _release(self, connection: http.client.HTTPConnection) -> None:
+        """Put a connection whose answer was read in full back in the pool."""
+        with self._lock:
+            self._idle.append(connection)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Relay one request and its answer."""
@@ -73,10 +89,10 @@ class Forwarder:
                 connection.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
+                self._release(connection)
                 break
             except (ConnectionError, http.client.HTTPException, OSError):
                 connection.close()
-                self._local.connection = None
                 if attempt == 2:
                     start_response("502 Bad Gateway", [("Content-Type", "application/json")])
                     return [json.dumps({"message": "devstack control server is not answering"}).encode()]

@@ -102,6 +102,9 @@ class Stack:
         os.environ.pop("AWS_SESSION_TOKEN", None)
         services = self._services = services_used(self.template)
         ready_child = self._start_endpoint(services)
+        from chalice_devstack.moto_startup import share_botocore_loads
+
+        share_botocore_loads()  # the functions' botocore sessions (one per thread with PynamoDB) parse no model twice
         self._import_app()
         from chalice_devstack.functions import FunctionRegistry
 
@@ -151,11 +154,16 @@ class Stack:
             self._serve(bind(lazy, settings.aws_port), "endpoint")
 
             def load_moto() -> None:
-                lazy.set(endpoint.Dispatcher(endpoint.moto_app(services), self.control))
+                from chalice_devstack import moto_hooks
+
+                aws = endpoint.moto_app(services)
+                moto_hooks.install()  # moto here tells this process's pollers directly
+                lazy.set(endpoint.Dispatcher(aws, self.control))
 
             return load_moto
         control_socket = endpoint.listen(0)  # the child needs its port now; its server comes after the spawn
         read_fd, write_fd = os.pipe()
+        wake_read_fd, wake_write_fd = os.pipe()
         self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
@@ -167,6 +175,8 @@ class Stack:
                 str(control_socket.getsockname()[1]),
                 "--ready-fd",
                 str(write_fd),
+                "--wake-fd",
+                str(wake_write_fd),
                 "--region",
                 settings.region,
                 "--warm",
@@ -174,9 +184,13 @@ class Stack:
             ],
             cwd=self.project.root,
             stdin=subprocess.PIPE,
-            pass_fds=(write_fd,),
+            pass_fds=(write_fd, wake_write_fd),
         )
         os.close(write_fd)
+        os.close(wake_write_fd)
+        from chalice_devstack.triggers.wakes import relay_notices
+
+        relay_notices(wake_read_fd)
         from chalice_devstack.serving import bind  # werkzeug: imported while the child starts, not before
 
         self._serve(bind(self.control, 0, listening=control_socket), "control")

@@ -12,10 +12,8 @@ Anything that fails here is skipped: the worker loads it again itself, and its e
 import importlib
 import os
 
-from botocore.loaders import Loader
-
 from chalice_devstack import environments  # the module every worker runs
-from chalice_devstack.moto_startup import SHARED_LOADER_METHODS, _shared
+from chalice_devstack.moto_startup import share_botocore_loads
 
 
 def _names(variable: str) -> list[str]:
@@ -28,9 +26,7 @@ for _name in _names(environments.PRELOAD_VARIABLE):
     except Exception:  # noqa: S112 - see the docstring
         continue
 
-for _method in SHARED_LOADER_METHODS:
-    if not getattr(getattr(Loader, _method), "shared_across_sessions", False):
-        setattr(Loader, _method, _shared(_method, getattr(Loader, _method)))
+share_botocore_loads()
 
 if _services := _names(environments.PRELOAD_SERVICES_VARIABLE):
     import boto3

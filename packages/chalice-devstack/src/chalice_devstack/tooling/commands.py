@@ -125,14 +125,17 @@ def ready_flags(parser: argparse.ArgumentParser) -> None:
     """`devstack bench ready`'s flags."""
     parser.add_argument("--runs", type=int, default=3, help="starts of each (median)")
     parser.add_argument("--calls", type=int, default=300, help="GetItem calls per start (median)")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=60.0, help="window of the idle CPU figure (first run; 0: skip it)"
+    )
 
 
 def ready(args: argparse.Namespace) -> int:
-    """Print time to ready and GetItem overhead against a bare moto server."""
+    """Print time to ready, GetItem overhead and idle CPU against a bare moto server."""
     from chalice_devstack.tooling.ready import bench
 
     project, _ = project_and_settings(args)
-    print(bench(project.root, args.runs, args.calls))
+    print(bench(project.root, args.runs, args.calls, args.idle_seconds))
     return 0
 
 

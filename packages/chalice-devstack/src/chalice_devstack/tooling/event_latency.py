@@ -1,8 +1,9 @@
 """`devstack bench events`: SQS SendMessage -> handler start, DynamoDB write -> stream handler start.
 
-A benchmark that prints numbers, not a test. The AWS endpoint is a moto server in a child
-process (as devstack runs it); the pollers and a two-handler Chalice app run here, so the
-handler's start time and the send time share one clock. Both triggers use a batching window
+A benchmark that prints numbers, not a test. The AWS endpoint is devstack's, in a child process
+(as `devstack up` runs it, telling the pollers here of each message and stream record); the
+pollers and a two-handler Chalice app run here, so the handler's start time and the send time
+share one clock. Both triggers use a batching window
 of 0 s: a configured window (MaximumBatchingWindowInSeconds) adds up to its length on
 purpose, on AWS as offline.
 
@@ -10,7 +11,6 @@ purpose, on AWS as offline.
 """
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,8 +21,10 @@ import boto3
 from botocore.config import Config
 from chalice.app import Chalice
 
+from chalice_devstack.endpoint import READY
 from chalice_devstack.pollers import Mappings, Pollers, QueueMapping, StreamMapping
 from chalice_devstack.testing import free_port
+from chalice_devstack.triggers.wakes import relay_notices
 
 REGION = "us-east-1"
 
@@ -40,27 +42,32 @@ class Invoker:
         return type("Result", (), fields)()
 
 
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    """Block until something accepts connections on 127.0.0.1:port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"moto server did not listen on {port}")
+def start_endpoint(port: int) -> "subprocess.Popen[bytes]":
+    """devstack's AWS endpoint in a child process, its wake-ups piped to this process's pollers; ready on return."""
+    ready_read, ready_write = os.pipe()
+    wake_read, wake_write = os.pipe()
+    # No Lambda or control route is called here: the control port only has to be a number.
+    ports = ["--port", str(port), "--control-port", str(free_port())]
+    pipes = ["--ready-fd", str(ready_write), "--wake-fd", str(wake_write)]
+    server = subprocess.Popen(  # noqa: S603 - devstack's own endpoint module
+        [sys.executable, "-m", "chalice_devstack.endpoint", *ports, *pipes, "--warm", "sqs,dynamodb,dynamodbstreams"],
+        stdin=subprocess.PIPE,
+        pass_fds=(ready_write, wake_write),
+    )
+    os.close(ready_write)
+    os.close(wake_write)
+    relay_notices(wake_read)
+    with os.fdopen(ready_read, "rb") as ready:
+        if ready.read(len(READY)) != READY:
+            raise RuntimeError(f"the AWS endpoint did not start (exit code {server.poll()})")
+    return server
 
 
 def bench(samples: int) -> int:
-    """Start moto, start the pollers, time each event from send to handler start; print medians."""
+    """Start the endpoint, start the pollers, time each event from send to handler start; print medians."""
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - moto's own server module
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_endpoint(port)
     try:
-        wait_for_port(port)
         os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})  # moto accepts any
         config = Config(account_id_endpoint_mode="disabled")
 
@@ -69,7 +76,8 @@ def bench(samples: int) -> int:
 
         return run(clients, samples)
     finally:
-        server.terminate()
+        assert server.stdin is not None
+        server.stdin.close()  # the endpoint exits on EOF
         server.wait(5)
 
 
@@ -106,8 +114,7 @@ def run(clients: Any, samples: int) -> int:
         streams=[StreamMapping("on_change", "arn:bench", stream_arn, 100, 0, "LATEST")],
     )
     pollers = Pollers(mappings, Invoker(app), clients, REGION)
-    pollers.start()
-    time.sleep(0.5)  # the stream poller takes its LATEST position
+    pollers.start()  # returns once the stream poller holds its LATEST position
     try:
         sqs_ms = measure(samples, "sqs", started, lambda key: sqs.send_message(QueueUrl=queue_url, MessageBody=key))
         ddb_ms = measure(
@@ -136,5 +143,5 @@ def measure(samples: int, prefix: str, started: dict[str, float], send: Any) -> 
                 raise TimeoutError(f"{key} never reached its handler")
             time.sleep(0.001)
         values.append((started[key] - sent) * 1000)
-        time.sleep(0.1)  # spread the samples over the pollers' idle cycle
+        time.sleep(0.1)  # the pollers go back to sleep between samples, as between a user's events
     return values

@@ -1,12 +1,14 @@
 """`devstack bench ready`: devstack's figures against a bare moto server measured in the same run.
 
-    devstack bench ready [--runs 3] [--calls 300]
+    devstack bench ready [--runs 3] [--calls 300] [--idle-seconds 60]
 
 - time to ready: `devstack up` until it prints `devstack ready`, vs the floor: a bare
   moto server started the same way (a child process serving moto's WSGI app) until it answers
   its first call; medians of --runs, and their ratio;
 - dispatcher overhead: DynamoDB GetItem median latency through the devstack endpoint vs the
-  bare moto server (same boto3 client settings), and their ratio.
+  bare moto server (same boto3 client settings), and their ratio;
+- idle CPU: the share of one core each uses, with its children (devstack's endpoint child), over
+  --idle-seconds of doing nothing once started (first run only; 0 skips it).
 Event latency (SQS / stream -> handler start) is `devstack bench events`.
 """
 
@@ -109,24 +111,56 @@ def get_item_median_ms(port: int, calls: int) -> float:
     return statistics.median(samples)
 
 
-def bench(root: Path, runs: int, calls: int) -> str:
-    """Measure both setups `runs` times; the figures as three lines."""
-    floors, readies, bare_ms, dev_ms = [], [], [], []
-    for _ in range(runs):
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its descendants have used so far, from /proc (Linux)."""
+    ticks, parents, own = os.sysconf("SC_CLK_TCK"), {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # a process that ended while we looked
+        child = int(stat.parent.name)
+        parents[child], own[child] = int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | more, bool(more)
+    return sum(own.get(member, 0.0) for member in tree)
+
+
+def idle_cpu_percent(pid: int, seconds: float) -> float:
+    """The share of one core (%) a process tree uses over `seconds` while nobody calls it."""
+    before, began = cpu_seconds(pid), time.perf_counter()
+    time.sleep(seconds)
+    return 100 * (cpu_seconds(pid) - before) / (time.perf_counter() - began)
+
+
+def bench(root: Path, runs: int, calls: int, idle_seconds: float = 60.0) -> str:
+    """Measure both setups `runs` times; the figures as a few lines."""
+    floors, readies, bare_ms, dev_ms, bare_idle, dev_idle = [], [], [], [], [], []
+    for run in range(runs):
         seconds, process, port = bare_moto(root)
         floors.append(seconds)
         bare_ms.append(get_item_median_ms(port, calls))
+        if run == 0 and idle_seconds > 0:
+            bare_idle.append(idle_cpu_percent(process.pid, idle_seconds))
         stop(process)
         seconds, stack, port = devstack(root)
         readies.append(seconds)
         dev_ms.append(get_item_median_ms(port, calls))
+        if run == 0 and idle_seconds > 0:
+            dev_idle.append(idle_cpu_percent(stack.pid, idle_seconds))
         stop(stack)
     floor, ready = statistics.median(floors), statistics.median(readies)
     bare, dev = statistics.median(bare_ms), statistics.median(dev_ms)
-    return "\n".join(
-        [
-            f"time to ready: devstack {ready:.2f}s, bare moto floor {floor:.2f}s, ratio {ready / floor:.2f}x",
-            f"GetItem median: devstack {dev:.3f} ms, bare moto {bare:.3f} ms, ratio {dev / bare:.3f}",
-            f"(runs={runs}, calls={calls}; event latency: devstack bench events)",
-        ]
-    )
+    lines = [
+        f"time to ready: devstack {ready:.2f}s, bare moto floor {floor:.2f}s, ratio {ready / floor:.2f}x",
+        f"GetItem median: devstack {dev:.3f} ms, bare moto {bare:.3f} ms, ratio {dev / bare:.3f}",
+    ]
+    if dev_idle:
+        lines.append(
+            f"idle CPU over {idle_seconds:g} s: devstack {dev_idle[0]:.2f}% of a core, bare moto {bare_idle[0]:.2f}%"
+        )
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    lines.append(f"(runs={runs}, calls={calls}, load average {load}; event latency: devstack bench events)")
+    return "\n".join(lines)

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalice_devstack.triggers.base import Clients, Invoker
-from chalice_devstack.triggers.sqs import LONG_POLL_SECONDS, receive
+from chalice_devstack.triggers.sqs import receive
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,18 @@ class RelayMapping(Protocol):
 class RelayPoller:
     """One async trigger: its internal queue, polled; one invocation per event, retried as Lambda retries."""
 
-    def __init__(self, mapping: RelayMapping, invoker: Invoker, clients: Clients, region: str):
+    def __init__(
+        self,
+        mapping: RelayMapping,
+        invoker: Invoker,
+        clients: Clients,
+        region: str,
+        wakes: Wakes = SHARED,
+    ):
         self.mapping, self.invoker, self.clients, self.region = mapping, invoker, clients, region
         self.sqs = clients("sqs")
         self.queue_name = f"devstack-{mapping.kind}-{mapping.function}"[:80]
+        self.wake = wakes.get(f"sqs:{self.queue_name}")
         self.name = f"{mapping.kind}:{mapping.source}->{mapping.function}"
         self.queue_url = ""
         self.shape: EventShaper = lambda body: body
@@ -67,10 +76,14 @@ class RelayPoller:
         self.shape = self.mapping.connect(self.clients, queue_arn["Attributes"]["QueueArn"], self.region)
 
     def run(self, stop: threading.Event) -> None:
-        """Long-poll the internal queue and deliver each event until stopped."""
+        """Deliver each event of the internal queue; sleep until woken (a source delivered, a retry is due)."""
         while not stop.is_set():
-            for message in receive(self.sqs, self.queue_url, 10, LONG_POLL_SECONDS):
+            seen = self.wake.count
+            messages = receive(self.sqs, self.queue_url, 10)
+            for message in messages:
                 self.deliver(message)
+            if not messages:
+                self.wake.wait(seen)
 
     def deliver(self, message: dict[str, Any]) -> bool:
         """Invoke the function with one event; True when it is done with (handled, dropped or given up)."""

@@ -13,6 +13,10 @@ from chalice_devstack.project import LOCAL_ACCOUNT_ID
 from chalice_devstack.schedules import Schedule, ScheduleExpressionError, parse
 from chalice_devstack.triggers.base import Discovery, Invoker, Outcome, TriggerError
 
+# The wait for the next fire time is on the monotonic clock; re-reading the wall clock this often
+# catches a laptop that slept or a clock that was set.
+CLOCK_CHECK_SECONDS = 60.0
+
 
 @dataclass(frozen=True)
 class ScheduleMapping:
@@ -75,7 +79,7 @@ class SchedulePoller:
         """Nothing to set up: the expressions were parsed when the poller was made."""
 
     def run(self, stop: threading.Event) -> None:
-        """Sleep (a second at most) until the next fire time; fire what is due."""
+        """Sleep until the next fire time (re-reading the clock at least every minute); fire what is due."""
         now = datetime.now(UTC)
         due = [schedule.next_after(now) for _, schedule in self.schedules]
         while self.schedules and not stop.is_set():
@@ -89,7 +93,7 @@ class SchedulePoller:
                     due[index] = schedule.next_after(when)
                     if due[index] <= now:
                         due[index] = schedule.next_after(now)
-            stop.wait(max(0.0, min(1.0, (min(due) - datetime.now(UTC)).total_seconds())))
+            stop.wait(max(0.0, min(CLOCK_CHECK_SECONDS, (min(due) - datetime.now(UTC)).total_seconds())))
 
     def fire(self, mapping: ScheduleMapping, when: datetime | None = None) -> Outcome:
         """Invoke a scheduled function now with the event its rule would send."""

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from chalice.app import SQSEventConfig
@@ -19,10 +20,14 @@ from chalice_devstack.triggers.base import (
     failed_item_ids,
     reports_item_failures,
 )
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
-LONG_POLL_SECONDS = 1  # SQS WaitTimeSeconds: bounded so shutdown is never later than a second
+LONG_POLL_SECONDS = 1  # SQS WaitTimeSeconds while busy: bounded so shutdown is never later than a second
+# After a batch, a poller keeps a long poll open this long (messages tend to come in runs, and a
+# waiting long poll answers faster than a wake-up); then it sleeps until woken.
+BUSY_SECONDS = 2.0
 SQS_CONCURRENCY = 2  # concurrent batches per queue unless ScalingConfig.MaximumConcurrency says otherwise
 
 
@@ -112,8 +117,8 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def receive(sqs: Any, queue_url: str, count: int, wait: int) -> list[dict[str, Any]]:
-    """One ReceiveMessage call with every attribute Lambda passes on."""
+def receive(sqs: Any, queue_url: str, count: int, wait: int = 0) -> list[dict[str, Any]]:
+    """One ReceiveMessage call with every attribute Lambda passes on (a long poll of `wait` seconds)."""
     response = sqs.receive_message(
         QueueUrl=queue_url,
         MaxNumberOfMessages=max(1, min(10, count)),
@@ -126,38 +131,68 @@ def receive(sqs: Any, queue_url: str, count: int, wait: int) -> list[dict[str, A
 
 
 class QueuePoller:
-    """One concurrent consumer of an SQS trigger: receive, invoke, delete what succeeded."""
+    """One concurrent consumer of an SQS trigger: receive when woken, invoke, delete what succeeded.
 
-    def __init__(self, mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str, worker: int = 0):
+    An idle poller sleeps; the endpoint wakes it when a message lands on its queue
+    (triggers/wakes.py). A busy one (a batch within BUSY_SECONDS) long-polls, as Lambda's pollers
+    do. A batch that fails comes back when its visibility timeout ends, and the poller wakes then.
+    """
+
+    def __init__(
+        self,
+        mapping: QueueMapping,
+        invoker: Invoker,
+        clients: Clients,
+        region: str,
+        worker: int = 0,
+        wakes: Wakes = SHARED,
+    ):
         self.mapping, self.invoker, self.region = mapping, invoker, region
         self.sqs = clients("sqs")
         self.queue_name = mapping.queue_name
-        self.name = f"sqs:{self.queue_name}->{mapping.function}#{worker}"
+        self.name = self._name(worker)
+        self.wake = wakes.get(f"sqs:{self.queue_name}")
+        self.visibility = 0.0
+        self.busy_until = 0.0
+
+    def _name(self, worker: int) -> str:
+        """The poller's name in logs: queue, function and which of the queue's consumers."""
+        return f"sqs:{self.queue_name}->{self.mapping.function}#{worker}"
 
     def prepare(self) -> None:
         """Nothing to set up: the queue comes from the resources file."""
 
     def run(self, stop: threading.Event) -> None:
-        """Long-poll the queue (at most a second per call) and deliver batches until stopped."""
-        queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        """Deliver batches while the queue has messages; sleep until woken (or the safety poll) when it has none."""
+        queue_url = self._open()
         while not stop.is_set():
-            messages = self._gather(queue_url, stop)
+            seen = self.wake.count  # before the receive: a message sent after it wakes the wait below
+            busy = time.monotonic() < self.busy_until
+            messages = self._gather(queue_url, stop, LONG_POLL_SECONDS if busy else 0)
             if messages:
                 self.deliver(queue_url, messages)
+            elif not busy:
+                self.wake.wait(seen)
 
-    def _gather(self, queue_url: str, stop: threading.Event) -> list[dict[str, Any]]:
-        """One batch: the first receive, then more until the batch is full or the batching window ends."""
+    def _open(self) -> str:
+        """The queue's URL; note its visibility timeout (when a failed batch comes back)."""
+        queue_url: str = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+        self.visibility = float(attributes["Attributes"]["VisibilityTimeout"])
+        return queue_url
+
+    def _gather(self, queue_url: str, stop: threading.Event, wait: int = 0) -> list[dict[str, Any]]:
+        """One batch: the first receive (waiting up to `wait` s), then more until full or the batching window ends."""
         batch_size = self.mapping.batch_size
-        messages = receive(self.sqs, queue_url, batch_size, LONG_POLL_SECONDS)
+        seen = self.wake.count
+        messages = receive(self.sqs, queue_url, batch_size, wait)
         deadline = time.monotonic() + self.mapping.batching_window
         while messages and len(messages) < batch_size and not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            more = receive(self.sqs, queue_url, batch_size - len(messages), 1 if left >= 1 else 0)
-            messages += more
-            if not more:
-                stop.wait(min(left, 0.05))
+            seen = self.wake.wait(seen, left)
+            messages += receive(self.sqs, queue_url, batch_size - len(messages))
         return messages
 
     def deliver(self, queue_url: str, messages: list[dict[str, Any]]) -> set[str] | None:
@@ -165,10 +200,13 @@ class QueuePoller:
         event = {"Records": [sqs_record(message, self.mapping.queue_arn, self.region) for message in messages]}
         items = BatchItems(tuple(m["MessageId"] for m in messages), self.mapping.report_item_failures)
         outcome = self.invoker.invoke(self.mapping.function, event, f"sqs:{self.queue_name}", items)
+        self.busy_until = time.monotonic() + BUSY_SECONDS
         failed = failed_item_ids(outcome, items.ids, items.report_item_failures)
+        if failed is None or failed:
+            # The failed messages return to the queue after its visibility timeout (wake then); moto's
+            # redrive policy moves a message to the DLQ once it has been received maxReceiveCount times.
+            self.wake.notify(self.visibility)
         if failed is None:
-            # The whole batch returns to the queue after its visibility timeout; moto's redrive
-            # policy moves a message to the DLQ once it has been received maxReceiveCount times.
             return None
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), 10):
@@ -188,7 +226,8 @@ class MessageGroups:
 
     def __init__(self) -> None:
         self._busy: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self.releases = 0  # batches done so far: take it before a receive, pass it to wait_for_release
 
     def claim(self, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Split a receive into (claimed: groups now busy, held: groups already busy with another batch)."""
@@ -202,6 +241,13 @@ class MessageGroups:
         """The batch holding these messages is done: their groups may have the next batch."""
         with self._lock:
             self._busy -= {message_group(message) for message in messages}
+            self.releases += 1
+            self._lock.notify_all()
+
+    def wait_for_release(self, seen: int, timeout: float) -> None:
+        """Block until a batch after the first `seen` frees its groups (or `timeout` seconds)."""
+        with self._lock:
+            self._lock.wait_for(lambda: self.releases != seen, timeout)
 
 
 class FifoQueuePoller(QueuePoller):
@@ -211,21 +257,35 @@ class FifoQueuePoller(QueuePoller):
     can both take messages of one group: devstack receives from one thread and gates groups itself.
     """
 
-    def __init__(self, mapping: QueueMapping, invoker: Invoker, clients: Clients, region: str):
-        super().__init__(mapping, invoker, clients, region)
-        self.name = f"sqs:{self.queue_name}->{mapping.function}"
-        self.groups = MessageGroups()
-        self.slots = threading.Semaphore(mapping.concurrency)
+    def _name(self, worker: int) -> str:
+        """One receiver per FIFO queue: no worker number."""
+        return f"sqs:{self.queue_name}->{self.mapping.function}"
+
+    @cached_property
+    def groups(self) -> MessageGroups:
+        """The message groups with a batch in flight."""
+        return MessageGroups()
+
+    @cached_property
+    def slots(self) -> threading.Semaphore:
+        """One per batch that may be in flight."""
+        return threading.Semaphore(self.mapping.concurrency)
 
     def run(self, stop: threading.Event) -> None:
         """Receive a batch whenever a slot is free; deliver each on its own thread."""
-        queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        queue_url = self._open()
         while not stop.is_set():
-            if not self.slots.acquire(timeout=LONG_POLL_SECONDS):
+            if not self.slots.acquire(timeout=self.wake.safety_poll):
                 continue
-            claimed = self.claim(queue_url, self._gather(queue_url, stop))
+            seen, released = self.wake.count, self.groups.releases
+            messages = self._gather(queue_url, stop)
+            claimed = self.claim(queue_url, messages)
             if not claimed:
                 self.slots.release()
+                if messages:  # all behind their groups' batches in flight: wait for one to finish
+                    self.groups.wait_for_release(released, self.wake.safety_poll)
+                else:
+                    self.wake.wait(seen)
                 continue
             threading.Thread(target=self._deliver_in_slot, args=(queue_url, claimed), daemon=True).start()
 

@@ -15,10 +15,10 @@ from chalice_devstack.triggers.base import BatchItems, Clients, Invoker, failed_
 from chalice_devstack.triggers.dynamodb import DynamoDBShards
 from chalice_devstack.triggers.kinesis import KinesisShards
 from chalice_devstack.triggers.shards import ShardSource, StreamMapping
+from chalice_devstack.triggers.wakes import SHARED, Wakes
 
 log = logging.getLogger(__name__)
 
-STREAM_POLL_SECONDS = 0.05  # streams have no long poll; Lambda polls each shard several times a second
 SHARD_DISCOVERY_SECONDS = 10.0
 RETRY_BACKOFF_SECONDS = (0.1, 0.2, 0.5, 1.0)  # stream batch retries; Lambda also backs off, we keep it short
 
@@ -39,14 +39,25 @@ class _Shard:
 
 
 class StreamPoller:
-    """A stream trigger: each shard in order, with Lambda's retry/bisect/on-failure rules."""
+    """A stream trigger: each shard in order, with Lambda's retry/bisect/on-failure rules.
+
+    Streams have no long poll: the endpoint wakes the poller when a record is written
+    (triggers/wakes.py), and it reads every shard until none has a batch to deliver.
+    """
 
     def __init__(
-        self, mapping: StreamMapping, invoker: Invoker, clients: Clients, region: str, source: ShardSource | None = None
+        self,
+        mapping: StreamMapping,
+        invoker: Invoker,
+        clients: Clients,
+        region: str,
+        source: ShardSource | None = None,
+        wakes: Wakes = SHARED,
     ):
         self.mapping, self.invoker, self.clients, self.region = mapping, invoker, clients, region
         self.source = source or shard_source(mapping.stream_arn, clients, region)
         self.name = f"{self.source.label}->{mapping.function}"
+        self.wake = wakes.get(self.source.label)
         self.shards: dict[str, _Shard] = {}
         self._prepared = False
         self._next_discovery = 0.0
@@ -76,7 +87,7 @@ class StreamPoller:
         self._next_discovery = time.monotonic() + SHARD_DISCOVERY_SECONDS
 
     def run(self, stop: threading.Event) -> None:
-        """Read every shard, deliver full (or window-expired) batches, sleep briefly when idle."""
+        """Read every shard, deliver full (or window-expired) batches; sleep until woken when none has one."""
         if not self._prepared:
             self.prepare()
         if not self.shards:
@@ -85,6 +96,7 @@ class StreamPoller:
             if time.monotonic() >= self._next_discovery:
                 self._discover_shards()
                 self._next_discovery = time.monotonic() + SHARD_DISCOVERY_SECONDS
+            seen = self.wake.count  # before the reads: a record written after them wakes the wait below
             delivered = False
             for shard in list(self.shards.values()):
                 batch = self._next_batch(shard)
@@ -94,7 +106,13 @@ class StreamPoller:
                 elif shard.iterator is None and not shard.buffer:
                     del self.shards[shard.shard_id]  # a closed shard, fully read
             if not delivered:
-                stop.wait(STREAM_POLL_SECONDS)
+                self.wake.wait(seen, self._idle_seconds())
+
+    def _idle_seconds(self) -> float:
+        """How long to sleep with nothing to deliver: until a buffered batch's window ends, or the safety poll."""
+        now = time.monotonic()
+        ends = [s.buffered_since + self.mapping.batching_window - now for s in self.shards.values() if s.buffer]
+        return max(0.0, min([self.wake.safety_poll, *ends]))
 
     def _discover_shards(self) -> None:
         """Start new shards: the first ones at the configured position, later (child) ones from the start."""
