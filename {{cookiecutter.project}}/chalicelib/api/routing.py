@@ -133,8 +133,7 @@ class ApiBlueprint(Blueprint):
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
 {%- if cookiecutter.include_auth == 'y' %}
             wants_caller = not public and "caller" in inspect.signature(view).parameters
-
-{%- endif %}
+{% endif %}
             @functools.wraps(view)
             def with_inputs(**uri_params: str) -> Any:
 {%- if cookiecutter.include_auth == 'y' %}
