@@ -30,7 +30,16 @@ Resources:
       BucketName: files
       NotificationConfiguration:
         QueueConfigurations: [{Event: "s3:ObjectCreated:*", Queue: {"Fn::GetAtt": [Inbox, Arn]}}]
+  Users:
+    Type: AWS::Cognito::UserPool
+  WebClient:
+    Type: AWS::Cognito::UserPoolClient
+    Properties: {UserPoolId: {"Ref": "Users"}}
+  Admins:
+    Type: AWS::Cognito::UserPoolGroup
+    Properties: {UserPoolId: {"Ref": "Users"}, GroupName: admin}
 """
+POOL_ID = f"{TEST_REGION}_Users"
 
 
 def client(service: str) -> Any:
@@ -59,11 +68,14 @@ def shared(tmp_path: Path) -> Iterator[InProcessAws]:
 
 
 def write_everywhere() -> None:
-    """What a test leaves behind: an item (and its stream record), an object (and its notification), a message."""
+    """What a test leaves behind: an item (and its stream record), an object (and its notification), a message,
+    a user of the pool in a group."""
     client("dynamodb").put_item(TableName="items", Item={"id": {"S": "a"}})
     client("s3").put_object(Bucket="files", Key="a.txt", Body=b"a")
     sqs = client("sqs")
     sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="inbox")["QueueUrl"], MessageBody="left over")
+    client("cognito-idp").admin_create_user(UserPoolId=POOL_ID, Username="ada")
+    client("cognito-idp").admin_add_user_to_group(UserPoolId=POOL_ID, Username="ada", GroupName="admin")
 
 
 def stream_records() -> list[Any]:
@@ -78,10 +90,11 @@ def stream_records() -> list[Any]:
 
 
 def test_fresh_clears_what_a_test_wrote_and_keeps_what_provisioning_sent(shared: InProcessAws) -> None:
-    """Given data in every service, When fresh() runs, Then items, stream records, objects and messages are gone,
-    but the queue again holds the s3:TestEvent that setting the bucket notification sent."""
+    """Given data in every service, When fresh() runs, Then items, stream records, objects, messages and users are
+    gone (the pool keeps its client and group), but the queue again holds the s3:TestEvent the notification sent."""
     provisioned = inbox_bodies()
     assert len(provisioned) == 1 and "s3:TestEvent" in provisioned[0]
+    clients = client("cognito-idp").list_user_pool_clients(UserPoolId=POOL_ID)["UserPoolClients"]
     write_everywhere()
 
     shared.fresh()
@@ -90,6 +103,10 @@ def test_fresh_clears_what_a_test_wrote_and_keeps_what_provisioning_sent(shared:
     assert stream_records() == []
     assert client("s3").list_objects_v2(Bucket="files").get("KeyCount") == 0
     assert inbox_bodies() == provisioned
+    idp = client("cognito-idp")
+    assert idp.list_users(UserPoolId=POOL_ID)["Users"] == []
+    assert idp.list_users_in_group(UserPoolId=POOL_ID, GroupName="admin")["Users"] == []
+    assert idp.list_user_pool_clients(UserPoolId=POOL_ID)["UserPoolClients"] == clients  # cleared, not provisioned anew
 
 
 def test_a_test_that_adds_a_resource_gets_a_fresh_provisioning(shared: InProcessAws) -> None:

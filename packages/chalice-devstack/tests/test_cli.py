@@ -13,7 +13,7 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent, KinesisEvent, S3Event, S
 
 from chalice_devstack.cli import SAMPLE_KINDS, sample_event
 from chalice_devstack.testing import Devstack, free_port, running_devstack
-from tests.conftest import TEST_REGION, write_project
+from tests.conftest import TEST_REGION, devstack_command, port_flag, write_project
 
 # What Chalice hands each handler kind, and what a handler reads from it: the sample must give that.
 READS: dict[str, tuple[type, Any, Any]] = {
@@ -28,9 +28,18 @@ READS: dict[str, tuple[type, Any, Any]] = {
 APP = """
 import json
 import os
-from chalice import Chalice
+from chalice import Chalice, CognitoUserPoolAuthorizer
 
 app = Chalice(app_name="echo")
+# Names a pool the resources file does not declare (it declares Members): devstack warns at start.
+elsewhere = CognitoUserPoolAuthorizer(
+    "elsewhere", provider_arns=["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Elsewhere"]
+)
+
+
+@app.route("/members", authorizer=elsewhere)
+def members():
+    return {"members": []}
 
 
 @app.on_sqs_message(queue="echo-in")
@@ -49,13 +58,12 @@ Resources:
   EchoIn:
     Type: AWS::SQS::Queue
     Properties: {QueueName: echo-in, VisibilityTimeout: 60}
+  Members:
+    Type: AWS::Cognito::UserPool
+  MembersWeb:
+    Type: AWS::Cognito::UserPoolClient
+    Properties: {UserPoolId: {"Ref": "Members"}}
 """
-
-
-def devstack_command(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Run `devstack ARGS` in the project folder."""
-    command = [sys.executable, "-m", "chalice_devstack", *args]
-    return subprocess.run(command, cwd=project, input=stdin, capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.parametrize("kind", SAMPLE_KINDS)
@@ -74,11 +82,6 @@ def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Devst
     (project.root / "infra" / "resources.yaml").write_text(RESOURCES)
     with running_devstack(project, "dev", TEST_REGION) as stack:
         yield project.root, stack
-
-
-def port_flag(stack: Devstack) -> list[str]:
-    """--aws-port for the devstack under test."""
-    return ["--aws-port", stack.endpoint_url.rsplit(":", 1)[1]]
 
 
 def test_invoke_with_a_sample_runs_the_handler_on_lambdas_event_shape(echo: tuple[Path, Devstack]) -> None:
@@ -137,3 +140,31 @@ def test_trigger_of_a_function_that_is_not_scheduled_names_the_scheduled_ones(ec
     result = devstack_command(root, "trigger", "bodies", *port_flag(stack))
     assert result.returncode == 1
     assert result.stderr == "devstack: no scheduled function 'bodies' (the scheduled ones: none); fire one of those\n"
+
+
+def test_token_without_a_running_devstack_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Given no devstack on the port, when a token is asked for, then one line says to start one."""
+    project = write_project(tmp_path / "idle", "idle")
+    port = free_port()
+
+    result = devstack_command(project.root, "token", "ada", "--aws-port", str(port))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"devstack: no devstack answers on http://127.0.0.1:{port}; start one with `devstack up`\n"
+
+
+def test_an_authorizer_naming_a_pool_that_is_not_provisioned_is_a_warning_at_start(
+    echo: tuple[Path, Devstack],
+) -> None:
+    """Given an authorizer naming another pool than the provisioned one, then start-up says so, and its routes 401."""
+    root, stack = echo
+    members = f"arn:aws:cognito-idp:{TEST_REGION}:123456789012:userpool/{TEST_REGION}_Members"
+    token = devstack_command(root, "token", "ada", "--region", TEST_REGION, *port_flag(stack)).stdout.strip()
+    assert token.count(".") == 2  # a JWT of the provisioned pool, which the authorizer does not name
+
+    assert any(
+        line.startswith("warning: authorizer 'elsewhere' names user pool ")
+        and line.endswith(f"(its pools: {members}); its routes will answer 401")
+        for line in stack.output
+    )
+    assert stack.api("GET", "/members", headers={"Authorization": token}).status == 401

@@ -10,9 +10,10 @@ run through the function registry, so they get a Lambda context, a console line 
 
 import logging
 import re
+from collections.abc import Collection
 from typing import Any
 
-from chalice.app import ChaliceAuthorizer, CognitoUserPoolAuthorizer, CustomAuthorizer
+from chalice.app import Chalice, ChaliceAuthorizer, CognitoUserPoolAuthorizer, CustomAuthorizer
 from chalice.local import (
     ForbiddenError,
     InvalidAuthorizerError,
@@ -23,13 +24,30 @@ from chalice.local import (
     NotAuthorizedError,
 )
 
-from chalice_devstack.cognito import CognitoVerifier, InvalidToken
+from chalice_devstack.cognito import CognitoVerifier, InvalidToken, gateway_claims
 from chalice_devstack.functions import FunctionRegistry
 
 log = logging.getLogger("devstack")
 
 # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
 _AUTHORIZER_URI = re.compile(r"/functions/(?P<arn>arn:[^/]+)/invocations$")
+
+
+def unknown_user_pools(app: Chalice, provisioned_arns: Collection[str]) -> list[str]:
+    """One line per user pool ARN an authorizer names that is not provisioned (every token for it would be 401)."""
+    named = {
+        (route.authorizer.name, arn)
+        for methods in app.routes.values()
+        for route in methods.values()
+        if isinstance(route.authorizer, CognitoUserPoolAuthorizer)
+        for arn in route.authorizer._provider_arns
+    }
+    return [
+        f"authorizer {name!r} names user pool {arn}, which the resources file does not provision "
+        f"(its pools: {', '.join(sorted(provisioned_arns)) or 'none'}); its routes will answer 401"
+        for name, arn in sorted(named)
+        if arn not in provisioned_arns
+    ]
 
 
 def unauthorized(context: LambdaContext) -> NotAuthorizedError:
@@ -81,14 +99,17 @@ class GatewayAuthorizer(LocalGatewayAuthorizer):
         return str(token)
 
     def _cognito(self, authorizer: CognitoUserPoolAuthorizer, lambda_event: Any, context: LambdaContext) -> Any:
+        """A user pool authorizer: the token checked as API Gateway checks it; its claims, as strings, for the route."""
         token = self._token(authorizer._header, lambda_event, context)
         try:
-            claims = self.cognito.claims(token, authorizer._provider_arns)
+            claims = self.cognito.claims(token, authorizer._provider_arns, authorizer.scopes)
         except InvalidToken as error:
             log.info("cognito authorizer %s: 401: %s", authorizer.name, error)
             raise unauthorized(context) from None
-        principal = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-        return self._update_lambda_event(lambda_event, {"context": {"claims": claims}, "principalId": principal})
+        # API Gateway gives a Cognito-authorized request its claims only (no principalId, which is a Lambda
+        # authorizer's), every value a string: `cognito:groups` arrives as "admin,staff", not a list.
+        lambda_event["requestContext"]["authorizer"] = {"claims": gateway_claims(claims)}
+        return lambda_event
 
     def _lambda(
         self, authorizer: ChaliceAuthorizer | CustomAuthorizer, raw_path: str, lambda_event: Any, context: LambdaContext

@@ -2,10 +2,11 @@
 
 A test session shares one mock_aws. Between tests the data they wrote goes: DynamoDB items and
 stream records, S3 objects and uploads, Step Functions executions; each queue gets back exactly the
-messages provisioning left in it (S3 sends `s3:TestEvent` when a bucket notification is set). A service the
-project does not provision is reset whole. Provisioning afresh is the fallback, and `reset` says
-when it is needed: a test created or deleted a provisioned resource (a table, a queue, a bucket, a
-topic, a subscription, a state machine), or the project provisions a service whose data this module
+messages provisioning left in it (S3 sends `s3:TestEvent` when a bucket notification is set); Cognito
+user pools lose their users. A service the project does not provision is reset whole. Provisioning
+afresh is the fallback, and `reset` says when it is needed: a test created or deleted a provisioned
+resource (a table, a queue, a bucket, a topic, a subscription, a state machine, a user pool, an app
+client, a group), or the project provisions a service whose data this module
 cannot clear (its tests then get a fresh moto each, as before).
 
 moto keeps this state in its backends' attributes, which is why this module is pinned with moto's minor.
@@ -72,6 +73,23 @@ def sns_names(backend: Any) -> frozenset[str]:
     return frozenset([*backend.topics, *backend.subscriptions])
 
 
+def clear_cognito(backend: Any) -> frozenset[str]:
+    """Forget every user (their tokens and group memberships with them); pools, app clients and groups stay.
+
+    The names include the clients and groups, so a test that adds one gets the next test a fresh provisioning.
+    """
+    names = set()
+    for pool in backend.user_pools.values():
+        for store in (pool.users, pool.refresh_tokens, pool.access_tokens, pool.id_tokens):
+            store.clear()
+        for group in pool.groups.values():
+            group.users.clear()
+        names |= {pool.id, *(f"{pool.id}/client/{client}" for client in pool.clients)}
+        names |= {f"{pool.id}/group/{group}" for group in pool.groups}
+    backend.sessions.clear()
+    return frozenset(names)
+
+
 def no_data(_backend: Any) -> frozenset[str]:
     """DynamoDB Streams keeps its records in DynamoDB's tables: nothing of its own to clear."""
     return frozenset()
@@ -80,6 +98,7 @@ def no_data(_backend: Any) -> frozenset[str]:
 Clearer = Callable[[Any], frozenset[str]]
 # SQS is cleared by a QueueMessages made at the snapshot: it knows what provisioning sent.
 CLEARERS: dict[str, Clearer] = {
+    "cognito-idp": clear_cognito,
     "dynamodb": clear_dynamodb,
     "dynamodbstreams": no_data,
     "s3": clear_s3,

@@ -5,6 +5,7 @@
     devstack env                                          (eval "$(devstack env)": region, fake keys, endpoint, API)
     devstack trigger NAME
     devstack invoke NAME [--event FILE | --sample sqs|dynamodb|kinesis|sns|s3|eventbridge|schedule]
+    devstack token USER [--group GROUP]... [--pool POOL]  (TOKEN=$(devstack token alice): an ID token of the user pool)
     devstack package | check | bench | profile | load | lessons ...   (the tooling: tooling/commands.py)
 
 Run it anywhere inside a Chalice project (the folder holding .chalice/config.json, or below).
@@ -246,6 +247,37 @@ def invoke(args: argparse.Namespace) -> None:
     print(json.dumps(body, indent=2, default=str))
     if "X-Amz-Function-Error" in headers:
         sys.exit(1)
+
+
+SIGN_IN_DETAILS = """\
+The user is created in the devstack's user pool if new (password chalice_devstack.tokens.DEV_PASSWORD,
+confirmed) and ends in exactly the groups given. The token printed is the ID token: API Gateway's
+Cognito authorizer takes id tokens on routes without authorization scopes (every Chalice route that
+does not call `with_scopes`), and the id token is the one carrying the user's claims, cognito:groups
+among them, to the handler. Use it as `Authorization: $TOKEN` (with or without `Bearer `).
+Exit 2 with one line when no devstack answers or the pool or a group does not exist."""
+
+
+def token_flags(parser: argparse.ArgumentParser) -> None:
+    """`devstack token`'s arguments."""
+    parser.add_argument("user", help="the user's name (created in the pool if new)")
+    parser.add_argument(
+        "--group", action="append", default=[], help="a group of the pool to put the user in (repeat for more)"
+    )
+    parser.add_argument("--pool", help="the pool's logical id, id or name (needed only when there are several)")
+    parser.add_argument("--region", help="the devstack's region (default: its setting, us-east-1 unless set)")
+    settings_flags(parser)
+    parser.epilog = SIGN_IN_DETAILS
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+@command("token", "print an ID token of a user of the user pool: TOKEN=$(devstack token alice)", token_flags)
+def token(args: argparse.Namespace) -> None:
+    """Print the ID token of a user of the running devstack's user pool, and nothing else."""
+    from chalice_devstack.testing import cognito_token
+
+    _, settings = project_and_settings(args)
+    print(cognito_token(settings.endpoint_url, args.user, args.group, args.pool, settings.region))
 
 
 def version_line() -> str:

@@ -3,7 +3,13 @@
 moto signs its id and access tokens with one RSA key and serves the public half as each pool's
 JWKS (`GET /{pool_id}/.well-known/jwks.json` on the endpoint). A token passes when its signature
 verifies against that JWKS, it has not expired, its issuer is a pool the authorizer names, and its
-audience (id token) or client_id (access token) is an app client of that pool.
+audience (id token) or client_id (access token) is an app client of that pool. A route with no
+authorization scopes takes only id tokens; a route with scopes takes only access tokens holding one of
+them (API Gateway's rule).
+
+moto's user pool ids are random; a pool of the resources file gets a stable id instead,
+`<region>_<LogicalId>` (`stable_pool_id`), so .chalice/config.json can name its ARN the way it
+names tables and queues, and the app's authorizer and the provisioned pool agree.
 """
 
 import base64
@@ -11,13 +17,35 @@ import binascii
 import json
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from chalice_devstack.project import LOCAL_ACCOUNT_ID
 
 if TYPE_CHECKING:  # joserfc costs ~65 ms to import; only apps with a Cognito authorizer need it, on first use
     from joserfc.jwk import KeySet
 
 Clock = Callable[[], float]
+
+# The tag provisioning puts on a pool it creates: moto_fixes gives the pool that id (and drops the tag).
+POOL_ID_TAG = "devstack:pool-id"
+MAX_POOL_ID_LENGTH = 55  # Cognito's limit
+
+
+def stable_pool_id(region: str, logical_id: str) -> str:
+    """The id devstack gives the user pool a resources file declares as logical_id: `<region>_<LogicalId>`."""
+    return f"{region}_{logical_id}"[:MAX_POOL_ID_LENGTH]
+
+
+def pool_arn(region: str, pool_id: str) -> str:
+    """A user pool's ARN in the local account (what CognitoUserPoolAuthorizer's provider_arns name)."""
+    return f"arn:aws:cognito-idp:{region}:{LOCAL_ACCOUNT_ID}:userpool/{pool_id}"
+
+
+def provider_name(region: str, pool_id: str) -> str:
+    """A pool's ProviderName (its token issuer without the scheme), as CloudFormation's Fn::GetAtt gives it."""
+    return f"cognito-idp.{region}.amazonaws.com/{pool_id}"
 
 
 class InvalidToken(Exception):
@@ -57,8 +85,11 @@ class CognitoVerifier:
     def __init__(self, pools: PoolDirectory, clock: Clock = time.time) -> None:
         self.pools, self.clock = pools, clock
 
-    def claims(self, token: str, provider_arns: list[str]) -> dict[str, Any]:
-        """The verified claims of token, or InvalidToken naming the first check it failed."""
+    def claims(self, token: str, provider_arns: list[str], scopes: Iterable[str] = ()) -> dict[str, Any]:
+        """The verified claims of token, or InvalidToken naming the first check it failed.
+
+        With no scopes the token must be an id token; with scopes, an access token granting one of them.
+        """
         from joserfc import jwt
         from joserfc.errors import JoseError
 
@@ -75,6 +106,7 @@ class CognitoVerifier:
             raise InvalidToken("not a Cognito id or access token")
         if not self.pools.has_client(pool_id, str(client)):
             raise InvalidToken(f"client {client} is not an app client of {pool_id}")
+        _check_use(claims, set(scopes))
         return claims
 
     @staticmethod
@@ -86,6 +118,38 @@ class CognitoVerifier:
         if pool_id not in pools or issuer != f"https://cognito-idp.{pools[pool_id]}.amazonaws.com/{pool_id}":
             raise InvalidToken(f"issuer {issuer!r} is not one of the authorizer's user pools")
         return pool_id
+
+
+def _check_use(claims: Mapping[str, Any], scopes: set[str]) -> None:
+    """API Gateway's rule: a route without scopes takes id tokens, a route with scopes access tokens holding one."""
+    if not scopes and claims.get("token_use") != "id":
+        raise InvalidToken("an access token on a route without authorization scopes (it takes id tokens)")
+    if scopes and (claims.get("token_use") != "access" or not scopes & set(str(claims.get("scope", "")).split())):
+        raise InvalidToken(f"not an access token with one of the route's scopes {sorted(scopes)}")
+
+
+# How API Gateway writes the time claims it hands a REST API's Lambda (Java's Date.toString, in UTC).
+GATEWAY_TIME_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
+GATEWAY_TIME_CLAIMS = ("exp", "iat")
+
+
+def gateway_claims(claims: Mapping[str, Any]) -> dict[str, str]:
+    """Claims as API Gateway's Cognito authorizer hands them to a REST API: every value a string.
+
+    Lists are comma-joined (`cognito:groups`: "admin,staff"), booleans lower case, numbers as digits,
+    and exp / iat as dates ("Tue Apr 04 18:39:39 UTC 2023"); auth_time stays digits.
+    """
+    return {name: _gateway_value(name, value) for name, value in claims.items()}
+
+
+def _gateway_value(name: str, value: Any) -> str:
+    if name in GATEWAY_TIME_CLAIMS and isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC).strftime(GATEWAY_TIME_FORMAT)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return ",".join(str(item) for item in value)
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def bare(token: str) -> str:

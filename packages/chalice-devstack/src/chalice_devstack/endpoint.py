@@ -29,7 +29,7 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -49,8 +49,8 @@ MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
 
 
-def moto_app() -> WSGIApp:
-    """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets)."""
+def moto_app(services: Collection[str] = ()) -> WSGIApp:
+    """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets), fixed for `services`."""
     from chalice_devstack import moto_startup
 
     moto_startup.apply()  # before moto builds its first backend
@@ -59,7 +59,7 @@ def moto_app() -> WSGIApp:
 
     from chalice_devstack import moto_fixes
 
-    moto_fixes.apply()
+    moto_fixes.apply(services)
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     app: WSGIApp = DomainDispatcherApplication(create_backend_app)
     return app
@@ -177,6 +177,7 @@ WARM_REQUESTS = {
     "stepfunctions": ("states", "AWSStepFunctions.ListStateMachines", "{}"),
     "sns": ("sns", None, "Action=ListTopics&Version=2010-03-31"),
     "s3": ("s3", None, ""),  # GET /: ListBuckets
+    "cognito-idp": ("cognito-idp", "AWSCognitoIdentityProviderService.ListUserPools", '{"MaxResults": 1}'),
 }
 
 
@@ -211,8 +212,9 @@ def _child_main(argv: list[str] | None = None) -> None:
         print(f"devstack: cannot listen on {HOST}:{args.port}: {error.strerror}", file=sys.stderr, flush=True)
         sys.exit(2)
     serve_in_thread(server, "endpoint")
-    aws = moto_app()
-    warm(aws, args.region, filter(None, args.warm.split(",")))
+    services = args.warm.split(",") if args.warm else []
+    aws = moto_app(services)
+    warm(aws, args.region, services)
     control = Forwarder(args.control_port)
     lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
     os.write(args.ready_fd, READY)

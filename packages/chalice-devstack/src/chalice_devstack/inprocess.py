@@ -23,7 +23,7 @@ def use_mock_environment(project: Project, stage: str, region: str) -> None:
     os.environ.update({"AWS_SESSION_TOKEN": "testing", "POWERTOOLS_METRICS_NAMESPACE": "tests"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
-    moto_fixes.apply()  # the same moto as devstack's endpoint runs
+    moto_fixes.apply(services_used(project.resources()))  # the same moto as devstack's endpoint runs
 
 
 class InProcessAws:
@@ -43,6 +43,7 @@ class InProcessAws:
 
     def start(self) -> None:
         """Start moto and provision the project's resources."""
+        moto_fixes.apply(self.services)
         self._mock = mock_aws()
         self._mock.start()
         provision(self._client, self.project, self.stage, self.region, functions=self.functions)

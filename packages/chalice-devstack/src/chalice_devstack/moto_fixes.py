@@ -21,11 +21,17 @@ moto's response serializer asks six alias providers, anew for every attribute of
 which names an attribute may go by; the answer depends only on the picker, the object's type, the
 response shape and the attribute, so `possible_keys` works it out once per such tuple (it took
 about a sixth of the CPU time of a DynamoDB-heavy test suite).
+
+moto gives every user pool a random id, so nothing written before start-up (.chalice/config.json's
+ARN for a CognitoUserPoolAuthorizer) could name a provisioned pool. Provisioning tags the pools of
+the resources file with the id devstack gives them (cognito.POOL_ID_TAG); `create_user_pool` below
+creates such a pool under that id and drops the tag. Pools created without the tag keep moto's ids.
+It is installed only for a project that provisions Cognito: importing moto's Cognito takes ~0.15 s.
 """
 
 import functools
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Collection, Generator
 from typing import Any
 
 from moto.core.serialize import AttributePicker, AttributePickerContext
@@ -40,6 +46,8 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import Rule
+
+from chalice_devstack.cognito import POOL_ID_TAG
 
 MAX_TRANSACTION_ITEMS = 100
 OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
@@ -57,13 +65,41 @@ _POSSIBLE_KEYS: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}
 _MOTO_WRITES = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
 
 
-def apply() -> None:
-    """Replace moto's TransactWriteItems, single-item writes and rule delivery with faithful versions (idempotent)."""
+def apply(services: Collection[str] = ()) -> None:
+    """Replace moto's TransactWriteItems, single-item writes and rule delivery with faithful versions (idempotent);
+    with `cognito-idp` among the services the project provisions, give its user pools their stable ids."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     for name, write in _MOTO_WRITES.items():
         setattr(DynamoDBBackend, name, atomic(write))
     Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
+    if "cognito-idp" in services:
+        _give_pools_stable_ids()
+
+
+def _give_pools_stable_ids() -> None:
+    """Make moto create a pool tagged with POOL_ID_TAG under that id (idempotent)."""
+    from moto.cognitoidp.exceptions import InvalidParameterException
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+
+    moto_create = CognitoIdpBackend.create_user_pool
+    if getattr(moto_create, "gives_stable_ids", False):
+        return
+
+    @functools.wraps(moto_create)
+    def create_user_pool(self: CognitoIdpBackend, name: str, extended_config: dict[str, Any]) -> CognitoIdpUserPool:
+        wanted = (extended_config.get("UserPoolTags") or {}).pop(POOL_ID_TAG, None)
+        if wanted in self.user_pools:
+            raise InvalidParameterException(f"a user pool with id {wanted} exists already")
+        pool: CognitoIdpUserPool = moto_create(self, name, extended_config)
+        if wanted:
+            del self.user_pools[pool.id]
+            pool.arn, pool.id = pool.arn.removesuffix(pool.id) + wanted, wanted
+            self.user_pools[wanted] = pool
+        return pool
+
+    create_user_pool.gives_stable_ids = True  # type: ignore[attr-defined]
+    CognitoIdpBackend.create_user_pool = create_user_pool  # type: ignore[method-assign]
 
 
 def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Generator[str]:

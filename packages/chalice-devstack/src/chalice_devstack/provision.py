@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from chalice_devstack.cognito import POOL_ID_TAG, provider_name, stable_pool_id
 from chalice_devstack.intrinsics import Scope, default_parameters, resolve
 from chalice_devstack.project import LOCAL_ACCOUNT_ID, Project, ProjectFileError
 
@@ -182,6 +183,47 @@ def create_bucket_policy(s3: Any, properties: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
+def api_request(client: Any, operation: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """The properties an API operation takes (CloudFormation-only ones, e.g. a pool's EnabledMfas, left out)."""
+    members = client.meta.service_model.operation_model(operation).input_shape.members
+    left_out = sorted(set(properties) - set(members))
+    if left_out:
+        log.debug("devstack: %s does not take %s; left out locally", operation, ", ".join(left_out))
+    return {key: value for key, value in properties.items() if key in members}
+
+
+def create_user_pool(idp: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one Cognito user pool (under the id its POOL_ID_TAG asks for); return its Ref (the id)/Arn/
+    ProviderName/ProviderURL/UserPoolId."""
+    request = api_request(idp, "CreateUserPool", {"PoolName": properties["UserPoolName"], **properties})
+    pool = idp.create_user_pool(**request)["UserPool"]
+    provider = provider_name(idp.meta.region_name, pool["Id"])
+    return {
+        "Ref": pool["Id"],
+        "UserPoolId": pool["Id"],
+        "Arn": pool["Arn"],
+        "ProviderName": provider,
+        "ProviderURL": f"https://{provider}",
+    }
+
+
+def create_user_pool_client(idp: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one app client of a user pool; return its Ref (the client id)/ClientId/ClientSecret/Name."""
+    client = idp.create_user_pool_client(**api_request(idp, "CreateUserPoolClient", properties))["UserPoolClient"]
+    return {
+        "Ref": client["ClientId"],
+        "ClientId": client["ClientId"],
+        "ClientSecret": client.get("ClientSecret", ""),
+        "Name": client["ClientName"],
+    }
+
+
+def create_user_pool_group(idp: Any, properties: dict[str, Any]) -> dict[str, str]:
+    """Create one group of a user pool; return its Ref (the group name)."""
+    group = idp.create_group(**api_request(idp, "CreateGroup", properties))["Group"]
+    return {"Ref": group["GroupName"]}
+
+
 def skip(_client: Any, _properties: dict[str, Any]) -> dict[str, str]:
     """Resources with no local effect (alarms, IAM): nothing to create."""
     return {}
@@ -201,6 +243,9 @@ CREATORS: dict[str, tuple[str, Creator]] = {
     "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
     "AWS::S3::Bucket": ("s3", create_bucket),
     "AWS::S3::BucketPolicy": ("s3", create_bucket_policy),
+    "AWS::Cognito::UserPool": ("cognito-idp", create_user_pool),
+    "AWS::Cognito::UserPoolClient": ("cognito-idp", create_user_pool_client),
+    "AWS::Cognito::UserPoolGroup": ("cognito-idp", create_user_pool_group),
     "AWS::CloudWatch::Alarm": ("cloudwatch", skip),  # moto cannot evaluate alarms
     "AWS::IAM::Role": ("iam", skip),  # devstack enforces no IAM
     "AWS::IAM::Policy": ("iam", skip),
@@ -246,7 +291,7 @@ def provision(
             scope.attributes[logical_id] = {}
             continue
         try:
-            properties = resolve(resource.get("Properties", {}), scope)
+            properties = with_logical_defaults(kind, logical_id, resolve(resource.get("Properties", {}), scope), scope)
             if "DefinitionUri" in properties:  # project-relative, as `aws cloudformation package` reads it
                 properties["DefinitionUri"] = str(project.root / properties["DefinitionUri"])
             scope.attributes[logical_id] = creator(clients(service), properties)
@@ -255,6 +300,35 @@ def provision(
         except Exception as error:
             raise ProjectFileError(f"resources.yaml: cannot create {logical_id} ({kind}): {error}") from error
     return scope
+
+
+# The name property CloudFormation fills in (`<stack>-<LogicalId>-<random>`) when a template leaves it out;
+# devstack leaves out the random part, so a name stays the same from one start to the next.
+GENERATED_NAMES = {
+    "AWS::Cognito::UserPool": "UserPoolName",
+    "AWS::Cognito::UserPoolClient": "ClientName",
+    "AWS::Cognito::UserPoolGroup": "GroupName",
+}
+
+
+def with_logical_defaults(kind: str, logical_id: str, properties: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """properties plus what follows from the logical id: a generated name, and a user pool's stable id (as a tag)."""
+    name_key = GENERATED_NAMES.get(kind)
+    if name_key and not properties.get(name_key):
+        properties[name_key] = f"{scope.ref('AWS::StackName')}-{logical_id}"
+    if kind == "AWS::Cognito::UserPool":
+        tags = properties.setdefault("UserPoolTags", {})
+        tags[POOL_ID_TAG] = stable_pool_id(scope.ref("AWS::Region"), logical_id)
+    return properties
+
+
+def user_pool_arns(template: dict[str, Any], scope: Scope) -> list[str]:
+    """The ARNs of the user pools provisioned from template."""
+    return [
+        scope.get_att(logical_id, "Arn")
+        for logical_id, resource in template.get("Resources", {}).items()
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::Cognito::UserPool"
+    ]
 
 
 def creation_order(template: dict[str, Any]) -> list[str]:

@@ -130,7 +130,7 @@ class Stack:
             self._serve(bind(lazy, settings.aws_port), "endpoint")
 
             def load_moto() -> None:
-                lazy.set(endpoint.Dispatcher(endpoint.moto_app(), self.control))
+                lazy.set(endpoint.Dispatcher(endpoint.moto_app(services), self.control))
 
             return load_moto
         control_socket = endpoint.listen(0)  # the child needs its port now; its server comes after the spawn
@@ -202,6 +202,16 @@ class Stack:
             )
         except ProjectFileError as error:
             raise StartError(str(error)) from None
+        self._check_user_pools()
+
+    def _check_user_pools(self) -> None:
+        """Say which user pools the app's authorizers name but the resources file does not provision."""
+        from chalice_devstack.authorizers import unknown_user_pools
+        from chalice_devstack.provision import user_pool_arns
+
+        assert self.scope is not None
+        for line in unknown_user_pools(self.app, user_pool_arns(self.template, self.scope)):
+            self.echo(f"warning: {line}")
 
     def _seed(self) -> None:
         """Run the project's seed hook (`seed` setting, `module:function`) when that module exists."""

@@ -3,6 +3,15 @@
 moto keeps its state in process-global backends and a `mock_aws` block in the same process
 wipes them, so the devstack under test always runs in a child process.
 The pytest plugin's `devstack` fixture wraps `running_devstack()` for a session.
+
+Tokens for a Cognito user pool authorizer (the API `devstack token` uses):
+
+    cognito_token(stack_or_endpoint, username, groups=(), pool=None, region=None) -> str
+
+returns an ID token of `username` in the devstack's user pool (created if needed, in exactly
+`groups`); `stack_or_endpoint` is a `Devstack` or the AWS endpoint's URL; `pool` (logical id, id or
+name) is needed only when the resources file declares several pools. Problems raise
+tokens.TokenError (no devstack answering, no such pool or group).
 """
 
 import http.client
@@ -15,15 +24,17 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from chalice_devstack.project import Project
+from chalice_devstack.tokens import TokenError, id_token
 
 READY_LINE = "devstack ready in"
 START_TIMEOUT_SECONDS = 30.0
@@ -117,6 +128,31 @@ def _request(base_url: str, method: str, path: str, body: Any, headers: dict[str
         return Reply(response.status, dict(response.getheaders()), decoded)
     finally:
         connection.close()
+
+
+def cognito_token(
+    stack_or_endpoint: "Devstack | str",
+    username: str,
+    groups: Iterable[str] = (),
+    pool: str | None = None,
+    region: str | None = None,
+) -> str:
+    """An ID token for username in the devstack's user pool, created if needed and in exactly `groups`.
+
+    `stack_or_endpoint`: a running Devstack, or its AWS endpoint URL (then `region`, default AWS_REGION).
+    `pool`: the pool's logical id, id or name; needed only when there are several. Raises TokenError.
+    """
+    stack = (
+        stack_or_endpoint
+        if isinstance(stack_or_endpoint, Devstack)
+        else Devstack(stack_or_endpoint, "", region or os.environ.get("AWS_REGION") or "us-east-1")
+    )
+    try:
+        return id_token(stack.client("cognito-idp"), username, groups, pool)
+    except EndpointConnectionError:
+        raise TokenError(f"no devstack answers on {stack.endpoint_url}; start one with `devstack up`") from None
+    except (BotoCoreError, ClientError) as error:
+        raise TokenError(f"cannot sign {username} in on {stack.endpoint_url}: {error}") from None
 
 
 @contextmanager

@@ -82,6 +82,18 @@ def cognito_route() -> dict[str, Any]:
     return {"username": caller()["claims"]["cognito:username"]}
 
 
+@app.route("/claims", authorizer=pool)
+def claims_route() -> dict[str, Any]:
+    """Behind the Cognito user pool authorizer: what the route sees of the caller, whole."""
+    return caller()
+
+
+@app.route("/scoped", authorizer=pool.with_scopes(["gateway/read"]))
+def scoped_route() -> dict[str, Any]:
+    """Behind the Cognito user pool authorizer with an authorization scope (access tokens only)."""
+    return {"username": caller()["claims"]["username"]}
+
+
 @app.route("/custom", authorizer=token_authorizer)
 def custom_route() -> dict[str, Any]:
     """Behind a custom authorizer that is a function of this app."""
