@@ -104,6 +104,7 @@ SHARED_PATHS: dict[str, tuple[str, ...]] = {
 # them is switched off (managing the catalogue is orders' and needs sign-in for its admins).
 JOINT_PATHS: dict[str, tuple[str, ...]] = {
     "chalicelib/api/product_admin.py": ("orders", "auth"),
+    "tests/integration/test_product_admin.py": ("orders", "auth"),
 }
 
 
@@ -190,25 +191,19 @@ OPENAPI_DOCUMENT = "openapi.json"
 SCHEMA_PREFIX = "#/components/schemas/"
 
 
-def prune_openapi(root: Path, signed_in: bool = True) -> None:
+def prune_openapi(root: Path) -> None:
     """Drop the switched-off patterns' operations from the API document, then the schemas nothing uses.
 
-    The template ships the all-on document that `make openapi` writes (a generator needs the
+    The template ships the all-on document that `make openapi` writes, with and without sign-in (a generator needs the
     installed app); `devstack openapi` tags each operation with its route module
-    (chalicelib/api/<tag>.py), so an operation goes with its module. Without sign-in
-    (signed_in False) the operations' security requirements and the schemes go too. The
-    generated suite checks the result equals what `make openapi` writes for this variant.
+    (chalicelib/api/<tag>.py), so an operation goes with its module. The generated suite
+    checks the result equals what `make openapi` writes for this variant.
     """
     path = root / OPENAPI_DOCUMENT
     document = json.loads(path.read_text())
     for item in document["paths"].values():
         for method in [m for m, op in item.items() if not (root / "chalicelib/api" / f"{op['tags'][0]}.py").exists()]:
             del item[method]
-        if not signed_in:
-            for operation in item.values():
-                operation.pop("security", None)
-    if not signed_in:
-        document["components"].pop("securitySchemes", None)
     document["paths"] = {name: item for name, item in document["paths"].items() if item}
     schemas = document["components"]["schemas"]
     used = _schema_refs(document["paths"])
@@ -322,7 +317,7 @@ def main() -> int:
         "auth": json.loads(r'''{{ cookiecutter.include_auth | tojson }}'''),
     }
     prune(Path.cwd(), switches)
-    prune_openapi(Path.cwd(), signed_in=switches["auth"] == "y")
+    prune_openapi(Path.cwd())
     context = json.loads(r'''{{ cookiecutter | tojson }}''')
     if "_commit" in context:  # cruft renders to diff two template commits
         hold_per_render_secrets(Path.cwd())

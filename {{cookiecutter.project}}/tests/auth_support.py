@@ -1,0 +1,44 @@
+"""Signed-in callers for tests: the Authorization header of a user, as the Chalice test client passes claims on.
+
+chalice.test.Client hands a route the payload of the token it is given as its claims, unchecked (devstack and
+API Gateway check the signature); so a token here is the claims a Cognito ID token carries, unsigned.
+"""
+
+import base64
+import json
+import uuid
+from typing import Any
+
+from chalicelib.schemas.auth import ADMIN_GROUP
+
+
+def _segment(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def as_user(user_id: str, *, admin: bool = False) -> dict[str, str]:
+    """The headers of a request signed in as user_id (the token's sub); a member of the admin group with admin."""
+    claims: dict[str, Any] = {"sub": user_id, "cognito:username": f"user-{user_id[:8]}", "token_use": "id"}
+    if admin:
+        claims["cognito:groups"] = [ADMIN_GROUP]
+    return {"Authorization": f"{_segment({'alg': 'none'})}.{_segment(claims)}."}
+
+
+def as_admin() -> dict[str, str]:
+    """The headers of a request by an admin of its own (no profile needed)."""
+    return as_user(new_user_id(), admin=True)
+
+
+def admin_by_default(client: Any) -> None:
+    """Sign a chalice.test.Client's requests in as an admin, unless a request carries its own Authorization."""
+    request = client.http.request
+
+    def signed_in(method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> Any:
+        return request(method, path, headers={**as_admin(), **(headers or {})}, body=body)
+
+    client.http.request = signed_in
+
+
+def new_user_id() -> str:
+    """A fresh user id, as Cognito gives each user a `sub`."""
+    return str(uuid.uuid4())
