@@ -1,13 +1,16 @@
-"""Signed-in callers for tests: the Authorization header of a user, as the Chalice test client passes claims on.
+"""Signed-in callers for tests: unsigned claims for the Chalice test client, real pool tokens on a devstack.
 
 chalice.test.Client hands a route the payload of the token it is given as its claims, unchecked (devstack and
-API Gateway check the signature); so a token here is the claims a Cognito ID token carries, unsigned.
+API Gateway check the signature); so a token there is the claims a Cognito ID token carries, unsigned.
 """
 
 import base64
 import json
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
+
+from chalice_devstack.testing import Devstack, Reply, cognito_token
 
 from chalicelib.schemas.auth import ADMIN_GROUP
 
@@ -42,3 +45,26 @@ def admin_by_default(client: Any) -> None:
 def new_user_id() -> str:
     """A fresh user id, as Cognito gives each user a `sub`."""
     return str(uuid.uuid4())
+
+
+@dataclass
+class SignedInDevstack(Devstack):
+    """A running devstack whose API calls are signed in with real pool tokens: as an admin unless a call has its own."""
+
+    admin: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, stack: Devstack) -> "SignedInDevstack":
+        """The same devstack, its API calls signed in as an admin of the pool."""
+        signed = cls(stack.endpoint_url, stack.api_url, stack.region, stack.output)
+        signed.admin = {"Authorization": cognito_token(stack, "e2e-admin", [ADMIN_GROUP])}
+        return signed
+
+    def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
+        """Call the API signed in (as an admin unless headers carry another token)."""
+        return super().api(method, path, body, {**self.admin, **(headers or {})})
+
+    def sign_up(self, name: str, email: str) -> tuple[Reply, dict[str, str]]:
+        """A new user of the pool saves their profile: the PUT /users/me reply, and the headers to act as them."""
+        caller = {"Authorization": cognito_token(self, f"e2e-{uuid.uuid4().hex[:12]}")}
+        return self.api("PUT", "/users/me", {"name": name, "email": email}, caller), caller

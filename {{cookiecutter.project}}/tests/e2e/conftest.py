@@ -10,13 +10,13 @@ import functools
 {%- endif %}
 
 import pytest
-{%- if cookiecutter.include_orders == 'y' %}
+{%- if cookiecutter.include_orders == 'y' or cookiecutter.include_auth == 'y' %}
+from chalice_devstack.testing import Devstack{% if cookiecutter.include_orders == 'y' and cookiecutter.include_auth == 'y' %}, cognito_token{% endif %}
+{% endif %}
 {%- if cookiecutter.include_auth == 'y' %}
-from chalice_devstack.testing import Devstack, cognito_token
-{%- else %}
-from chalice_devstack.testing import Devstack
+from tests.auth_support import SignedInDevstack
 {%- endif %}
-
+{%- if cookiecutter.include_orders == 'y' %}
 from tests.orders_support import OrdersOnDevstack
 {%- endif %}
 
@@ -37,4 +37,12 @@ def orders(devstack: Devstack) -> OrdersOnDevstack:
 {%- else %}
     return OrdersOnDevstack(devstack.api_url, devstack.client, devstack.region)
 {%- endif %}
+{%- endif %}
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+@pytest.fixture(scope="session")
+def devstack(devstack: Devstack) -> SignedInDevstack:
+    """Given: the running devstack, its API called with real tokens of its user pool (an admin's by default)."""
+    return SignedInDevstack.of(devstack)
 {%- endif %}
