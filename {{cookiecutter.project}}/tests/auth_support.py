@@ -47,6 +47,12 @@ def new_user_id() -> str:
     return str(uuid.uuid4())
 
 
+def sign_up(devstack: Devstack, name: str, email: str) -> tuple[Reply, dict[str, str]]:
+    """A new user of the devstack's pool saves a profile: the PUT /users/me reply, and the headers to act as them."""
+    caller = {"Authorization": cognito_token(devstack, f"e2e-{uuid.uuid4().hex[:12]}")}
+    return devstack.api("PUT", "/users/me", {"name": name, "email": email}, caller), caller
+
+
 @dataclass
 class SignedInDevstack(Devstack):
     """A running devstack whose API calls are signed in with real pool tokens: as an admin unless a call has its own."""
@@ -63,8 +69,3 @@ class SignedInDevstack(Devstack):
     def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
         """Call the API signed in (as an admin unless headers carry another token)."""
         return super().api(method, path, body, {**self.admin, **(headers or {})})
-
-    def sign_up(self, name: str, email: str) -> tuple[Reply, dict[str, str]]:
-        """A new user of the pool saves their profile: the PUT /users/me reply, and the headers to act as them."""
-        caller = {"Authorization": cognito_token(self, f"e2e-{uuid.uuid4().hex[:12]}")}
-        return self.api("PUT", "/users/me", {"name": name, "email": email}, caller), caller

@@ -4,7 +4,7 @@ import uuid
 
 from chalice_devstack.testing import Devstack
 
-from tests.auth_support import SignedInDevstack
+from tests.auth_support import SignedInDevstack, sign_up
 
 
 def test_no_token_or_a_bad_token_is_401_and_health_stays_open(devstack: SignedInDevstack) -> None:
@@ -14,8 +14,8 @@ def test_no_token_or_a_bad_token_is_401_and_health_stays_open(devstack: SignedIn
 
 
 def test_alice_cannot_see_bobs_profile_an_admin_can(devstack: SignedInDevstack) -> None:
-    alice, alice_headers = devstack.sign_up("Alice", f"alice.{uuid.uuid4().hex[:8]}@example.com")
-    bob, _ = devstack.sign_up("Bob", f"bob.{uuid.uuid4().hex[:8]}@example.com")
+    alice, alice_headers = sign_up(devstack, "Alice", f"alice.{uuid.uuid4().hex[:8]}@example.com")
+    bob, _ = sign_up(devstack, "Bob", f"bob.{uuid.uuid4().hex[:8]}@example.com")
     assert alice.status == 200 and bob.status == 200
     assert devstack.api("GET", f"/users/{bob.body['id']}", headers=alice_headers).status == 404
     assert devstack.api("GET", f"/users/{bob.body['id']}").body == bob.body

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-{%- if cookiecutter.include_auth == 'y' %}
+{% if cookiecutter.include_auth == 'y' -%}
 from tests.auth_support import as_user
-{%- endif %}
+{% endif -%}
 from tests.orders_support import given_catalogue, given_user
 
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -18,15 +18,18 @@ def user(client: Any) -> str:
     """Given: the seeded catalogue and a registered user; returns the user id."""
     given_catalogue()
     return given_user()
-
-
 {%- if cookiecutter.include_auth == 'y' %}
+
+
 def post_order(client: Any, body: dict[str, Any], key: str | None = None) -> Any:
     """POST /orders signed in as the body's user_id (the request body itself names no user)."""
     order = {name: value for name, value in body.items() if name != "user_id"}
     headers = {"Content-Type": "application/json", **as_user(body["user_id"])}
-    return client.http.post("/orders", body=json.dumps(order), headers=headers | ({"Idempotency-Key": key} if key else {}))
+    headers |= {"Idempotency-Key": key} if key else {}
+    return client.http.post("/orders", body=json.dumps(order), headers=headers)
 {%- else %}
+
+
 def post_order(client: Any, body: dict[str, Any], key: str | None = None) -> Any:
     headers = {"Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})}
     return client.http.post("/orders", body=json.dumps(body), headers=headers)
@@ -154,7 +157,8 @@ def test_a_cursor_only_works_for_the_listing_that_issued_it(client: Any, user: s
 def test_a_body_naming_the_buyer_is_422(client: Any, user: str) -> None:
     # The buyer is the signed-in caller: a body that names one is refused, not obeyed.
     order = {"user_id": user, "items": [{"product_id": "kettle", "quantity": 1}], "payment_token": "tok_approve"}
-    response = client.http.post("/orders", body=json.dumps(order), headers={"Content-Type": "application/json", **as_user(user)})
+    headers = {"Content-Type": "application/json", **as_user(user)}
+    response = client.http.post("/orders", body=json.dumps(order), headers=headers)
     assert response.status_code == 422 and error_fields(response) == ["user_id"]
 
 

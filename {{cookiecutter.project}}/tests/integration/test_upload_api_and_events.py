@@ -14,9 +14,9 @@ from tests.auth_support import as_admin, as_user, new_user_id
 from tests.upload_samples import gif, jpeg, pdf, png
 
 MISSING = "00000000-0000-4000-8000-000000000000"
-
-
 {%- if cookiecutter.include_auth == 'y' %}
+
+
 def call(client: Any, method: str, path: str, body: Any = None, user: str | None = None) -> Any:
     """A request signed in as user (an admin of its own when None)."""
     payload = json.dumps(body) if body is not None else None
@@ -36,6 +36,8 @@ def request_upload(client: Any, content_type: str, size: int, owner_id: str | No
     owner = owner_id or create_user(client)
     response = call(client, "POST", "/uploads", {"filename": "f", "content_type": content_type, "size": size}, owner)
 {%- else %}
+
+
 def call(client: Any, method: str, path: str, body: Any = None) -> Any:
     payload = json.dumps(body) if body is not None else None
     return client.http.request(method, path, body=payload, headers={"Content-Type": "application/json"})

@@ -2,10 +2,10 @@
 
 import pytest
 
-{%- if cookiecutter.include_auth == 'y' %}
+{% if cookiecutter.include_auth == 'y' -%}
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.schemas.auth import Principal
-{%- else %}
+{%- else -%}
 from chalicelib.errors import NotFound
 {%- endif %}
 from chalicelib.schemas.common import PageQuery
