@@ -47,7 +47,9 @@ def make_tree(root: Path, files: set[str]) -> Path:
 @pytest.fixture
 def service(tmp_path: Path) -> Path:
     """Given: a tree with the shared files and one example file per pattern of every feature."""
-    files = set(SHARED_FILES).union(hook.SHARED_PATHS, *(feature_examples(feature) for feature in FEATURES))
+    files = set(SHARED_FILES).union(
+        hook.SHARED_PATHS, hook.JOINT_PATHS, *(feature_examples(feature) for feature in FEATURES)
+    )
     return make_tree(tmp_path / "svc", files)
 
 
@@ -124,6 +126,17 @@ def test_shared_path_stays_while_any_user_is_on(service: Path, shared: str) -> N
 def test_shared_paths_name_known_features() -> None:
     """Given the shared-path table, then every user it names is a feature switch."""
     assert {user for users in hook.SHARED_PATHS.values() for user in users} <= set(FEATURES)
+
+
+@pytest.mark.parametrize("joint", sorted(hook.JOINT_PATHS))
+def test_joint_path_goes_as_soon_as_one_of_its_features_is_off(service: Path, joint: str) -> None:
+    """Given a joint path, when its features are all on it stays; with any one of them off, it goes."""
+    needs = hook.JOINT_PATHS[joint]
+    assert set(needs) <= set(FEATURES)
+    hook.prune(service, dict.fromkeys(FEATURES, "y"))
+    assert (service / joint).exists()
+    for off in needs:
+        assert joint in hook.unused_joint_paths({feature: "n" if feature == off else "y" for feature in FEATURES})
 
 
 def test_prune_all_on_removes_nothing(service: Path) -> None:
