@@ -2,6 +2,7 @@
 """Users REST API under load: signed-in users read and change their own profile; the admins page through everyone."""
 
 import random
+from typing import Any
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, tag, task
@@ -10,6 +11,39 @@ from loadtests.common import WAIT_MAX_S, new_key, sign_in
 
 MAX_PAGES = 3
 ADMIN_SHARE = 0.2  # of the locust users, the share that signs in as admins (GET /users is theirs)
+
+
+{% else -%}
+"""Users REST API under load: a read-heavy CRUD mix with cursor pagination."""
+
+import random
+from typing import Any
+from urllib.parse import urlencode
+
+from locust import FastHttpUser, between, tag, task
+
+from loadtests.common import WAIT_MAX_S, new_key
+
+# Each user keeps a few users of its own so reads and writes never collide across users.
+OWN_USERS = 5
+MAX_PAGES = 3
+
+
+{% endif -%}
+def page_through_users(client: Any) -> None:
+    """GET /users and follow the cursor for a few pages."""
+    query = urlencode({"limit": 20})
+    for _ in range(MAX_PAGES):
+        with client.get(f"/users?{query}", name="/users [page]", catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"list: {response.status_code}")
+                return
+            cursor = response.json().get("next")
+        if not cursor:
+            return
+        query = urlencode({"limit": 20, "cursor": cursor})
+
+{%- if cookiecutter.include_auth == 'y' %}
 
 
 class UsersUser(FastHttpUser):
@@ -37,16 +71,7 @@ class UsersUser(FastHttpUser):
         if not self.is_admin:
             self.client.get("/users/me", name="/users/me")
             return
-        query = urlencode({"limit": 20})
-        for _ in range(MAX_PAGES):
-            with self.client.get(f"/users?{query}", name="/users [page]", catch_response=True) as response:
-                if response.status_code != 200:
-                    response.failure(f"list: {response.status_code}")
-                    return
-                cursor = response.json().get("next")
-            if not cursor:
-                return
-            query = urlencode({"limit": 20, "cursor": cursor})
+        page_through_users(self.client)
 
     @tag("users", "write")
     @task(2)
@@ -61,19 +86,7 @@ class UsersUser(FastHttpUser):
         self.client.delete(f"/users/{self.user_id}", name="/users/{id}")
         body = {"name": "Load Test", "email": f"load-{new_key()}@example.com"}
         self.client.put("/users/me", json=body, name="/users/me")
-{% else -%}
-"""Users REST API under load: a read-heavy CRUD mix with cursor pagination."""
-
-import random
-from urllib.parse import urlencode
-
-from locust import FastHttpUser, between, tag, task
-
-from loadtests.common import WAIT_MAX_S, new_key
-
-# Each user keeps a few users of its own so reads and writes never collide across users.
-OWN_USERS = 5
-MAX_PAGES = 3
+{%- else %}
 
 
 class UsersUser(FastHttpUser):
@@ -115,16 +128,7 @@ class UsersUser(FastHttpUser):
     @task(3)
     def list_users(self) -> None:
         """GET /users and follow the cursor for a few pages."""
-        query = urlencode({"limit": 20})
-        for _ in range(MAX_PAGES):
-            with self.client.get(f"/users?{query}", name="/users [page]", catch_response=True) as response:
-                if response.status_code != 200:
-                    response.failure(f"list: {response.status_code}")
-                    return
-                cursor = response.json().get("next")
-            if not cursor:
-                return
-            query = urlencode({"limit": 20, "cursor": cursor})
+        page_through_users(self.client)
 
     @tag("users", "write")
     @task(2)
@@ -142,4 +146,4 @@ class UsersUser(FastHttpUser):
             user_id = self.user_ids.pop(random.randrange(len(self.user_ids)))
             self.client.delete(f"/users/{user_id}", name="/users/{id}")
             self.create_user()
-{% endif -%}
+{%- endif %}
