@@ -74,6 +74,13 @@ FEATURE_PATHS: dict[str, list[str]] = {
         ".chalice/policies/*schedule*.json",
         "docs/workshop/06-schedules.md",
     ],
+    "auth": [
+        "chalicelib/api/auth.py",
+        "chalicelib/schemas/auth.py",
+        "tests/auth_support.py",
+        "tests/**/test_auth*.py",
+        "docs/workshop/09-sign-in.md",
+    ],
 }
 
 
@@ -93,6 +100,19 @@ SHARED_PATHS: dict[str, tuple[str, ...]] = {
     "tests/unit/test_script_errors.py": ("orders", "uploads", "stream"),
     "tests/unit/test_load_pipeline.py": ("orders", "uploads"),
 }
+
+
+# What exists only where several patterns meet, each with the patterns it needs: a path goes as soon as one of
+# them is switched off (managing the catalogue is orders' and needs sign-in for its admins).
+JOINT_PATHS: dict[str, tuple[str, ...]] = {
+    "chalicelib/api/product_admin.py": ("orders", "auth"),
+    "tests/integration/test_product_admin.py": ("orders", "auth"),
+}
+
+
+def unused_joint_paths(switches: dict[str, str]) -> list[str]:
+    """The joint paths one of whose patterns is switched off."""
+    return [path for path, needs in JOINT_PATHS.items() if any(switches[need] == "n" for need in needs)]
 
 
 def unused_shared_paths(switches: dict[str, str]) -> list[str]:
@@ -137,11 +157,17 @@ def remove_schedule_files(root: Path) -> list[Path]:
     return remove_paths(root, FEATURE_PATHS["schedule"])
 
 
+def remove_auth_files(root: Path) -> list[Path]:
+    """Remove sign-in: the user pool authorizer, the caller model and their tests and lesson."""
+    return remove_paths(root, FEATURE_PATHS["auth"])
+
+
 REMOVERS: dict[str, Callable[[Path], list[Path]]] = {
     "orders": remove_orders_files,
     "uploads": remove_uploads_files,
     "stream": remove_stream_files,
     "schedule": remove_schedule_files,
+    "auth": remove_auth_files,
 }
 
 
@@ -159,6 +185,7 @@ def prune(root: Path, switches: dict[str, str]) -> list[Path]:
     """Remove every switched-off feature's files, then empty folders; return what went."""
     removed = [path for feature, remove in REMOVERS.items() if switches[feature] == "n" for path in remove(root)]
     removed += remove_paths(root, unused_shared_paths(switches))
+    removed += remove_paths(root, unused_joint_paths(switches))
     return removed + remove_empty_dirs(root)
 
 
@@ -169,7 +196,7 @@ SCHEMA_PREFIX = "#/components/schemas/"
 def prune_openapi(root: Path) -> None:
     """Drop the switched-off patterns' operations from the API document, then the schemas nothing uses.
 
-    The template ships the all-on document that `make openapi` writes (a generator needs the
+    The template ships the all-on document that `make openapi` writes, with and without sign-in (a generator needs the
     installed app); `devstack openapi` tags each operation with its route module
     (chalicelib/api/<tag>.py), so an operation goes with its module. The generated suite
     checks the result equals what `make openapi` writes for this variant.
@@ -289,6 +316,7 @@ def main() -> int:
         "uploads": json.loads(r'''{{ cookiecutter.include_uploads | tojson }}'''),
         "stream": json.loads(r'''{{ cookiecutter.include_stream | tojson }}'''),
         "schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
+        "auth": json.loads(r'''{{ cookiecutter.include_auth | tojson }}'''),
     }
     prune(Path.cwd(), switches)
     prune_openapi(Path.cwd())

@@ -57,7 +57,7 @@ AWS_REGIONS = (
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 LAMBDA_ARCHITECTURES = ("arm64", "x86_64")
-SWITCHES = ("include_orders", "include_uploads", "include_stream", "include_schedule")
+SWITCHES = ("include_orders", "include_uploads", "include_stream", "include_schedule", "include_auth")
 OPTION_NAMES = ("project_name", "project", "author_email", "aws_region", "lambda_architecture", *SWITCHES)
 
 Options = dict[str, str]
@@ -75,6 +75,7 @@ def read_options() -> Options:
         "include_uploads": json.loads(r'''{{ cookiecutter.include_uploads | tojson }}'''),
         "include_stream": json.loads(r'''{{ cookiecutter.include_stream | tojson }}'''),
         "include_schedule": json.loads(r'''{{ cookiecutter.include_schedule | tojson }}'''),
+        "include_auth": json.loads(r'''{{ cookiecutter.include_auth | tojson }}'''),
     }
 
 

@@ -8,6 +8,9 @@ on the service's devstack (HTTP to its API) when chalice-devstack is installed, 
 (chalice.test.Client on moto's mock_aws, the tables created from infra/resources.yaml). On the
 devstack, each pattern the service has is walked too: queue + saga, S3 events (presigned POST,
 the object-created event reaching its handler, the upload's state), the stream, a schedule.
+
+A service with sign-in (chalicelib/api/auth.py) is walked on its devstack with real tokens of its user
+pool: SIGNED_IN_STEPS name who sends each request, and show a 401 without a token and a 404 across users.
 """
 
 import importlib
@@ -52,6 +55,7 @@ class Step:
     expect: int = 200
     save: dict[str, str] = field(default_factory=dict)  # saved name -> top-level key of the reply body
     raw_body: str | None = None  # sent as-is instead of JSON (to show malformed input)
+    caller: str | None = None  # with sign-in: who sends it (a user name; "admin" is in the admin group), None: no token
 
 
 STEPS: list[Step] = [
@@ -75,6 +79,33 @@ STEPS: list[Step] = [
 ]
 
 
+# The walk of a service with sign-in: every request as a named user of the pool, or with no token at all.
+SIGNED_IN_STEPS: list[Step] = [
+    Step("Health check: public", "GET", "/health"),
+    Step("No token: the authorizer answers 401", "GET", "/users/me", expect=401),
+    Step("Alice signs in and saves her profile", "PUT", "/users/me", {"name": "Alice", "email": "alice@example.com"},
+         save={"alice": "id"}, caller="alice"),
+    Step("Bob saves his", "PUT", "/users/me", {"name": "Bob", "email": "bob@example.com"}, save={"bob": "id"},
+         caller="bob"),
+    Step("And Carol", "PUT", "/users/me", {"name": "Carol", "email": "carol@example.com"}, caller="carol"),
+    Step("Alice reads her own profile", "GET", "/users/me", caller="alice"),
+    Step("Alice asks for Bob's: 404, as if he did not exist", "GET", "/users/{bob}", expect=404, caller="alice"),
+    Step("An admin reads Bob's", "GET", "/users/{bob}", caller="admin"),
+    Step("Alice lists users: only admins may (403)", "GET", "/users", expect=403, caller="alice"),
+    Step("The admin lists users, two per page", "GET", "/users?limit=2", save={"next": "next"}, caller="admin"),
+    Step("Next page, with the opaque cursor", "GET", "/users?limit=2&cursor={next}", caller="admin"),
+    Step("Alice renames herself", "PATCH", "/users/{alice}", {"name": "Alice K."}, caller="alice"),
+    Step("Bob takes Alice's email: conflict", "PATCH", "/users/{bob}", {"email": "alice@example.com"}, 409,
+         caller="bob"),
+    Step("Bad email: the field is named", "PUT", "/users/me", {"name": "X", "email": "not-an-email"}, 422,
+         caller="alice"),
+    Step("Malformed JSON", "PUT", "/users/me", expect=400, raw_body='{"name": ', caller="alice"),
+    Step("Not an id", "GET", "/users/not-a-uuid", expect=400, caller="alice"),
+    Step("Alice deletes her profile", "DELETE", "/users/{alice}", expect=204, caller="alice"),
+    Step("Gone", "GET", "/users/me", expect=404, caller="alice"),
+]  # fmt: skip
+
+
 def fill(value: Any, saved: dict[str, str], in_url: bool = False) -> Any:
     """Replace {name} placeholders with saved values (URL-quoted inside a path)."""
     if isinstance(value, str):
@@ -86,8 +117,13 @@ def fill(value: Any, saved: dict[str, str], in_url: bool = False) -> Any:
     return value
 
 
-def run_walk(transport: Transport, steps: list[Step], out: Any = sys.stdout) -> list[str]:
-    """Run the steps in order, printing each exchange; return the steps whose status was not the expected one."""
+def run_walk(
+    transport: Transport, steps: list[Step], out: Any = sys.stdout, sign_in: Callable[[str], str] | None = None
+) -> list[str]:
+    """Run the steps in order, printing each exchange; return the steps whose status was not the expected one.
+
+    sign_in(caller) gives the token a step's caller sends (a service with sign-in).
+    """
     saved: dict[str, str] = {}
     failures = []
     for number, step in enumerate(steps, 1):
@@ -96,7 +132,10 @@ def run_walk(transport: Transport, steps: list[Step], out: Any = sys.stdout) -> 
         print(f"\n[{number:2}] {step.title}", file=out)
         shown = body if isinstance(body, str) or body is None else json.dumps(body)
         print(f"  -> {step.method} {path}" + (f"  {shown}" if shown is not None else ""), file=out)
-        reply = transport.request(step.method, path, body, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if step.caller and sign_in:
+            headers["Authorization"] = sign_in(step.caller)
+        reply = transport.request(step.method, path, body, headers)
         verdict = "ok" if reply.status == step.expect else f"EXPECTED {step.expect}"
         print(f"  <- {reply.status} ({verdict})  {json.dumps(reply.body) if reply.body is not None else ''}",
               file=out)
@@ -183,15 +222,45 @@ def live_service(project: Path) -> Iterator[Any]:
         yield stack
 
 
+class SignedInStack:
+    """A devstack whose API calls go signed in as one user of its pool (the pattern walks of a service with sign-in)."""
+
+    def __init__(self, stack: Any, user: str) -> None:
+        from chalice_devstack.testing import cognito_token
+
+        self.stack, self.user = stack, user
+        self.token = cognito_token(stack, user)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stack, name)
+
+    def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        """Call the API with this user's token (unless headers carry another)."""
+        return self.stack.api(method, path, body, {"Authorization": self.token, **(headers or {})})
+
+
+def register(stack: Any, name: str, email: str) -> str:
+    """A user with a profile, as the service creates one: PUT /users/me when signed in, else POST /users."""
+    if isinstance(stack, SignedInStack):
+        return str(stack.api("PUT", "/users/me", {"name": name, "email": email}).body["id"])
+    return str(stack.api("POST", "/users", {"name": name, "email": email}).body["id"])
+
+
+def owned(stack: Any, body: dict[str, Any], field_name: str, user_id: str) -> dict[str, Any]:
+    """A request body naming its owner, unless the service takes the owner from the token."""
+    return body if isinstance(stack, SignedInStack) else {field_name: user_id, **body}
+
+
 def walk_queue_and_saga(stack: Any, out: Any) -> list[str]:
     """POST /orders -> orders queue -> handler -> saga execution calling Lambda tasks -> terminal status."""
     seeded = subprocess.run([sys.executable, "-m", "scripts.seed", "--stage", "dev"], check=False,
                             env={**os.environ, "AWS_ENDPOINT_URL": stack.endpoint_url}, capture_output=True, text=True)
     print(f"  seed products: exit {seeded.returncode} {seeded.stdout.strip()[-200:]}", file=out)
-    user = stack.api("POST", "/users", {"name": "Demo Buyer", "email": "buyer@example.com"}).body["id"]
+    user = register(stack, "Demo Buyer", "buyer@example.com")
     results = {}
     for token in ("tok_approve", "tok_decline"):
-        body = {"user_id": user, "items": [{"product_id": "kettle", "quantity": 1}], "payment_token": token}
+        order = {"items": [{"product_id": "kettle", "quantity": 1}], "payment_token": token}
+        body = owned(stack, order, "user_id", user)
         placed = stack.api("POST", "/orders", body)
         print(f"  -> POST /orders ({token})  <- {placed.status} status={(placed.body or {}).get('status')}", file=out)
         if placed.status != 202:
@@ -201,6 +270,11 @@ def walk_queue_and_saga(stack: Any, out: Any) -> list[str]:
         results[token] = final["status"]
         print(f"  order {order_id[:8]}: {final['status']}{' (' + final['reason'] + ')' if final.get('reason') else ''}",
               file=out)
+        if isinstance(stack, SignedInStack):  # another user asks for it: 404, as if it did not exist
+            foreign = SignedInStack(stack.stack, "someone-else").api("GET", f"/orders/{order_id}")
+            print(f"  -> GET /orders/{order_id[:8]} as another user  <- {foreign.status}", file=out)
+            if foreign.status != 404:
+                return [f"another user's GET /orders/{{id}}: {foreign.status} != 404"]
     for machine in stack.status().get("state_machines", []):
         print(f"  state machine {machine['state_machine']}: {machine.get('counts')}", file=out)
     expected = {"tok_approve": "CONFIRMED", "tok_decline": "CANCELLED"}
@@ -214,8 +288,8 @@ def _terminal_order(stack: Any, order_id: str) -> Any:
 
 def walk_stream(stack: Any, out: Any) -> list[str]:
     """A user written to the table -> DynamoDB stream -> stream handler -> the user's activity."""
-    user = stack.api("POST", "/users", {"name": "Stream Demo", "email": "stream@example.com"}).body["id"]
-    print(f"  -> POST /users  created {user[:8]}; waiting for the stream handler", file=out)
+    user = register(stack, "Stream Demo", "stream@example.com")
+    print(f"  -> a user  created {user[:8]}; waiting for the stream handler", file=out)
     activity = stack.wait_until(lambda: (stack.api("GET", f"/users/{user}/activity").body or {}).get("audit"),
                                 timeout=15)
     print(f"  <- GET /users/{user[:8]}/activity: {json.dumps(activity)[:300]}", file=out)
@@ -227,11 +301,11 @@ def walk_uploads(stack: Any, out: Any) -> list[str]:
     samples = importlib.import_module("tests.upload_samples")  # the service's own sample files and browser form
     png, pdf, post_form = samples.png, samples.pdf, samples.post_form
 
-    owner = stack.api("POST", "/users", {"name": "Upload Demo", "email": "uploads@example.com"}).body["id"]
+    owner = register(stack, "Upload Demo", "uploads@example.com")
     expected = {"photo.png": ("READY", png(32, 24)), "invoice.png": ("REJECTED", pdf())}
     failures = []
     for filename, (state, data) in expected.items():
-        body = {"owner_id": owner, "filename": filename, "content_type": "image/png", "size": len(data)}
+        body = owned(stack, {"filename": filename, "content_type": "image/png", "size": len(data)}, "owner_id", owner)
         grant = stack.api("POST", "/uploads", body)
         print(f"  -> POST /uploads {json.dumps(body)[:120]}  <- {grant.status} status={grant.body.get('status')}",
               file=out)
@@ -273,16 +347,34 @@ PATTERN_WALKS: list[tuple[str, str, Callable[[Any, Any], list[str]]]] = [
 ]
 
 
+def signs_in(project: Path) -> bool:
+    """True when the service has sign-in (its API's user pool authorizer)."""
+    return (project / "chalicelib" / "api" / "auth.py").exists()
+
+
+def steps_for(project: Path) -> list[Step]:
+    """The API walk of this service: with sign-in, or without."""
+    return SIGNED_IN_STEPS if signs_in(project) else STEPS
+
+
 def run_live(project: Path, out: Any = sys.stdout) -> list[str]:
     """Start the devstack, walk the API, then each pattern present; print the devstack status; stop."""
     with live_service(project) as stack:
         print(f"devstack up: API {stack.api_url}, AWS endpoint {stack.endpoint_url}", file=out)
-        failures = run_walk(LiveTransport(stack), STEPS, out)
+        sign_in = None
+        if signs_in(project):
+            from chalice_devstack.testing import cognito_token
+
+            def sign_in(caller: str) -> str:
+                return cognito_token(stack, caller, ["admin"] if caller == "admin" else [])
+
+        failures = run_walk(LiveTransport(stack), steps_for(project), out, sign_in)
         for title, marker, walk in PATTERN_WALKS:
             if (project / marker).exists():
                 print(f"\n== {title}", file=out)
+                walker = SignedInStack(stack, f"walk-{marker.rsplit('/', 1)[-1][:-3]}") if sign_in else stack
                 try:
-                    failures += [f"{title}: {problem}" for problem in walk(stack, out)]
+                    failures += [f"{title}: {problem}" for problem in walk(walker, out)]
                 except Exception as error:  # one broken pattern should not hide the others
                     failures.append(f"{title}: {type(error).__name__}: {error}")
         status = stack.status()
@@ -305,6 +397,9 @@ def main() -> int:
     if importlib.util.find_spec("chalice_devstack") is not None:
         print(f"Walking {project.name} on its devstack (HTTP to the API, boto3 to the AWS endpoint)")
         failures = run_live(project)
+    elif signs_in(project):
+        print("Sign-in needs devstack (its user pool checks the tokens): make install first", file=sys.stderr)
+        return 1
     else:
         print(f"Walking the API of {project.name} (in-process: chalice.test.Client on moto)")
         with in_process_service(project) as transport:
@@ -312,7 +407,7 @@ def main() -> int:
     if failures:
         print("\nUnexpected responses:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
-    print(f"\nAll {len(STEPS)} steps answered as expected.")
+    print(f"\nAll {len(steps_for(project))} steps answered as expected.")
     return 0
 
 

@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 HOOKS_DIR = REPO_ROOT / "hooks"
 # The generated service's venvs and mypy caches; TEMPLATE_TEST_CACHE points elsewhere (`make bench-tests COLD=1`).
 CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE") or REPO_ROOT / ".cache")
-FEATURES = ("orders", "uploads", "stream", "schedule")
+FEATURES = ("orders", "uploads", "stream", "schedule", "auth")
 
 
 def load_hook(name: str) -> ModuleType:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import pytest
 
-from scripts.demo_walk import STEPS
+from scripts.demo_walk import steps_for
 from tests.conftest import Renderer
 from tests.support import CACHE_DIR, REPO_ROOT, file_digest, free_port, locked, render, run, tree_digest
 
@@ -171,4 +171,4 @@ def test_demo_walk_answers_as_expected(service: Service) -> None:
     # Free ports: the walk must not collide with a devstack the developer runs, or the other combination's.
     walk = [str(service.venv / "bin" / "python"), str(REPO_ROOT / "scripts" / "demo_walk.py")]
     result = run(walk, cwd=service.project, DEVSTACK_AWS_PORT=str(free_port()), DEVSTACK_API_PORT=str(free_port()))
-    assert f"All {len(STEPS)} steps answered as expected." in result.stdout
+    assert f"All {len(steps_for(service.project))} steps answered as expected." in result.stdout

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from tests.support import FEATURES, REPO_ROOT, empty_dirs, load_hook, project_files
@@ -47,7 +48,9 @@ def make_tree(root: Path, files: set[str]) -> Path:
 @pytest.fixture
 def service(tmp_path: Path) -> Path:
     """Given: a tree with the shared files and one example file per pattern of every feature."""
-    files = set(SHARED_FILES).union(hook.SHARED_PATHS, *(feature_examples(feature) for feature in FEATURES))
+    files = set(SHARED_FILES).union(
+        hook.SHARED_PATHS, hook.JOINT_PATHS, *(feature_examples(feature) for feature in FEATURES)
+    )
     return make_tree(tmp_path / "svc", files)
 
 
@@ -126,6 +129,17 @@ def test_shared_paths_name_known_features() -> None:
     assert {user for users in hook.SHARED_PATHS.values() for user in users} <= set(FEATURES)
 
 
+@pytest.mark.parametrize("joint", sorted(hook.JOINT_PATHS))
+def test_joint_path_goes_as_soon_as_one_of_its_features_is_off(service: Path, joint: str) -> None:
+    """Given a joint path, when its features are all on it stays; with any one of them off, it goes."""
+    needs = hook.JOINT_PATHS[joint]
+    assert set(needs) <= set(FEATURES)
+    hook.prune(service, dict.fromkeys(FEATURES, "y"))
+    assert (service / joint).exists()
+    for off in needs:
+        assert joint in hook.unused_joint_paths({feature: "n" if feature == off else "y" for feature in FEATURES})
+
+
 def test_prune_all_on_removes_nothing(service: Path) -> None:
     """Given every switch on, when pruned, then nothing is removed."""
     before = project_files(service)
@@ -140,17 +154,23 @@ def test_next_steps_name_the_folder_and_the_commands() -> None:
     assert commands == ["cd billing-api", "make install", "make test", "make dev"]
 
 
-def test_prune_openapi_drops_the_operations_and_schemas_of_removed_route_modules(tmp_path: Path) -> None:
-    """Given the template's all-on openapi.json and only the users and health route modules, when pruned,
-    then only their operations stay, with exactly the schemas those reach."""
-    template = json.loads((REPO_ROOT / "{{cookiecutter.project}}" / "openapi.json").read_text())
+@pytest.mark.parametrize(
+    ("auth", "user_paths"), [("y", {"/users", "/users/me", "/users/{user_id}"}), ("n", {"/users", "/users/{user_id}"})]
+)
+def test_prune_openapi_drops_the_operations_and_schemas_of_removed_route_modules(
+    tmp_path: Path, auth: str, user_paths: set[str]
+) -> None:
+    """Given the template's all-on openapi.json (with or without sign-in) and only the users and health route modules,
+    when pruned, then only their operations stay, with exactly the schemas those reach."""
+    source = (REPO_ROOT / "{{cookiecutter.project}}" / "openapi.json").read_text()
+    template = json.loads(jinja2.Template(source).render(cookiecutter={"include_auth": auth, "project": "svc"}))
     root = make_tree(tmp_path / "svc", {"chalicelib/api/users.py", "chalicelib/api/health.py"})
     (root / "openapi.json").write_text(json.dumps(template))
     hook.prune_openapi(root)
     pruned = json.loads((root / "openapi.json").read_text())
     tags = {op["tags"][0] for item in pruned["paths"].values() for op in item.values()}
     assert tags == {"users", "health"}
-    assert set(pruned["paths"]) == {"/health", "/users", "/users/{user_id}"}
+    assert set(pruned["paths"]) == {"/health"} | user_paths
     assert {"Order", "UploadGrant", "UserActivity"}.isdisjoint(pruned["components"]["schemas"])
     assert {"User", "UserCreate", "ErrorResponse", "FieldError"} <= set(pruned["components"]["schemas"])
     assert pruned["paths"]["/users"] == template["paths"]["/users"]

@@ -30,7 +30,9 @@ def pruned_patterns(name: str) -> dict[str, list[str]]:
     """The path patterns the hook prunes for a combination: each off feature's, and unused shared ones."""
     off = off_features(name)
     patterns = {feature: hook.FEATURE_PATHS[feature] for feature in off}
-    patterns["shared"] = hook.unused_shared_paths({feature: "n" if feature in off else "y" for feature in FEATURES})
+    switches = {feature: "n" if feature in off else "y" for feature in FEATURES}
+    patterns["shared"] = hook.unused_shared_paths(switches)
+    patterns["joint"] = hook.unused_joint_paths(switches)
     return patterns
 
 
@@ -139,6 +141,25 @@ def test_nothing_refers_to_removed_files(rendered: Renderer, name: str) -> None:
         if found:
             dead[path] = sorted(found)
     assert dead == {}
+
+
+# Words only sign-in brings: a render without it must read as if it had never been there.
+AUTH_WORDS = re.compile(
+    r"[Cc]ognito|[Aa]uthorizer|Authorization|USER_POOL|[Uu]ser ?[Pp]ool|[Ss]ign(ed)?[- ]in|as_user|as_admin|/users/me|"
+    r"make (-s )?token|\$TOKEN|[Ff]orbidden|is_admin|ADMIN_GROUP|admin group"
+)
+
+
+@pytest.mark.parametrize("name", [name for name in COMBOS if "auth" in off_features(name)])
+def test_without_sign_in_nothing_mentions_it(rendered: Renderer, name: str) -> None:
+    """Given sign-in switched off, then no file names tokens, pools, authorizers, callers or admins."""
+    found = {
+        path: sorted({match.group(0) for match in AUTH_WORDS.finditer(text)})
+        for path, text in text_files(rendered(name)).items()
+        if path != "uv.lock"
+    }
+    assert {path: words for path, words in found.items() if words} == {}
+    assert AUTH_WORDS.search((rendered("all-on") / "chalicelib/api/routing.py").read_text())  # the words do occur
 
 
 def test_default_render_uses_the_options(rendered: Renderer) -> None:

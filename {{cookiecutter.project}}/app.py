@@ -8,6 +8,9 @@ from chalicelib.api.activity import activity
 from chalicelib.api.health import health
 {%- if cookiecutter.include_orders == 'y' %}
 from chalicelib.api.orders import orders
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.api.product_admin import product_admin
+{%- endif %}
 from chalicelib.api.products import products
 {%- endif %}
 {%- if cookiecutter.include_uploads == 'y' %}
@@ -46,6 +49,9 @@ app.register_blueprint(schedules)
 {%- if cookiecutter.include_orders == 'y' %}
 app.register_blueprint(orders)
 app.register_blueprint(products)
+{%- if cookiecutter.include_auth == 'y' %}
+app.register_blueprint(product_admin)
+{%- endif %}
 app.register_blueprint(orders_queue)
 app.register_blueprint(order_saga)
 {%- endif %}

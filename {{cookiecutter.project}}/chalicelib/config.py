@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     # Signs pagination cursors (HMAC), binding each to its query; one per stage, never shared.
     cursor_signing_key: SecretStr = SecretStr("dev-only-cursor-signing-key")
+{%- if cookiecutter.include_auth == 'y' %}
+    # The Cognito user pool whose tokens the API's authorizer accepts (the packaged stack binds its own pool).
+    user_pool_arn: str = "arn:aws:cognito-idp:{{ cookiecutter.aws_region }}:123456789012:userpool/{{ cookiecutter.aws_region }}_UserPool"
+{%- endif %}
 {%- if cookiecutter.include_orders == 'y' %}
     # Orders: the queue the API feeds, its dead-letter queue, the saga state machine
     # and the Powertools idempotency table behind POST /orders' Idempotency-Key.

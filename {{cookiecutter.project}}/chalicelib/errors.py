@@ -32,6 +32,16 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+class Forbidden(ServiceError):
+    """The caller is signed in but not allowed to do this (an admin-only action)."""
+
+    code = "forbidden"
+{%- endif %}
+
+
 class Conflict(ServiceError):
     """The request conflicts with the current state (a duplicate, a race)."""
 
@@ -58,6 +68,9 @@ class PaymentDeclined(Conflict):
 
 HTTP_STATUS: dict[type[ServiceError], int] = {
     InvalidRequest: 400,
+{%- if cookiecutter.include_auth == 'y' %}
+    Forbidden: 403,
+{%- endif %}
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,

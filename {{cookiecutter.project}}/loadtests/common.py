@@ -9,7 +9,7 @@ them from, unless LOAD_<NAME> overrides them.
 import os
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING{% if cookiecutter.include_auth == 'y' %}, Any{% endif %}
 
 from chalice_devstack.project import Project
 from chalice_devstack.tooling.locust_support import STAGE
@@ -39,3 +39,23 @@ def sqs_client() -> "SQSClient":
 def new_key() -> str:
     """A fresh idempotency key / unique suffix."""
     return uuid.uuid4().hex
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def sign_in(client: Any, role: str, groups: tuple[str, ...] = ()) -> str:
+    """Sign a locust user in once: a new user of the devstack's pool whose ID token the client then sends with every
+    request (cached: no sign-in per request, as a browser app keeps its tokens), with a saved profile; its user id.
+    """
+    from chalice_devstack.testing import cognito_token  # the token comes from devstack's user pool
+
+    name = f"load-{role}-{new_key()[:12]}"
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    token = cognito_token(os.environ["AWS_ENDPOINT_URL"], name, groups, region=region)
+    if hasattr(client, "auth_header"):  # FastHttpUser's session: its Authorization for every request
+        client.auth_header = token
+    else:  # HttpUser's requests.Session
+        client.headers["Authorization"] = token
+    profile = {"name": f"Load {role}", "email": f"{name}@example.com"}
+    user_id: str = client.put("/users/me", json=profile, name="/users/me").json()["id"]
+    return user_id
+{%- endif %}

@@ -19,7 +19,7 @@ from chalice_devstack.tooling.locust_support import (
 from locust import FastHttpUser, HttpUser, between, constant, events, tag, task
 from locust.env import Environment
 
-from loadtests.common import WAIT_MAX_S, new_key, resource_name, sqs_client
+from loadtests.common import WAIT_MAX_S, new_key, resource_name, {% if cookiecutter.include_auth == 'y' %}sign_in, {% endif %}sqs_client
 from loadtests.pipeline import (
     ORDER_TO_TERMINAL,
     QUEUE_DRAIN,
@@ -66,10 +66,16 @@ class OrdersUser(FastHttpUser):
     wait_time = between(0, WAIT_MAX_S)
 
     def on_start(self) -> None:
+{%- if cookiecutter.include_auth == 'y' %}
+        """Sign in the user the orders belong to."""
+        register_section("orders", lambda: orders_section(ORDERS.as_dict()))
+        self.user_id: str = sign_in(self.client, "orders")
+{%- else %}
         """Register the user the orders belong to."""
         register_section("orders", lambda: orders_section(ORDERS.as_dict()))
         body = {"name": "Load Orders", "email": f"load-orders-{new_key()}@example.com"}
         self.user_id: str = self.client.post("/users", json=body, name="/users").json()["id"]
+{%- endif %}
 
     @tag("orders")
     @task
@@ -77,7 +83,7 @@ class OrdersUser(FastHttpUser):
         """POST /orders with an Idempotency-Key, then poll GET /orders/{id} until it is terminal."""
         weights = [scenario[0] for scenario in SCENARIOS]
         _, token, items, expected = random.choices(SCENARIOS, weights=weights)[0]
-        body = {"user_id": self.user_id, "items": items, "payment_token": token}
+        body = {{ '{' }}{% if cookiecutter.include_auth != 'y' %}"user_id": self.user_id, {% endif %}"items": items, "payment_token": token}
         key = new_key()
         started = time.perf_counter()
         with self.client.post(
@@ -163,10 +169,15 @@ class QueueFloodUser(HttpUser):
         self.queue_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_QUEUE"))["QueueUrl"]
         dlq_url: str = self.sqs.get_queue_url(QueueName=resource_name("ORDERS_DLQ"))["QueueUrl"]
         FLOOD.update(dlq_url=dlq_url, dlq_start=sum(queue_counts(self.sqs, dlq_url)), first_poison=None)
+{%- if cookiecutter.include_auth == 'y' %}
+        sign_in(self.client, "flood")
+        body = {"items": [{"product_id": "filter-papers", "quantity": 1}], "payment_token": "tok_decline"}
+{%- else %}
         user = {"name": "Load Flood", "email": f"load-flood-{new_key()}@example.com"}
         user_id = self.client.post("/users", json=user, name="/users").json()["id"]
         body = {"user_id": user_id, "items": [{"product_id": "filter-papers", "quantity": 1}],
                 "payment_token": "tok_decline"}  # fmt: skip
+{%- endif %}
         self.order_ids = [self.client.post("/orders", json=body, name="/orders").json()["id"] for _ in range(5)]
 
     @tag("queue")

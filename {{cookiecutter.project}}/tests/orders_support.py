@@ -7,14 +7,15 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.db.users import users_repository
 from chalicelib.schemas.orders import Order, OrderCreate, OrderLine, PlaceOrder
 from chalicelib.schemas.users import UserCreate
-from chalicelib.services import inventory, orders, users
+from chalicelib.services import inventory, orders
 
 
 def given_user() -> str:
     """Given: a registered user; returns its id."""
-    return users.create_user(UserCreate(name="Ada", email=f"{uuid.uuid4().hex[:12]}@example.com")).id
+    return users_repository().create(UserCreate(name="Ada", email=f"{uuid.uuid4().hex[:12]}@example.com")).id
 
 
 def given_catalogue() -> dict[str, int]:
@@ -48,9 +49,21 @@ class OrdersOnDevstack:
     """Drives the orders pipeline of a running devstack over HTTP and boto3 (e2e tests)."""
 
     TERMINAL = frozenset({"CONFIRMED", "CANCELLED"})
+{%- if cookiecutter.include_auth == 'y' %}
+
+    def __init__(self, api_url: str, clients: Callable[[str], Any], region: str, sign_in: Callable[..., str]) -> None:
+        """sign_in(username, groups) returns an ID token of the devstack's user pool (chalice_devstack.testing)."""
+        from chalicelib.config import get_settings
+
+        self.sign_in = sign_in
+        self.tokens: dict[str, str] = {}
+        # Reads (order status, stock) go as an admin: the tests follow every user's orders.
+        self.admin_token = sign_in("e2e-admin", ["admin"])
+{%- else %}
 
     def __init__(self, api_url: str, clients: Callable[[str], Any], region: str) -> None:
         from chalicelib.config import get_settings
+{%- endif %}
 
         self.api_url = api_url.rstrip("/")
         self.settings = get_settings()
@@ -69,7 +82,13 @@ class OrdersOnDevstack:
             self.api_url + path,
             data=data,
             method=method,
-            headers={"Content-Type": "application/json", **(headers or {})},
+            headers={
+                "Content-Type": "application/json",
+{%- if cookiecutter.include_auth == 'y' %}
+                "Authorization": self.admin_token,
+{%- endif %}
+                **(headers or {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -79,18 +98,35 @@ class OrdersOnDevstack:
 
     def user(self) -> str:
         """A new user's id."""
+{%- if cookiecutter.include_auth == 'y' %}
+        name = f"e2e-{uuid.uuid4().hex[:12]}"
+        token = self.sign_in(name, [])
+        profile = {"name": "e2e", "email": f"{name}@example.com"}
+        status, body = self.call("PUT", "/users/me", profile, {"Authorization": token})
+        assert status == 200, body
+        self.tokens[body["id"]] = token
+{%- else %}
         status, body = self.call("POST", "/users", {"name": "e2e", "email": f"e2e-{uuid.uuid4().hex[:12]}@example.com"})
         assert status == 201, body
+{%- endif %}
         return str(body["id"])
 
     def place(self, user_id: str, token: str, items: dict[str, int], key: str | None = None) -> dict[str, Any]:
         """POST /orders; asserts 202."""
         body = {
+{%- if cookiecutter.include_auth == 'y' %}
+            "items": [{"product_id": p, "quantity": q} for p, q in items.items()],
+            "payment_token": token,
+        }
+        headers = {"Authorization": self.tokens[user_id], **({"Idempotency-Key": key} if key else {})}
+        status, order = self.call("POST", "/orders", body, headers)
+{%- else %}
             "user_id": user_id,
             "items": [{"product_id": p, "quantity": q} for p, q in items.items()],
             "payment_token": token,
         }
         status, order = self.call("POST", "/orders", body, {"Idempotency-Key": key} if key else None)
+{%- endif %}
         assert status == 202, order
         return dict(order)
 

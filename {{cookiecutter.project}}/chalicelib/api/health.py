@@ -9,7 +9,7 @@ from chalicelib.schemas.common import Health
 health = ApiBlueprint(__name__)
 
 
-@health.route("/health", methods=["GET"], response=Health)
+@health.route("/health", methods=["GET"], response=Health{% if cookiecutter.include_auth == 'y' %}, public=True{% endif %})
 def get_health() -> Response:
     """Answer 200 with the service name and stage."""
     settings = get_settings()

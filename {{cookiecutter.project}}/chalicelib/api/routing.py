@@ -3,9 +3,16 @@
 A route declares the models it reads (body, query, headers) and answers (response, errors);
 the wrapper validates the request with them and hands the views parsed models, and the same
 declaration is the route's entry in the OpenAPI document (`make openapi`), so the two cannot drift.
+{%- if cookiecutter.include_auth == 'y' %}
+Every route needs a signed-in caller (the user pool authorizer) unless it says `public=True`; a private
+view that takes a `caller` argument gets the caller as a Principal.
+{%- endif %}
 """
 
 import functools
+{%- if cookiecutter.include_auth == 'y' %}
+import inspect
+{%- endif %}
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +21,9 @@ from typing import Any, TypeVar, cast
 from chalice.app import Blueprint, CORSConfig, Request, Response
 from pydantic import BaseModel, ValidationError, create_model
 
+{% if cookiecutter.include_auth == 'y' -%}
+from chalicelib.api.auth import USER_POOL, principal_of
+{% endif -%}
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidRequest, ServiceError, ValidationFailed, field_error, http_status, status_for
 from chalicelib.middleware import CORRELATION_HEADER
@@ -25,7 +35,7 @@ Model = type[BaseModel]
 
 CORS = CORSConfig(
     allow_origin=get_settings().cors_allow_origin,
-    allow_headers=["Content-Type", "Idempotency-Key", CORRELATION_HEADER],
+    allow_headers=["Content-Type", {% if cookiecutter.include_auth == 'y' %}"Authorization", {% endif %}"Idempotency-Key", CORRELATION_HEADER],
     expose_headers=[CORRELATION_HEADER, "Location"],
     max_age=600,
 )
@@ -95,6 +105,7 @@ class ApiBlueprint(Blueprint):
         self,
         path: str,
         *,
+        params: Model | None = None,
         body: Model | None = None,
         query: Model | None = None,
         headers: Model | None = None,
@@ -102,17 +113,37 @@ class ApiBlueprint(Blueprint):
         status: int = 200,
         errors: tuple[type[ServiceError], ...] = (),
         location: bool = False,
+{%- if cookiecutter.include_auth == 'y' %}
+        public: bool = False,
+{%- endif %}
         **kwargs: Any,
     ) -> Callable[..., Any]:
-        """Register a view like Blueprint.route; it gets the parsed body/query/headers as keyword arguments."""
+        """Register a view like Blueprint.route; it gets the parsed body/query/headers as keyword arguments.
+
+        params: the path parameters' model, when they are not all resource ids (the default).
+        """
         kwargs.setdefault("cors", CORS)
+{%- if cookiecutter.include_auth == 'y' %}
+        if not public:
+            kwargs.setdefault("authorizer", USER_POOL)
+{%- endif %}
         register = super().route(path, **kwargs)
-        contract = Contract(path_ids(path), body, query, headers, response, status, errors, location)
+        contract = Contract(params or path_ids(path), body, query, headers, response, status, errors, location)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+{%- if cookiecutter.include_auth == 'y' %}
+            wants_caller = not public and "caller" in inspect.signature(view).parameters
+{% endif %}
             @functools.wraps(view)
             def with_inputs(**uri_params: str) -> Any:
+{%- if cookiecutter.include_auth == 'y' %}
+                inputs: dict[str, Any] = contract.inputs(self.current_request)
+                if wants_caller:
+                    inputs["caller"] = principal_of(self.current_request)
+                return view(**uri_params, **inputs)
+{%- else %}
                 return view(**uri_params, **contract.inputs(self.current_request))
+{%- endif %}
 
             wrapped = _json_errors(with_inputs)
             wrapped.openapi = contract.openapi()  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.db.aws import transaction_failed_transiently
 from chalicelib.db.base import ByTypeIndex, ServiceItem, connection
 from chalicelib.errors import OutOfStock, TransientError
-from chalicelib.schemas.inventory import Product, StockLine
+from chalicelib.schemas.inventory import {% if cookiecutter.include_auth == 'y' %}Product, ProductChange, StockLine{% else %}Product, StockLine{% endif %}
 
 PRODUCTS_PARTITION = "PRODUCTS"
 RESERVED = "RESERVED"
@@ -96,6 +96,25 @@ class InventoryRepository:
                 return False
             raise
         return True
+{%- if cookiecutter.include_auth == 'y' %}
+
+    def save_product(self, product_id: str, change: ProductChange) -> Product:
+        """Create the product or set its name, price and available stock; stock reserved by orders stays."""
+        item = ProductItem(*product_key(product_id))
+        item.update(
+            actions=[
+                ProductItem.entity.set("PRODUCT"),
+                ProductItem.id.set(product_id),
+                ProductItem.name.set(change.name),
+                ProductItem.price_cents.set(change.price_cents),
+                ProductItem.available.set(change.available),
+                ProductItem.reserved.set(ProductItem.reserved | 0),
+                ProductItem.gsi1pk.set(PRODUCTS_PARTITION),
+                ProductItem.gsi1sk.set(product_id),
+            ]
+        )
+        return _to_schema(item)
+{%- endif %}
 
     def get_many(self, product_ids: list[str]) -> dict[str, Product]:
         """Return the products that exist among product_ids, by id."""

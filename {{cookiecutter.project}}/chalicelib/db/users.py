@@ -99,10 +99,10 @@ def _busy(user_id: str) -> Conflict:
 class UsersRepository:
     """Stores users; every multi-item change is one DynamoDB transaction."""
 
-    def create(self, data: UserCreate, now: datetime | None = None) -> User:
-        """Insert a user and claim its email atomically; Conflict if the email is taken."""
+    def create(self, data: UserCreate, now: datetime | None = None, user_id: str | None = None) -> User:
+        """Insert a user (a new id unless given) and claim its email atomically; Conflict if the email is taken."""
         now = now or datetime.now(UTC)
-        user_id = str(uuid.uuid4())
+        user_id = user_id or str(uuid.uuid4())
         pk, sk = user_key(user_id)
         item = UserItem(
             pk,

@@ -3,6 +3,10 @@
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
+{%- if cookiecutter.include_auth == 'y' %}
+
+from chalicelib.schemas.common import InputModel
+{%- endif %}
 
 ProductId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
@@ -15,6 +19,24 @@ class Product(BaseModel):
     price_cents: int = Field(ge=0)
     available: int = Field(ge=0)
     reserved: int = Field(default=0, ge=0)
+
+
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+class ProductPath(InputModel):
+    """Path of /products/{product_id}."""
+
+    product_id: ProductId
+
+
+class ProductChange(InputModel):
+    """Body of PUT /products/{product_id}: the product as it should be, with the stock available to order."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    price_cents: int = Field(ge=0, le=10_000_000)
+    available: int = Field(ge=0, le=1_000_000)
+{%- endif %}
 
 
 class StockLine(BaseModel):

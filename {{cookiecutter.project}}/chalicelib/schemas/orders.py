@@ -31,10 +31,19 @@ class OrderLine(InputModel):
     quantity: int = Field(ge=1, le=100)
 
 
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+class OrderRequest(InputModel):
+    """Body of POST /orders: what to buy and how to pay (the buyer is the signed-in caller)."""
+{% else %}
+
+
 class OrderCreate(InputModel):
     """Body of POST /orders."""
 
     user_id: ResourceId
+{%- endif %}
     items: list[OrderLine] = Field(min_length=1, max_length=20)
     payment_token: PaymentToken
 
@@ -44,6 +53,14 @@ class OrderCreate(InputModel):
         if len({line.product_id for line in items}) != len(items):
             raise ValueError("each product may appear once; add up the quantities")
         return items
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+class OrderCreate(OrderRequest):
+    """An order to place: the body and its buyer."""
+
+    user_id: ResourceId
+{%- endif %}
 
 
 class PlaceOrderHeaders(HeaderModel):

@@ -24,10 +24,19 @@ class UploadStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+class UploadRequest(InputModel):
+    """Body of POST /uploads: what the signed-in caller uploads, as the client declares it."""
+{% else %}
+
+
 class UploadCreate(InputModel):
     """Body of POST /uploads: who uploads what, as the client declares it."""
 
     owner_id: ResourceId
+{%- endif %}
     filename: FileName
     # Matched case-insensitively; the document lists the allowed values.
     content_type: Annotated[
@@ -41,6 +50,14 @@ class UploadCreate(InputModel):
         if value not in ALLOWED_CONTENT_TYPES:
             raise ValueError(f"must be one of {', '.join(ALLOWED_CONTENT_TYPES)}")
         return value
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+class UploadCreate(UploadRequest):
+    """An upload to record: the body and its owner."""
+
+    owner_id: ResourceId
+{%- endif %}
 
 
 class ContentFacts(BaseModel):

@@ -11,6 +11,9 @@ record and publishes again with the same event_id (at-least-once; consumers dedu
 from collections.abc import Callable
 
 from chalicelib.db.activity import activity_repository, domain_events
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.errors import NotFound
+{%- endif %}
 from chalicelib.observability import logger
 from chalicelib.schemas.activity import (
     AuditEntry,
@@ -24,6 +27,9 @@ from chalicelib.schemas.activity import (
     UserActivity,
     UserImage,
 )
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.schemas.auth import Principal
+{%- endif %}
 
 ORDER_FINAL_STATES = {"CONFIRMED": Counter.ORDERS_CONFIRMED, "CANCELLED": Counter.ORDERS_CANCELLED}
 ORDER_EVENT_TYPES: dict[str, DomainEventType] = {"CONFIRMED": "OrderConfirmed", "CANCELLED": "OrderCancelled"}
@@ -123,3 +129,12 @@ def get_user_activity(user_id: str, limit: int) -> UserActivity:
     """Return a user's counters and latest audit entries (a user never seen has zeros)."""
     repository = activity_repository()
     return UserActivity(user_id=user_id, counters=repository.counters(user_id), audit=repository.audit(user_id, limit))
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def read_user_activity(caller: Principal, user_id: str, limit: int) -> UserActivity:
+    """A user's activity as the caller may read it (their own; anyone's for an admin), else NotFound."""
+    if not caller.may_read(user_id):
+        raise NotFound(f"user {user_id} not found")
+    return get_user_activity(user_id, limit)
+{%- endif %}

@@ -1,8 +1,16 @@
 """Inventory use cases: the product catalogue, seeding, and stock reservations for orders."""
 
 from chalicelib.db.inventory import inventory_repository
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.errors import Forbidden
+{%- endif %}
 from chalicelib.observability import logger
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.schemas.auth import Principal
+from chalicelib.schemas.inventory import Product, ProductChange, StockLine
+{%- else %}
 from chalicelib.schemas.inventory import Product, StockLine
+{%- endif %}
 from chalicelib.schemas.orders import Order
 
 # What `make seed` and devstack's start put in an empty table. Stock levels are small on
@@ -26,6 +34,17 @@ def seed_products(products: tuple[Product, ...] = SEED_PRODUCTS) -> int:
 def list_products() -> list[Product]:
     """Return the catalogue with current stock."""
     return inventory_repository().catalogue()
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def save_product(caller: Principal, product_id: str, change: ProductChange) -> Product:
+    """Create a product or change its name, price and available stock; admins only."""
+    if not caller.is_admin:
+        raise Forbidden("only admins may manage products")
+    product = inventory_repository().save_product(product_id, change)
+    logger.info("product saved", extra={"product_id": product_id, "available": product.available})
+    return product
+{%- endif %}
 
 
 def products_by_id(product_ids: list[str]) -> dict[str, Product]:

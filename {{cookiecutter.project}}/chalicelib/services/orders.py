@@ -18,6 +18,9 @@ from chalicelib.db.orders import idempotency_store, order_saga_runner, orders_qu
 from chalicelib.db.users import users_repository
 from chalicelib.errors import Conflict, NotFound, ValidationFailed, field_error
 from chalicelib.observability import correlation_id, count, count_by, logger
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.schemas.auth import Principal
+{%- endif %}
 from chalicelib.schemas.common import Page, PageQuery
 from chalicelib.schemas.orders import (
     IDEMPOTENCY_HEADER,
@@ -73,9 +76,9 @@ def place_order(request: PlaceOrder, lambda_context: Any = None) -> Order:
 
 @lru_cache(maxsize=1)
 def _idempotency_config() -> IdempotencyConfig:
-    """Key: the Idempotency-Key header; validated payload: the body (a mismatch is a 422)."""
+    """Key: the buyer and the Idempotency-Key header (no key answers another buyer); payload: the order (else a 422)."""
     return IdempotencyConfig(
-        event_key_jmespath="idempotency_key",
+        event_key_jmespath="[order.user_id, idempotency_key]",
         payload_validation_jmespath="order",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=get_settings().idempotency_ttl_seconds,
@@ -131,11 +134,27 @@ def get_order(order_id: str) -> Order:
     if order is None:
         raise _not_found(order_id)
     return order
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def read_order(caller: Principal, order_id: str) -> Order:
+    """Return an order the caller may read (their own; anyone's for an admin), else NotFound as if it did not exist."""
+    order = get_order(order_id)
+    if not caller.may_read(order.user_id):
+        raise _not_found(order_id)
+    return order
+
+
+def list_user_orders(caller: Principal, user_id: str, query: PageQuery) -> Page[Order]:
+    """One page of a user's orders, oldest first; NotFound unless the user exists and the caller may read them."""
+    if not caller.may_read(user_id) or users_repository().get(user_id) is None:
+{%- else %}
 
 
 def list_user_orders(user_id: str, query: PageQuery) -> Page[Order]:
     """Return one page of a user's orders, oldest first; NotFound if the user does not exist."""
     if users_repository().get(user_id) is None:
+{%- endif %}
         raise NotFound(f"user {user_id} not found")
     return orders_repository().list_for_user(user_id, query.limit, query.cursor)
 

@@ -7,6 +7,9 @@ from chalicelib.db.uploads import upload_id_of, upload_objects, uploads_reposito
 from chalicelib.db.users import users_repository
 from chalicelib.errors import NotFound, ValidationFailed, field_error
 from chalicelib.observability import count, logger
+{%- if cookiecutter.include_auth == 'y' %}
+from chalicelib.schemas.auth import Principal
+{%- endif %}
 from chalicelib.schemas.uploads import (
     ContentFacts,
     ExpiryRun,
@@ -57,6 +60,16 @@ def get_upload(upload_id: str) -> Upload:
     if upload is None:
         raise NotFound(f"upload {upload_id} not found")
     return upload
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def read_upload(caller: Principal, upload_id: str) -> Upload:
+    """Return an upload the caller may read (their own; anyone's for an admin), else NotFound as if it did not exist."""
+    upload = get_upload(upload_id)
+    if not caller.may_read(upload.owner_id):
+        raise NotFound(f"upload {upload_id} not found")
+    return upload
+{%- endif %}
 
 
 def handle_notification(notification: S3Notification) -> list[ObjectOutcome]:

@@ -4,11 +4,19 @@ The `devstack` fixture (chalice-devstack's pytest plugin) starts it once per ses
 pytest process of their own (`make e2e`): a `mock_aws` block elsewhere in the same process would not
 touch the child's state, but keeping the suites apart keeps it obvious.
 """
+{%- if cookiecutter.include_orders == 'y' and cookiecutter.include_auth == 'y' %}
+
+import functools
+{%- endif %}
 
 import pytest
+{%- if cookiecutter.include_orders == 'y' or cookiecutter.include_auth == 'y' %}
+from chalice_devstack.testing import Devstack{% if cookiecutter.include_orders == 'y' and cookiecutter.include_auth == 'y' %}, cognito_token{% endif %}
+{% endif %}
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import SignedInDevstack
+{%- endif %}
 {%- if cookiecutter.include_orders == 'y' %}
-from chalice_devstack.testing import Devstack
-
 from tests.orders_support import OrdersOnDevstack
 {%- endif %}
 
@@ -22,5 +30,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def orders(devstack: Devstack) -> OrdersOnDevstack:
     """Given: a running devstack (seeded catalogue) driven over HTTP and its AWS endpoint."""
+{%- if cookiecutter.include_auth == 'y' %}
+    return OrdersOnDevstack(
+        devstack.api_url, devstack.client, devstack.region, functools.partial(cognito_token, devstack)
+    )
+{%- else %}
     return OrdersOnDevstack(devstack.api_url, devstack.client, devstack.region)
+{%- endif %}
+{%- endif %}
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+@pytest.fixture(scope="session")
+def devstack(devstack: Devstack) -> SignedInDevstack:
+    """Given: the running devstack, its API called with real tokens of its user pool (an admin's by default)."""
+    return SignedInDevstack.of(devstack)
 {%- endif %}

@@ -12,11 +12,18 @@ from typing import Any
 from chalice_devstack.testing import Devstack, Reply
 
 from chalicelib.config import get_settings
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import sign_up
+{%- endif %}
 {%- if cookiecutter.include_orders == 'y' %}
 from tests.orders_support import OrdersOnDevstack
 {%- endif %}
 
 CLIENTS = 20
+{%- if cookiecutter.include_auth == 'y' %}
+# The headers that sign in as each user create_user made: a profile is changed only by its owner.
+OWNERS: dict[str, dict[str, str]] = {}
+{%- endif %}
 
 Call = Callable[[], Reply]
 
@@ -35,6 +42,23 @@ def race(calls: Sequence[Call]) -> list[Reply]:
 
 def new_email() -> str:
     return f"{uuid.uuid4().hex[:12]}@example.com"
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def create_user(devstack: Devstack, email: str) -> str:
+    reply, caller = sign_up(devstack, "Ada", email)
+    assert reply.status == 200, reply.body
+    OWNERS[reply.body["id"]] = caller
+    return str(reply.body["id"])
+
+
+def patch(devstack: Devstack, user_id: str, change: dict[str, str]) -> Call:
+    return lambda: devstack.api("PATCH", f"/users/{user_id}", change, OWNERS[user_id])
+
+
+def delete(devstack: Devstack, user_id: str) -> Call:
+    return lambda: devstack.api("DELETE", f"/users/{user_id}", headers=OWNERS[user_id])
+{%- else %}
 
 
 def create_user(devstack: Devstack, email: str) -> str:
@@ -49,6 +73,7 @@ def patch(devstack: Devstack, user_id: str, change: dict[str, str]) -> Call:
 
 def delete(devstack: Devstack, user_id: str) -> Call:
     return lambda: devstack.api("DELETE", f"/users/{user_id}")
+{%- endif %}
 
 
 def claim_owner(devstack: Devstack, email: str) -> str | None:
@@ -192,11 +217,17 @@ def test_each_concurrent_request_keeps_its_own_correlation_id(devstack: Devstack
 def test_concurrent_orders_with_one_idempotency_key_place_one(devstack: Devstack, orders: OrdersOnDevstack) -> None:
     # Given a user and one Idempotency-Key that CLIENTS send the same order with at once
     user_id = create_user(devstack, new_email())
+{%- if cookiecutter.include_auth == 'y' %}
+    body = {"items": [{"product_id": "kettle", "quantity": 1}], "payment_token": "tok_approve"}
+    headers = {**OWNERS[user_id], "Idempotency-Key": f"race-{uuid.uuid4()}"}
+    replies = race([lambda: devstack.api("POST", "/orders", body, headers=headers) for _ in range(CLIENTS)])
+{%- else %}
     body = {"user_id": user_id, "items": [{"product_id": "kettle", "quantity": 1}], "payment_token": "tok_approve"}
     key = f"race-{uuid.uuid4()}"
     replies = race(
         [lambda: devstack.api("POST", "/orders", body, headers={"Idempotency-Key": key}) for _ in range(CLIENTS)]
     )
+{%- endif %}
     # Then the first is accepted, the others get that same order or a 409 "still in progress", never a 5xx
     assert statuses(replies) <= {202, 409}
     placed = {r.body["id"] for r in replies if r.status == 202}

@@ -7,6 +7,9 @@ from typing import Any
 from chalice_devstack.testing import Devstack
 
 from chalicelib.config import get_settings
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import sign_up
+{%- endif %}
 
 
 def activity(devstack: Devstack, user_id: str) -> dict[str, Any]:
@@ -14,17 +17,27 @@ def activity(devstack: Devstack, user_id: str) -> dict[str, Any]:
     assert reply.status == 200, reply.body
     body: dict[str, Any] = reply.body
     return body
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def create_user(devstack: Devstack) -> tuple[str, dict[str, str]]:
+    """A new signed-in user with a profile: their id, and the headers to act as them."""
+    reply, caller = sign_up(devstack, "Ada", f"ada.{uuid.uuid4().hex[:8]}@example.com")
+    assert reply.status == 200, reply.body
+    return str(reply.body["id"]), caller
+{%- else %}
 
 
 def create_user(devstack: Devstack) -> str:
     reply = devstack.api("POST", "/users", {"name": "Ada", "email": f"ada.{uuid.uuid4().hex[:8]}@example.com"})
     assert reply.status == 201, reply.body
     return str(reply.body["id"])
+{%- endif %}
 
 
 def test_stream_a_new_user_appears_in_the_audit_trail_and_is_announced(devstack: Devstack) -> None:
     # Given: a user created over HTTP
-    user_id = create_user(devstack)
+    user_id{% if cookiecutter.include_auth == 'y' %}, _{% endif %} = create_user(devstack)
     # When: the stream poller hands the table change to record_activity
     body = devstack.wait_until(lambda: (a := activity(devstack, user_id))["audit"] and a, timeout=20)
     # Then: its audit trail holds the creation, and the domain events queue got UserCreated
@@ -42,10 +55,17 @@ def test_stream_a_new_user_appears_in_the_audit_trail_and_is_announced(devstack:
 
 def test_stream_an_order_is_counted_placed_and_finished(devstack: Devstack) -> None:
     # Given: a user and an order placed for it (the saga then confirms or cancels it)
+{%- if cookiecutter.include_auth == 'y' %}
+    user_id, caller = create_user(devstack)
+    product = devstack.api("GET", "/products").body["items"][0]["id"]
+    order = {"items": [{"product_id": product, "quantity": 1}], "payment_token": "tok_ok"}
+    reply = devstack.api("POST", "/orders", order, caller)
+{%- else %}
     user_id = create_user(devstack)
     product = devstack.api("GET", "/products").body["items"][0]["id"]
     order = {"user_id": user_id, "items": [{"product_id": product, "quantity": 1}], "payment_token": "tok_ok"}
     reply = devstack.api("POST", "/orders", order)
+{%- endif %}
     assert reply.status in (201, 202), reply.body
 
     # When: the saga finishes and the stream records both writes
@@ -78,7 +98,7 @@ def test_stream_a_record_that_keeps_failing_lands_in_the_stream_dlq_and_the_rest
             "status": {"S": "PENDING"},
         },
     )
-    user_id = create_user(devstack)
+    user_id{% if cookiecutter.include_auth == 'y' %}, _{% endif %} = create_user(devstack)
     # When: the mapping retries, bisects, and gives up on the poison record
     sqs = devstack.client("sqs")
     dlq = sqs.get_queue_url(QueueName=get_settings().stream_dlq)["QueueUrl"]

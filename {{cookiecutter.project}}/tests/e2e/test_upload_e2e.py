@@ -6,15 +6,25 @@ from typing import Any
 from chalice_devstack.testing import Devstack
 
 from chalicelib.config import get_settings
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import sign_up
+{%- endif %}
 from tests.upload_samples import pdf, png, post_form
 
 
 def request_upload(devstack: Devstack, content_type: str, size: int) -> dict[str, Any]:
     """Given: a registered user and a PENDING upload with its presigned POST."""
+{%- if cookiecutter.include_auth == 'y' %}
+    user, caller = sign_up(devstack, "Ada", f"ada.{uuid.uuid4().hex[:8]}@example.com")
+    assert user.status == 200, user.body
+    body = {"filename": "upload", "content_type": content_type, "size": size}
+    reply = devstack.api("POST", "/uploads", body, caller)
+{%- else %}
     user = devstack.api("POST", "/users", {"name": "Ada", "email": f"ada.{uuid.uuid4().hex[:8]}@example.com"})
     assert user.status == 201, user.body
     body = {"owner_id": user.body["id"], "filename": "upload", "content_type": content_type, "size": size}
     reply = devstack.api("POST", "/uploads", body)
+{%- endif %}
     assert reply.status == 201, reply.body
     grant: dict[str, Any] = reply.body
     # The presigned POST points at the devstack endpoint, path-style (boto3 does this for a custom endpoint).

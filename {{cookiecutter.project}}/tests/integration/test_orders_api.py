@@ -5,6 +5,9 @@ from typing import Any
 
 import pytest
 
+{% if cookiecutter.include_auth == 'y' -%}
+from tests.auth_support import as_user
+{% endif -%}
 from tests.orders_support import given_catalogue, given_user
 
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -15,11 +18,22 @@ def user(client: Any) -> str:
     """Given: the seeded catalogue and a registered user; returns the user id."""
     given_catalogue()
     return given_user()
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def post_order(client: Any, body: dict[str, Any], key: str | None = None) -> Any:
+    """POST /orders signed in as the body's user_id (the request body itself names no user)."""
+    order = {name: value for name, value in body.items() if name != "user_id"}
+    headers = {"Content-Type": "application/json", **as_user(body["user_id"])}
+    headers |= {"Idempotency-Key": key} if key else {}
+    return client.http.post("/orders", body=json.dumps(order), headers=headers)
+{%- else %}
 
 
 def post_order(client: Any, body: dict[str, Any], key: str | None = None) -> Any:
     headers = {"Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})}
     return client.http.post("/orders", body=json.dumps(body), headers=headers)
+{%- endif %}
 
 
 def body(user: str, token: str = "tok_approve", quantity: int = 1) -> dict[str, Any]:
@@ -66,7 +80,9 @@ def test_a_malformed_key_is_400(client: Any, user: str) -> None:
         ({"items": [{"product_id": "nope", "quantity": 1}]}, "items.0.product_id"),
         ({"payment_token": "card-number"}, "payment_token"),
         ({"user_id": MISSING}, "user_id"),
+{%- if cookiecutter.include_auth != 'y' %}
         ({"user_id": "not-a-uuid"}, "user_id"),
+{%- endif %}
         ({"coupon": "FREE"}, "coupon"),
     ],
     ids=[
@@ -75,8 +91,12 @@ def test_a_malformed_key_is_400(client: Any, user: str) -> None:
         "repeated-product",
         "unknown-product",
         "bad-token",
+{%- if cookiecutter.include_auth == 'y' %}
+        "caller-without-profile",
+{%- else %}
         "no-such-user",
         "bad-user-id",
+{%- endif %}
         "unknown-field",
     ],
 )
@@ -122,3 +142,31 @@ def test_a_cursor_only_works_for_the_listing_that_issued_it(client: Any, user: s
     # Then both are 400 naming cursor, and the issuing listing still accepts it
     assert [(r.status_code, error_fields(r)) for r in foreign] == [(400, ["cursor"])] * 2
     assert client.http.get(f"/users/{user}/orders?limit=1&cursor={cursor}").status_code == 200
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def test_a_body_naming_the_buyer_is_422(client: Any, user: str) -> None:
+    # The buyer is the signed-in caller: a body that names one is refused, not obeyed.
+    order = {"user_id": user, "items": [{"product_id": "kettle", "quantity": 1}], "payment_token": "tok_approve"}
+    headers = {"Content-Type": "application/json", **as_user(user)}
+    response = client.http.post("/orders", body=json.dumps(order), headers=headers)
+    assert response.status_code == 422 and error_fields(response) == ["user_id"]
+
+
+def test_alice_cannot_see_bobs_orders_an_admin_can(client: Any, user: str) -> None:
+    # Given Bob's order, and Alice
+    order = post_order(client, body(user)).json_body
+    alice = given_user()
+    # Then Alice gets 404 for the order and Bob's listing, as if neither existed; Bob and an admin see them
+    assert client.http.get(f"/orders/{order['id']}", headers=as_user(alice)).status_code == 404
+    assert client.http.get(f"/users/{user}/orders", headers=as_user(alice)).status_code == 404
+    assert client.http.get(f"/orders/{order['id']}", headers=as_user(user)).json_body == order
+    assert client.http.get(f"/orders/{order['id']}").json_body == order
+
+
+def test_one_idempotency_key_is_per_buyer(client: Any, user: str) -> None:
+    # Two buyers who happen to pick the same key each get their own order
+    first = post_order(client, body(user), key="same-key").json_body
+    second = post_order(client, body(given_user()), key="same-key").json_body
+    assert first["id"] != second["id"]
+{%- endif %}

@@ -17,6 +17,9 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from chalicelib.config import get_settings
 from chalicelib.observability import logger
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import as_user
+{%- endif %}
 from tests.conftest import TEST_REGION
 from tests.events import sqs_event
 from tests.orders_support import given_catalogue, given_user, order_body
@@ -62,8 +65,13 @@ def test_one_orders_correlation_id_is_in_the_logs_of_every_function_it_reaches(
     settings = get_settings()
     logs.lines.clear()  # only the invocations' lines: set-up code outside them still carries the last one's keys
     # When: the order is placed with a correlation id...
+{%- if cookiecutter.include_auth == 'y' %}
+    body = order_body(user_id).model_dump_json(exclude={"user_id"})
+    headers = {"Content-Type": "application/json", "X-Correlation-Id": CORRELATION_ID, **as_user(user_id)}
+{%- else %}
     body = order_body(user_id).model_dump_json()
     headers = {"Content-Type": "application/json", "X-Correlation-Id": CORRELATION_ID}
+{%- endif %}
     placed = client.http.post("/orders", headers=headers, body=body)
     assert placed.status_code == 202, placed.json_body
     assert placed.headers["X-Correlation-Id"] == CORRELATION_ID

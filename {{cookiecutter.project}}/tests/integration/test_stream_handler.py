@@ -9,6 +9,9 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.db.aws import sqs_client
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import as_user, new_user_id
+{%- endif %}
 from tests.conftest import TEST_REGION
 from tests.stream_events import StreamEvents, order_image, upload_image, user_image
 
@@ -119,7 +122,12 @@ def test_changes_to_untracked_items_are_skipped_without_failing(client: Any, eve
 def test_a_real_user_write_reduces_like_a_factory_record(client: Any, events: StreamEvents) -> None:
     # Given a user created through the API, and its stored item as the stream would carry it
     body = json.dumps({"name": "Ada", "email": "ada@example.com"})
+{%- if cookiecutter.include_auth == 'y' %}
+    headers = {"Content-Type": "application/json", **as_user(new_user_id())}
+    user = client.http.put("/users/me", body=body, headers=headers).json_body
+{%- else %}
     user = client.http.post("/users", body=body, headers={"Content-Type": "application/json"}).json_body
+{%- endif %}
     table = boto3.resource("dynamodb", region_name=TEST_REGION).Table(get_settings().service_table)
     item = table.get_item(Key={"pk": f"USER#{user['id']}", "sk": "PROFILE"})["Item"]
     # When its INSERT record reaches the handler
@@ -130,3 +138,11 @@ def test_a_real_user_write_reduces_like_a_factory_record(client: Any, events: St
 
 def test_activity_of_a_bad_user_id_is_a_400(client: Any) -> None:
     assert client.http.get("/users/not-a-uuid/activity").status_code == 400
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def test_a_users_activity_is_theirs_another_user_gets_404(client: Any) -> None:
+    owner = activity(client)  # an admin reads anyone's
+    assert client.http.get(f"/users/{USER_ID}/activity", headers=as_user(USER_ID)).json_body == owner
+    assert client.http.get(f"/users/{USER_ID}/activity", headers=as_user(new_user_id())).status_code == 404
+{%- endif %}

@@ -8,9 +8,34 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.db.aws import s3_client, sqs_client
+{%- if cookiecutter.include_auth == 'y' %}
+from tests.auth_support import as_admin, as_user, new_user_id
+{%- endif %}
 from tests.upload_samples import gif, jpeg, pdf, png
 
 MISSING = "00000000-0000-4000-8000-000000000000"
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def call(client: Any, method: str, path: str, body: Any = None, user: str | None = None) -> Any:
+    """A request signed in as user (an admin of its own when None)."""
+    payload = json.dumps(body) if body is not None else None
+    caller = as_user(user) if user else as_admin()
+    return client.http.request(method, path, body=payload, headers={"Content-Type": "application/json", **caller})
+
+
+def create_user(client: Any) -> str:
+    user_id = new_user_id()
+    profile = {"name": "Ada", "email": f"ada-{uuid.uuid4().hex[:8]}@example.com"}
+    response = call(client, "PUT", "/users/me", profile, user=user_id)
+    assert response.status_code == 200
+    return user_id
+
+
+def request_upload(client: Any, content_type: str, size: int, owner_id: str | None = None) -> dict[str, Any]:
+    owner = owner_id or create_user(client)
+    response = call(client, "POST", "/uploads", {"filename": "f", "content_type": content_type, "size": size}, owner)
+{%- else %}
 
 
 def call(client: Any, method: str, path: str, body: Any = None) -> Any:
@@ -27,6 +52,7 @@ def create_user(client: Any) -> str:
 def request_upload(client: Any, content_type: str, size: int, owner_id: str | None = None) -> dict[str, Any]:
     body = {"owner_id": owner_id or create_user(client), "filename": "f", "content_type": content_type, "size": size}
     response = call(client, "POST", "/uploads", body)
+{%- endif %}
     assert response.status_code == 201, response.json_body
     return response.json_body  # type: ignore[no-any-return]
 
@@ -93,15 +119,22 @@ def test_post_uploads_answers_201_with_a_presigned_post(client: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "status_code", "field"),
     [
+{%- if cookiecutter.include_auth == 'y' %}
+        # The owner is the caller (here one with no profile yet): a body naming one is refused.
+        ({"filename": "f", "content_type": "image/png", "size": 1}, 404, "owner_id"),
+        ({"owner_id": "x", "filename": "f", "content_type": "image/png", "size": 1}, 422, "owner_id"),
+        ({"owner_id": MISSING, "filename": "f", "content_type": "image/png", "size": 1}, 422, "owner_id"),
+{%- else %}
         ({"filename": "f", "content_type": "image/png", "size": 1}, 422, "owner_id"),
         ({"owner_id": "x", "filename": "f", "content_type": "image/png", "size": 1}, 422, "owner_id"),
         ({"owner_id": MISSING, "filename": "f", "content_type": "image/png", "size": 1}, 404, "owner_id"),
+{%- endif %}
         ({"owner_id": MISSING, "filename": "f", "content_type": "text/html", "size": 1}, 422, "content_type"),
         ({"owner_id": MISSING, "filename": "../x.png", "content_type": "image/png", "size": 1}, 422, "filename"),
         ({"owner_id": MISSING, "filename": "f", "content_type": "image/png", "size": 0}, 422, "size"),
         ({"owner_id": MISSING, "filename": "f", "content_type": "image/png", "size": 1, "key": "x"}, 422, "key"),
     ],
-    ids=["no-owner", "bad-owner", "unknown-owner", "bad-type", "path-in-name", "empty", "client-key"],
+    ids=[{% if cookiecutter.include_auth == 'y' %}"no-profile", "bad-owner", "owner-in-body"{% else %}"no-owner", "bad-owner", "unknown-owner"{% endif %}, "bad-type", "path-in-name", "empty", "client-key"],
 )
 def test_post_uploads_rejects_bad_requests_naming_the_field(
     client: Any, body: dict[str, Any], status_code: int, field: str
@@ -112,8 +145,13 @@ def test_post_uploads_rejects_bad_requests_naming_the_field(
 
 
 def test_post_uploads_refuses_a_size_over_the_limit(client: Any) -> None:
+{%- if cookiecutter.include_auth == 'y' %}
+    grant_body = {"filename": "f", "content_type": "image/png", "size": get_settings().upload_max_bytes + 1}
+    response = call(client, "POST", "/uploads", grant_body, create_user(client))
+{%- else %}
     grant_body = {"owner_id": create_user(client), "filename": "f", "content_type": "image/png"}
     response = call(client, "POST", "/uploads", {**grant_body, "size": get_settings().upload_max_bytes + 1})
+{%- endif %}
     assert response.status_code == 422 and response.json_body["error"]["details"][0]["field"] == "size"
 
 
@@ -193,3 +231,15 @@ def test_only_the_malformed_record_is_reported_as_failed(client: Any) -> None:
     failed = [item["itemIdentifier"] for item in result["batchItemFailures"]]
     assert failed == [event["Records"][0]["messageId"], event["Records"][2]["messageId"]]
     assert status(client, grant["id"])["status"] == "READY"
+{%- if cookiecutter.include_auth == 'y' %}
+
+
+def test_an_upload_is_its_owners_another_user_gets_404_and_an_admin_reads_it(client: Any) -> None:
+    # Given Alice's upload
+    alice, bob = create_user(client), create_user(client)
+    grant = request_upload(client, "image/png", 71, alice)
+    # Then Bob gets 404 as if it did not exist, Alice and an admin read it
+    assert call(client, "GET", f"/uploads/{grant['id']}", user=bob).status_code == 404
+    assert call(client, "GET", f"/uploads/{grant['id']}", user=alice).json_body["owner_id"] == alice
+    assert call(client, "GET", f"/uploads/{grant['id']}").status_code == 200
+{%- endif %}

@@ -7,8 +7,8 @@ from types_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 from chalicelib.config import get_settings
 from chalicelib.db.aws import sqs_client, stepfunctions_client
+from chalicelib.db.orders import orders_repository
 from chalicelib.errors import NotFound, ValidationFailed
-from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.orders import OrderMessage, OrderStatus, PlaceOrder, SagaInput
 from chalicelib.services import orders
 from tests.orders_support import given_catalogue, given_order, given_user, order_body
@@ -42,7 +42,7 @@ def test_same_idempotency_key_returns_the_first_order_and_creates_nothing() -> N
     first = given_order(user, key="k-1", kettle=1)
     again = given_order(user, key="k-1", kettle=1)
     assert again == first
-    assert [o.id for o in orders.list_user_orders(user, PageQuery(limit=10)).items] == [first.id]
+    assert [o.id for o in orders_repository().list_for_user(user, 10, None).items] == [first.id]
     assert len(queued_bodies()) == 1
 
 

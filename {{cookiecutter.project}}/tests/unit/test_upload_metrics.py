@@ -6,9 +6,10 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.db.aws import s3_client
+from chalicelib.db.users import users_repository
 from chalicelib.schemas.uploads import S3Notification, UploadCreate
 from chalicelib.schemas.users import UserCreate
-from chalicelib.services import uploads, users
+from chalicelib.services import uploads
 from tests.metrics_support import no_leftover_metrics, published  # noqa: F401 - an autouse fixture
 from tests.upload_samples import pdf, png
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 def uploaded(data: bytes, declared: str) -> str:
     """Given: an upload requested for `declared` and `data` stored at its key; returns its key."""
-    owner = users.create_user(UserCreate(name="Ada", email=f"ada-{uuid.uuid4().hex[:8]}@example.com")).id
+    owner = users_repository().create(UserCreate(name="Ada", email=f"ada-{uuid.uuid4().hex[:8]}@example.com")).id
     grant = uploads.create_upload(UploadCreate(owner_id=owner, filename="f", content_type=declared, size=len(data)))
     s3_client().put_object(Bucket=get_settings().uploads_bucket, Key=grant.key, Body=data, ContentType=declared)
     return grant.key

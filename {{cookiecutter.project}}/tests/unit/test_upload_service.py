@@ -8,10 +8,11 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.db.aws import s3_client
+from chalicelib.db.users import users_repository
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.schemas.uploads import S3Notification, UploadCreate, UploadStatus
 from chalicelib.schemas.users import UserCreate
-from chalicelib.services import uploads, users
+from chalicelib.services import uploads
 from tests.upload_samples import SAMPLES, gif, pdf, png
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -37,7 +38,7 @@ def notification(key: str, size: int = 1) -> S3Notification:
 
 
 def owner() -> str:
-    return users.create_user(UserCreate(name="Ada", email=f"ada-{uuid.uuid4().hex[:8]}@example.com")).id
+    return users_repository().create(UserCreate(name="Ada", email=f"ada-{uuid.uuid4().hex[:8]}@example.com")).id
 
 
 def request_and_put(data: bytes, declared: str, size: int | None = None) -> str:
