@@ -6,7 +6,8 @@ it each keep-alive request after the first waits ~40 ms for the client's delayed
 local writes headers and body apart), and the app is called through the function registry, so API calls get a realistic
 Lambda context, a console line and a place in the status view like every other invocation.
 The functions' env vars are already the process's (see devstack.functions). Routes with an
-authorizer are checked as API Gateway checks them (devstack.authorizers), and a function error
+authorizer are checked as API Gateway checks them (devstack.authorizers), their 401/403 shaped by the
+RestAPI's GatewayResponses in the resources file (devstack.gateway_responses), and a function error
 answers 502 `{"message": "Internal server error"}` as API Gateway does, never a dropped connection.
 A throttled function (its reserved concurrency in use) answers 500 with the same body: a REST API's
 proxy integration does not pass Lambda's 429 on (AWS knowledge center, "API Gateway 500 internal
@@ -23,6 +24,7 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -34,6 +36,7 @@ from chalice_devstack.authorizers import GatewayAuthorizer
 from chalice_devstack.cognito import CognitoVerifier, PoolDirectory
 from chalice_devstack.endpoint import MARKER_HEADER
 from chalice_devstack.functions import API_HANDLER, FunctionRegistry
+from chalice_devstack.gateway_responses import gateway_response
 
 HOST = "127.0.0.1"
 API_BACKLOG = 512  # pending connections; the kernel caps it at net.core.somaxconn
@@ -86,7 +89,8 @@ class BoundedThreadingServer(ThreadingMixIn, HTTPServer):
 
 
 class NoDelayRequestHandler(ChaliceRequestHandler):
-    """chalice local's handler with TCP_NODELAY, devstack's authorizers and without a log line per request."""
+    """chalice local's handler with TCP_NODELAY, devstack's authorizers, the RestAPI's gateway responses and without
+    a log line per request."""
 
     disable_nagle_algorithm = True
     timeout = API_IDLE_SECONDS
@@ -99,13 +103,19 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
         app_object: Any,
         config: Config,
         authorizer: GatewayAuthorizer,
+        resources: Callable[[], dict[str, Any]],
     ) -> None:
         self.local_gateway = LocalGateway(app_object, config)
+        self.resources = resources
         self.local_gateway._authorizer = authorizer  # chalice builds its own; it lets Cognito/custom through
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def log_message(self, format: str, *args: Any) -> None:
         """The registry prints one line per invocation instead."""
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        """The gateway's own answer (an authorizer's 401/403...) as the resources file's GatewayResponses shape it."""
+        super()._send_error_response(gateway_response(error, self.resources()))
 
     def end_headers(self) -> None:
         """Mark every answer as devstack's: `devstack load run` tells a devstack API from anything else by it."""
@@ -153,7 +163,7 @@ def create_server(registry: FunctionRegistry, port: int, stage: str, endpoint_ur
         lambda_timeout=project.function_setting(stage, API_HANDLER, "lambda_timeout", None),
     )
     authorizer = GatewayAuthorizer(registry, CognitoVerifier(PoolDirectory(endpoint_url or _endpoint_url(), _client)))
-    handler = functools.partial(NoDelayRequestHandler, authorizer=authorizer)
+    handler = functools.partial(NoDelayRequestHandler, authorizer=authorizer, resources=project.resources)
     return LocalDevServer(
         ViaRegistry(registry),  # type: ignore[arg-type]
         config,
