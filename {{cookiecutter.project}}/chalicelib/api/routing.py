@@ -53,6 +53,9 @@ class Contract:
     status: int = 200
     errors: tuple[type[ServiceError], ...] = ()
     location: bool = False
+{%- if cookiecutter.include_auth == 'y' %}
+    signed_in: bool = False
+{%- endif %}
 
     def inputs(self, request: Request) -> dict[str, BaseModel]:
         """The request's declared parts, parsed: the view's keyword arguments."""
@@ -81,6 +84,12 @@ class Contract:
         headers = {status: {CORRELATION_HEADER: "the request's correlation id"} for status in responses}
         if self.location:
             headers[self.status] = {**headers[self.status], "Location": "the new resource's path"}
+{%- if cookiecutter.include_auth == 'y' %}
+        if self.signed_in:
+            # API Gateway's own answer to a rejected token (GatewayResponses in infra/resources.yaml): the
+            # service's error shape, without the correlation header the function would add.
+            responses[401] = ErrorResponse
+{%- endif %}
         return {
             "path": self.path,
             "body": self.body,
@@ -128,7 +137,13 @@ class ApiBlueprint(Blueprint):
             kwargs.setdefault("authorizer", USER_POOL)
 {%- endif %}
         register = super().route(path, **kwargs)
+{%- if cookiecutter.include_auth == 'y' %}
+        contract = Contract(
+            params or path_ids(path), body, query, headers, response, status, errors, location, signed_in=not public
+        )
+{%- else %}
         contract = Contract(params or path_ids(path), body, query, headers, response, status, errors, location)
+{%- endif %}
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
 {%- if cookiecutter.include_auth == 'y' %}

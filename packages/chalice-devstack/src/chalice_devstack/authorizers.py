@@ -4,7 +4,8 @@ chalice local runs built-in authorizers in-process and lets Cognito and custom o
 unchecked; an authorizer that raises drops the connection. Here every kind answers as API
 Gateway does: a missing token or a raised "Unauthorized" is 401 `{"message": "Unauthorized"}`,
 a policy that does not allow the route is 403, any other authorizer failure is 500
-`{"message": null}` (AuthorizerConfigurationException). Built-in and custom authorizer functions
+`{"message": null}` (AuthorizerConfigurationException); the RestAPI's GatewayResponses may reshape the 401
+and 403 (devstack.gateway_responses, applied where the API answers). Built-in and custom authorizer functions
 run through the function registry, so they get a Lambda context, a console line and a log.
 """
 
