@@ -34,8 +34,9 @@ class ProductChange(InputModel):
     """Body of PUT /products/{product_id}: the product as it should be, with the stock available to order."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    price_cents: int = Field(ge=0, le=10_000_000)
-    available: int = Field(ge=0, le=1_000_000)
+    # strict: JSON's true/false must not pass as 1/0 (pydantic's lax mode would take them)
+    price_cents: int = Field(ge=0, le=10_000_000, strict=True)
+    available: int = Field(ge=0, le=1_000_000, strict=True)
 {%- endif %}
 
 

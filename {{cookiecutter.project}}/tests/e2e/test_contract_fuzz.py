@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from chalice_devstack.testing import Devstack
+from chalice_devstack.testing import Devstack{% if cookiecutter.include_auth == 'y' %}, cognito_token{% endif %}
 
-from tests.conftest import PROJECT
+{% if cookiecutter.include_auth == 'y' %}from chalicelib.schemas.auth import ADMIN_GROUP
+{% endif %}from tests.conftest import PROJECT
 
 # Examples per operation and phase (schemathesis' default is 100): bounded so the run takes a minute,
 # and seeded so a failure reproduces; schemathesis.toml holds the checks' settings and hooks.
@@ -26,6 +27,11 @@ def test_the_api_keeps_its_openapi_contract(devstack: Devstack, tmp_path: Path) 
         *("run", "openapi.json", "--url", devstack.api_url),
         *("--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED)),
         *("--report", "json", "--report-json-path", str(report)),
+{%- if cookiecutter.include_auth == 'y' %}
+        # An admin's token: every operation answers past the authorizer (admin routes too); the
+        # missing and bad token cases are tests/e2e/test_auth_e2e.py's.
+        *("--header", f"Authorization: {cognito_token(devstack, 'fuzzer', [ADMIN_GROUP])}"),
+{%- endif %}
     ]
     # When: schemathesis runs every operation
     run = subprocess.run(command, cwd=PROJECT.root, capture_output=True, text=True, check=False, timeout=900)

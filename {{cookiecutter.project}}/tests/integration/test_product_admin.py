@@ -46,3 +46,9 @@ def test_a_bad_product_id_or_body_is_refused_naming_the_field(client: Any) -> No
     bad_body = put_product(client, "scale", {"name": "x", "price_cents": -1, "available": 1})
     assert bad_id.status_code == 400 and bad_id.json_body["error"]["details"][0]["field"] == "product_id"
     assert bad_body.status_code == 422 and bad_body.json_body["error"]["details"][0]["field"] == "price_cents"
+
+
+def test_a_boolean_is_not_a_stock_count(client: Any) -> None:
+    """Given `available: false` (pydantic's lax mode would read 0), then 422 naming the field (the fuzz found it)."""
+    response = put_product(client, "scale", {"name": "Coffee scale", "price_cents": 3900, "available": False})
+    assert response.status_code == 422 and response.json_body["error"]["details"][0]["field"] == "available"
