@@ -357,22 +357,26 @@ def steps_for(project: Path) -> list[Step]:
     return SIGNED_IN_STEPS if signs_in(project) else STEPS
 
 
+def token_signer(stack: Any) -> Callable[[str], str]:
+    """Sign a caller in on the devstack's user pool: "admin" in the admin group, anyone else in none."""
+    from chalice_devstack.testing import cognito_token
+
+    def sign_in(caller: str) -> str:
+        return str(cognito_token(stack, caller, ["admin"] if caller == "admin" else []))
+
+    return sign_in
+
+
 def run_live(project: Path, out: Any = sys.stdout) -> list[str]:
     """Start the devstack, walk the API, then each pattern present; print the devstack status; stop."""
     with live_service(project) as stack:
         print(f"devstack up: API {stack.api_url}, AWS endpoint {stack.endpoint_url}", file=out)
-        sign_in = None
-        if signs_in(project):
-            from chalice_devstack.testing import cognito_token
-
-            def sign_in(caller: str) -> str:
-                return cognito_token(stack, caller, ["admin"] if caller == "admin" else [])
-
+        sign_in = token_signer(stack) if signs_in(project) else None
         failures = run_walk(LiveTransport(stack), steps_for(project), out, sign_in)
         for title, marker, walk in PATTERN_WALKS:
             if (project / marker).exists():
                 print(f"\n== {title}", file=out)
-                walker = SignedInStack(stack, f"walk-{marker.rsplit('/', 1)[-1][:-3]}") if sign_in else stack
+                walker = stack if sign_in is None else SignedInStack(stack, f"walk-{marker.rsplit('/', 1)[-1][:-3]}")
                 try:
                     failures += [f"{title}: {problem}" for problem in walk(walker, out)]
                 except Exception as error:  # one broken pattern should not hide the others

@@ -16,6 +16,11 @@ from tests.support import combos, locked, render, switches
 Renderer = Callable[[str], Path]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the `ci` tests (minutes each) first, so `make ci`'s workers start the long runs together and end together."""
+    items.sort(key=lambda item: item.get_closest_marker("ci") is None)
+
+
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder every xdist worker of this run shares (this process's base temp without xdist)."""
     base = tmp_path_factory.getbasetemp()

@@ -111,6 +111,7 @@ def test_generated_lint_is_clean(service: Service) -> None:
     run(["make", "lint", f"VENV={service.venv}"], cwd=service.project, MYPY_CACHE_DIR=service.mypy_cache())
 
 
+@pytest.mark.fast_path
 def test_generated_tests_pass(service: Service) -> None:
     """Given a rendered service, when its `make test` (the fast path) runs, then its tests run and pass."""
     result = run(["make", "test", f"VENV={service.venv}"], cwd=service.project)
