@@ -50,14 +50,15 @@ lock: ## Re-lock the template (uv.lock, requirements-*.txt) and the generated se
 # The template tests marked `ci` take minutes each (the generated services' `make test-all`, their lessons, a pip
 # install from scratch): `make test` leaves them out. `make ci` runs every template test in one pytest run, longest
 # first (tests/conftest.py), except the generated services' `make test` (marked fast_path), which their
-# `make test-all` contains. Nothing runs only outside CI.
+# `make test-all` contains. --maxschedchunk 1: a worker takes the next test when it is free (by default the first
+# worker is handed the first quarter of the list, every long test with it). Nothing runs only outside CI.
 test: install devstack-test ## chalice-devstack's tests, then the template's (every combination; all-on/all-off fast paths)
 	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
 	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8 -m 'not ci'
 
 ci: install browser devstack-test ## What CI runs (.ci/run): make browser, chalice-devstack's tests, every template test but fast_path
 	@echo "==> every template test but the fast path make test ($(WORKERS) workers, longest first): all-on/all-off make test-all and lessons, a fresh pip install, the rest"
-	@$(PYTHON) -m pytest -n $(WORKERS) --dist load --durations=10 -m 'not fast_path'
+	@$(PYTHON) -m pytest -n $(WORKERS) --dist load --maxschedchunk 1 --durations=10 -m 'not fast_path'
 
 # chalice-devstack's console test drives a headless Chromium (Debian's chromium + chromium-driver); without them
 # it skips, saying so. CI runs as root with apt, so `make ci` installs them first and the test runs there.

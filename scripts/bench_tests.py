@@ -71,7 +71,7 @@ def suites(workers: int, skip_ci: bool) -> list[Suite]:
     ]
     if not skip_ci:
         found.append(Suite("template tests of make ci (-m 'not fast_path')", template,
-                           (*pytest_args, "--dist", "load", "-m", "not fast_path"), REPO_ROOT))
+                           (*pytest_args, "--dist", "load", "--maxschedchunk", "1", "-m", "not fast_path"), REPO_ROOT))
     return found
 
 
