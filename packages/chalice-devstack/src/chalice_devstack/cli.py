@@ -96,6 +96,13 @@ def up_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-reload", dest="reload", action="store_false", default=None, help="do not reload code when it changes"
     )
+    parser.add_argument(
+        "--no-snapshot",
+        dest="snapshot",
+        action="store_false",
+        default=None,
+        help="provision and seed afresh, not from the snapshot of an earlier start with the same inputs",
+    )
 
 
 @command("up", "start the AWS endpoint, the event sources and the API (Ctrl-C stops them)", up_flags)
@@ -121,6 +128,8 @@ def up(args: argparse.Namespace) -> None:
         print(f"  functions     {', '.join(sorted(stack.registry.functions))}", flush=True)
         if stack.seeded:
             print(f"  seeded        {json.dumps(stack.seeded, default=str)}", flush=True)
+        if stack.restored:
+            print("  state         restored from the snapshot of an earlier start (--no-snapshot: afresh)", flush=True)
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
         while not stop.wait(IDLE_WAIT_SECONDS):  # a signal ends the wait early: its handler sets stop
             pass

@@ -28,6 +28,7 @@ the parent and calls `Control` directly.
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -37,11 +38,15 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from http import HTTPStatus
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from chalice_devstack import lambda_api
+from chalice_devstack import lambda_routes
 from chalice_devstack.event_rules import RULES_PATH, ScheduleRuleSync, is_events_request, schedule_rules
+
+if TYPE_CHECKING:
+    from chalice_devstack.lambda_api import LambdaApi
 
 HOST = "127.0.0.1"
 StartResponse = Callable[..., Any]
@@ -51,9 +56,12 @@ SCHEDULE_PATH = re.compile(r"^/_devstack/schedules/(?P<name>[^/]+)$")
 CONTROL_PREFIX = "/_devstack/"
 CONSOLE_PREFIX = "/_devstack/console/"  # chalice_devstack.console: the browser console
 PEEK_PATH = CONSOLE_PREFIX + "peek"
+SNAPSHOT_PATH = CONTROL_PREFIX + "snapshot"  # POST: pickle moto's backends to the start's snapshot (snapshot.py)
+WARM_PATH = CONTROL_PREFIX + "warm"  # POST: build the services' apps now, in the background (after a restore)
 # On every answer of devstack's control plane and API: how a command tells a devstack from something else on a port.
 MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
+RESTORED = b"restored\n"  # ready, with the state restored from the start's snapshot
 
 
 def moto_app(services: Collection[str] = ()) -> WSGIApp:
@@ -75,9 +83,18 @@ def moto_app(services: Collection[str] = ()) -> WSGIApp:
 class Dispatcher:
     """Lambda API and `/_devstack/` requests to the control app; all other requests to moto."""
 
-    def __init__(self, aws: WSGIApp, control: WSGIApp, rules: ScheduleRuleSync | None = None) -> None:
+    def __init__(
+        self,
+        aws: WSGIApp,
+        control: WSGIApp,
+        rules: ScheduleRuleSync | None = None,
+        snapshot: Path | None = None,
+        warm_up: Callable[[], None] | None = None,
+    ) -> None:
         self.aws, self.control = aws, control
         self.rules = rules if rules is not None else ScheduleRuleSync(aws, control)
+        self.snapshot = snapshot  # where POST /_devstack/snapshot pickles moto's backends
+        self.warm_up = warm_up  # what POST /_devstack/warm starts in a thread
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one request."""
@@ -86,11 +103,32 @@ class Dispatcher:
             from chalice_devstack.console.peek import peek_app
 
             return peek_app(environ, start_response)
-        if path.startswith(CONTROL_PREFIX) or (path.startswith(lambda_api.PREFIX) and lambda_api.handles(method, path)):
+        if path == SNAPSHOT_PATH and method == "POST" and self.snapshot is not None:
+            return self.save_snapshot(self.snapshot, start_response)
+        if path == WARM_PATH and method == "POST":
+            if self.warm_up is not None:
+                threading.Thread(target=self.warm_up, name="devstack-warm", daemon=True).start()
+            start_response("202 Accepted", [("Content-Length", "0")])
+            return [b""]
+        if path.startswith(CONTROL_PREFIX) or lambda_routes.handles(method, path):
             return self.control(environ, start_response)
         if is_events_request(environ):
             self.rules.ensure()
         return self.aws(environ, start_response)
+
+
+    @staticmethod
+    def save_snapshot(path: Path, start_response: StartResponse) -> Iterable[bytes]:
+        """Pickle moto's backends to path (in the process holding moto); answer the size or what failed."""
+        from chalice_devstack.snapshot import save_backends
+
+        try:
+            status, body = "200 OK", {"bytes": save_backends(path)}
+        except Exception as error:  # a backend holding something pickle cannot take: the start goes on without
+            status, body = "500 Internal Server Error", {"message": f"{type(error).__name__}: {error}"}
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
 
 
 class LazyApp:
@@ -126,7 +164,7 @@ class Control:
     mappings: Any = None  # devstack.pollers.Mappings: what the pollers run
     console: WSGIApp | None = None  # chalice_devstack.console.server.ConsoleApp
     ready: bool = False
-    _lambda: lambda_api.LambdaApi | None = field(default=None, repr=False)
+    _lambda: "LambdaApi | None" = field(default=None, repr=False)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one control request."""
@@ -144,7 +182,7 @@ class Control:
 
     def route(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         """Answer (status, extra headers, JSON body) for a control path."""
-        if path.startswith(lambda_api.PREFIX):
+        if path.startswith(lambda_routes.PREFIX):
             if self.registry is None:
                 return 503, {"x-amzn-ErrorType": "ServiceException"}, {"message": "devstack is starting"}
             return self.lambda_api().answer(method, path, environ)
@@ -166,10 +204,12 @@ class Control:
             return 503, {}, {"message": "devstack is starting"}
         return 404, {}, {"message": f"no devstack route {method} {path}"}
 
-    def lambda_api(self) -> lambda_api.LambdaApi:
+    def lambda_api(self) -> "LambdaApi":
         """The Lambda API over the registry (built on first use, once the registry exists)."""
         if self._lambda is None:
-            self._lambda = lambda_api.LambdaApi(self.registry, lambda: self.mappings)
+            from chalice_devstack.lambda_api import LambdaApi
+
+            self._lambda = LambdaApi(self.registry, lambda: self.mappings)
         return self._lambda
 
 
@@ -177,7 +217,7 @@ def encode(body: Any) -> bytes:
     """A control answer's body: empty for None, as is when already JSON, else JSON."""
     if body is None:
         return b""
-    if isinstance(body, lambda_api.RawJson):
+    if isinstance(body, lambda_routes.RawJson):
         return body.encode()
     return json.dumps(body, default=str).encode()
 
@@ -207,6 +247,27 @@ def warm(aws: WSGIApp, region: str, services: Iterable[str]) -> dict[str, int]:
     return statuses
 
 
+def warm_services(aws: WSGIApp, region: str, services: Iterable[str]) -> None:
+    """Build each service moto will serve, and the Step Functions interpreter's clients when a state machine runs."""
+    warm(aws, region, services)
+    from chalice_devstack import moto_fixes
+
+    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
+
+
+def restore(snapshot: Path) -> bool:
+    """Restore moto's backends from the start's snapshot; on any failure discard it (the parent provisions)."""
+    from chalice_devstack.snapshot import restore_backends
+
+    try:
+        restore_backends(snapshot)
+    except Exception as error:  # a snapshot from another moto, or a damaged file: provisioning remakes the state
+        print(f"devstack: snapshot not restored ({type(error).__name__}: {error}); provisioning", file=sys.stderr)
+        snapshot.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def _child_main(argv: list[str] | None = None) -> None:
     """The endpoint as a child process: bind, load and warm moto, tell the parent; serve until stdin closes."""
     parser = argparse.ArgumentParser(prog="python -m devstack.endpoint")
@@ -216,8 +277,11 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wake-fd", type=int, help="a pipe for the pollers' wake-ups (triggers/wakes.py)")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--warm", default="", help="comma-separated boto3 service names to warm up")
+    parser.add_argument("--snapshot", type=Path, help="the start's snapshot of moto's backends (snapshot.py)")
+    parser.add_argument("--restore", action="store_true", help="restore --snapshot before ready")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
+    import time as _t; print(f"CHILD start at {_t.time():.3f}", file=sys.stderr, flush=True)
     from chalice_devstack.serving import Forwarder, bind, serve_in_thread
 
     lazy = LazyApp()
@@ -234,13 +298,17 @@ def _child_main(argv: list[str] | None = None) -> None:
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-    warm(aws, args.region, services)
-    from chalice_devstack import moto_fixes
-
-    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
+    import time as _t; print(f"CHILD moto_app+hooks done at {_t.time():.3f}", file=sys.stderr, flush=True)
+    restored = args.restore and restore(args.snapshot)
+    print(f"CHILD restored at {_t.time():.3f}", file=sys.stderr, flush=True)
+    if not restored:
+        warm_services(aws, args.region, services)  # provisioning comes next: warm before it
     control = Forwarder(args.control_port)
-    lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
-    os.write(args.ready_fd, READY)
+    lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control), args.snapshot))
+    print(f"CHILD ready at {_t.time():.3f}", file=sys.stderr, flush=True)
+    os.write(args.ready_fd, RESTORED if restored else READY)
+    if restored:  # nothing to provision: warm while the parent starts the pollers and the API
+        threading.Thread(target=warm_services, args=(aws, args.region, services), daemon=True).start()
     os.close(args.ready_fd)
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.
     with contextlib.suppress(KeyboardInterrupt):

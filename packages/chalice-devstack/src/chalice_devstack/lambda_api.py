@@ -22,26 +22,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from chalice_devstack.functions import THROTTLE_MESSAGE, FunctionRegistry, LocalFunction, lambda_json
+from chalice_devstack.lambda_routes import FUNCTION_PATH, FUNCTIONS_PATH, INVOKE_PATH, MAPPING_PATH, RawJson
 from chalice_devstack.project import LOCAL_ACCOUNT_ID
 
 Answer = tuple[int, dict[str, str], Any]  # status, extra headers, JSON body (None: empty)
 
-PREFIX = "/2015-03-31/"
-INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
-FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)(?P<configuration>/configuration)?/?$")
-FUNCTIONS_PATH = re.compile(r"^/2015-03-31/functions/?$")
-MAPPING_PATH = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)$")
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 NOT_FOUND = "ResourceNotFoundException"
 ASYNC_RETRY_SECONDS = 1.0  # a throttled async invocation waits this long before trying again
 ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 3600  # Lambda's default MaximumEventAgeInSeconds: then the event is dropped
-
-
-def handles(method: str, path: str) -> bool:
-    """True for the Lambda API requests devstack answers itself (others go to moto)."""
-    if INVOKE_PATH.match(path):
-        return method == "POST"
-    return method == "GET" and bool(FUNCTIONS_PATH.match(path) or FUNCTION_PATH.match(path) or MAPPING_PATH.match(path))
 
 
 def user_error(status: int, error_type: str, message: str) -> Answer:
@@ -223,10 +212,6 @@ def throttled() -> Answer:
     """Invoke's answer when the function's reserved concurrency is in use (or 0)."""
     status, headers, body = user_error(429, "TooManyRequestsException", THROTTLE_MESSAGE)
     return status, headers, {**body, "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}
-
-
-class RawJson(str):
-    """A body already serialised the way Lambda's runtime does it (sent as is)."""
 
 
 def paged(key: str, items: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@
     reload = true                                  # reload functions when app.py or chalicelib/ change (--no-reload)
     max_batching_window = 0                        # seconds: caps every trigger's batching window (fast tests)
     concurrency = 4                                # execution environments of a function without reserved_concurrency
+    snapshot = true                                # restore the last start's provisioned, seeded state (--no-snapshot)
 
 Every key is optional: a `chalice new-project` app runs with none of them.
 """
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     # .chalice/config.json; an invocation beyond them waits for one (with a reservation: is throttled).
     concurrency: int = Field(4, ge=1)
     reload: bool = True  # `devstack up` reloads the functions when app.py or chalicelib/ changes
+    # Start from a snapshot of an earlier start with the same inputs instead of provisioning and
+    # seeding again (chalice_devstack.snapshot); false provisions afresh every time.
+    snapshot: bool = True
     settings_class: str = ""
     locustfile: str = "loadtests/locustfile.py"
     reports_dir: str = "loadtests/reports"

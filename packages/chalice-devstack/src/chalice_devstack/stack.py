@@ -7,8 +7,10 @@ Start-up order (the default, two-process layout):
    (`python -m chalice_devstack.endpoint`), which binds the AWS port, imports moto and warms the services
    the resources use;
 3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
-4. once the child reports ready: provision the resources, run the seed hook, start the
-   pollers and the API, check that the API answers, print `devstack ready in X.XXs`;
+4. once the child reports ready: provision the resources, run the seed hook, have the child save
+   a snapshot of that state, start the pollers and the API, check that the API answers, print
+   `devstack ready in X.XXs`. When an earlier start with the same inputs saved a snapshot, the
+   child restores it instead and steps "provision" and "seed" are skipped (chalice_devstack.snapshot);
 5. start the forkserver of the functions' execution environments (chalice_devstack.environments),
    which imports the app's dependencies while the first requests come in. With `--single` the
    functions run in this process instead, on the calling threads.
@@ -30,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from chalice_devstack import endpoint
@@ -71,6 +74,7 @@ class Stack:
     template: dict[str, Any] = field(default_factory=dict)
     seeded: Any = None
     ready_seconds: float = 0.0
+    restored: bool = False  # the AWS state came from a snapshot of an earlier start (chalice_devstack.snapshot)
     _clients: dict[str, Any] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
     _servers: list[Any] = field(default_factory=list)
@@ -80,6 +84,8 @@ class Stack:
     _reloader: Any = None  # chalice_devstack.reload.Reloader
     _preload: list[str] = field(default_factory=list)  # what importing the app loaded: the forkserver's imports
     _services: list[str] = field(default_factory=list)  # the AWS services the resources use
+    _snapshot: Any = None  # chalice_devstack.snapshot.Snapshot: this start's, None with `snapshot = false`
+    _saved: tuple[Scope, Any] | None = None  # the snapshot's scope and seed summary, when it can be restored
     control: endpoint.Control = field(default_factory=endpoint.Control)
 
     # ------------------------------------------------------------------ start
@@ -101,6 +107,7 @@ class Stack:
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
         services = self._services = services_used(self.template)
+        self._find_snapshot()
         ready_child = self._start_endpoint(services)
         from chalice_devstack.moto_startup import share_botocore_loads
 
@@ -115,8 +122,13 @@ class Stack:
         for service in services:
             self.client(service)  # botocore loads service models while the endpoint loads moto
         ready_child()
-        self._provision()
-        self._seed()
+        if self.restored and self._saved is not None:
+            self.scope, self.seeded = self._saved
+            self._check_user_pools()
+        else:
+            self._provision()
+            self._seed()
+            self._save_snapshot()
         self._start_pollers()
         self._start_api()
         self._start_alarms()
@@ -134,6 +146,8 @@ class Stack:
         warm = getattr(self.registry.runtime, "warm", None)
         if warm is not None:
             warm()  # after ready: the forkserver's imports must not slow the start down
+        if self.restored:
+            self._endpoint_request(endpoint.WARM_PATH)  # moto builds its services' apps and Step Functions' clients
 
     def _runtime(self) -> Any:
         """Where the functions run: execution environments, or this process with --single (None)."""
@@ -158,7 +172,8 @@ class Stack:
 
                 aws = endpoint.moto_app(services)
                 moto_hooks.install()  # moto here tells this process's pollers directly
-                lazy.set(endpoint.Dispatcher(aws, self.control))
+                self.restored = self._saved is not None and endpoint.restore(self._snapshot.backends_file)
+                lazy.set(endpoint.Dispatcher(aws, self.control, snapshot=self._snapshot_file()))
 
             return load_moto
         control_socket = endpoint.listen(0)  # the child needs its port now; its server comes after the spawn
@@ -181,6 +196,7 @@ class Stack:
                 settings.region,
                 "--warm",
                 ",".join(services),
+                *self._snapshot_arguments(),
             ],
             cwd=self.project.root,
             stdin=subprocess.PIPE,
@@ -201,11 +217,58 @@ class Stack:
             reader.start()
             reader.join(CHILD_START_TIMEOUT)
             os.close(read_fd)
-            if not box or box[0] != endpoint.READY:
+            if not box or box[0] not in (endpoint.READY, endpoint.RESTORED):
                 code = self._child.poll() if self._child else None
                 raise StartError(f"the AWS endpoint did not start (exit code {code}); see the line above")
+            self.restored = box[0] == endpoint.RESTORED
 
         return wait_for_child
+
+    def _find_snapshot(self) -> None:
+        """This start's snapshot (setting `snapshot`), and what it saved when it can be restored."""
+        if not self.settings.snapshot:
+            return
+        from chalice_devstack.snapshot import Snapshot
+
+        settings = self.settings
+        self._snapshot = Snapshot.for_start(self.project, settings.stage, settings.region)
+        if self._snapshot.exists():
+            try:
+                self._saved = self._snapshot.read_meta(settings.endpoint_url)
+            except (OSError, ValueError, KeyError):  # damaged: provision afresh and save a new one
+                self._snapshot.discard()
+
+    def _snapshot_file(self) -> Path | None:
+        """Where the endpoint pickles moto's backends (None: no snapshots)."""
+        return self._snapshot.backends_file if self._snapshot is not None else None
+
+    def _snapshot_arguments(self) -> list[str]:
+        """The endpoint child's snapshot flags: where to save, and whether to restore first."""
+        if self._snapshot is None:
+            return []
+        return ["--snapshot", str(self._snapshot.backends_file), *(["--restore"] if self._saved else [])]
+
+    def _save_snapshot(self) -> None:
+        """Have the endpoint pickle the provisioned and seeded state, then save the scope beside it."""
+        if self._snapshot is None or self.scope is None:
+            return
+        status, body = self._endpoint_request(endpoint.SNAPSHOT_PATH)
+        if status != 200:
+            self.echo(f"warning: no start-up snapshot saved: {body.decode(errors='replace')}")
+            return
+        self._snapshot.write_meta(self.scope, self.seeded, self.settings.endpoint_url)
+
+    def _endpoint_request(self, path: str) -> tuple[int, bytes]:
+        """POST to one of the endpoint's own routes; its status and body."""
+        import http.client
+
+        connection = http.client.HTTPConnection(endpoint.HOST, self.settings.aws_port, timeout=30)
+        try:
+            connection.request("POST", path)
+            answer = connection.getresponse()
+            return answer.status, answer.read()
+        finally:
+            connection.close()
 
     def _import_app(self) -> None:
         """Import app.py the way Lambda does; a failure is one line naming the file and line."""
@@ -287,7 +350,8 @@ class Stack:
 
         assert self.scope is not None
         self._alarms = AlarmBoard(alarms_of(self.template, self.scope), Readers(self.client, self._iterator_ages))
-        self._alarms.evaluate()
+        # Their first states, off the start's path: a reading is a few AWS calls per alarm.
+        threading.Thread(target=self._alarms.evaluate, name="devstack-alarms", daemon=True).start()
 
     def _iterator_ages(self, function_name: str) -> list[tuple[float, float]]:
         """The stream pollers' IteratorAge samples for one function (by its deployed name)."""
