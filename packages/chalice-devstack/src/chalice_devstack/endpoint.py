@@ -28,7 +28,6 @@ the parent and calls `Control` directly.
 
 import argparse
 import contextlib
-import functools
 import json
 import os
 import re
@@ -116,12 +115,12 @@ class Dispatcher:
             self.rules.ensure()
         return self.aws(environ, start_response)
 
-
     @staticmethod
     def save_snapshot(path: Path, start_response: StartResponse) -> Iterable[bytes]:
         """Pickle moto's backends to path (in the process holding moto); answer the size or what failed."""
         from chalice_devstack.snapshot import save_backends
 
+        body: dict[str, Any]
         try:
             status, body = "200 OK", {"bytes": save_backends(path)}
         except Exception as error:  # a backend holding something pickle cannot take: the start goes on without
@@ -281,7 +280,9 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--restore", action="store_true", help="restore --snapshot before ready")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
-    import time as _t; print(f"CHILD start at {_t.time():.3f}", file=sys.stderr, flush=True)
+    import time as _t
+
+    print(f"CHILD start at {_t.time():.3f}", file=sys.stderr, flush=True)
     from chalice_devstack.serving import Forwarder, bind, serve_in_thread
 
     lazy = LazyApp()
@@ -298,7 +299,9 @@ def _child_main(argv: list[str] | None = None) -> None:
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-    import time as _t; print(f"CHILD moto_app+hooks done at {_t.time():.3f}", file=sys.stderr, flush=True)
+    import time as _t
+
+    print(f"CHILD moto_app+hooks done at {_t.time():.3f}", file=sys.stderr, flush=True)
     restored = args.restore and restore(args.snapshot)
     print(f"CHILD restored at {_t.time():.3f}", file=sys.stderr, flush=True)
     if not restored:

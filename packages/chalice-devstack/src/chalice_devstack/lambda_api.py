@@ -11,7 +11,6 @@ import base64
 import dataclasses
 import hashlib
 import json
-import re
 import sys
 import threading
 import time

@@ -8,11 +8,12 @@ inputs restores both instead: the same tables, queues, state machines, user pool
 none of the calls. Nothing a user did after start-up is in a snapshot: it is taken before `ready`.
 
 The key covers every input of that state: the Python, moto and devstack versions (devstack's source
-files too, for editable installs), the stage and region, the resources file, .chalice/config.json, pyproject.toml and the project's Python files (the seed hook and
-what it imports). Not the AWS port: the resolved values that name the endpoint (queue URLs) are
-re-pointed at this start's. Data files a seed hook reads itself are not in the key: `up --no-snapshot` (setting
-`snapshot = false`) provisions afresh. Snapshots live in the user's cache folder (`$XDG_CACHE_HOME`,
-else ~/.cache, /chalice-devstack/snapshots); the newest KEEP are kept.
+files too, for editable installs), the stage and region, the resources file, .chalice/config.json,
+pyproject.toml and the project's Python files (the seed hook and what it imports). Not the AWS port:
+the resolved values that name the endpoint (queue URLs) are re-pointed at this start's. Data files a
+seed hook reads itself are not in the key: `up --no-snapshot` (setting `snapshot = false`) provisions
+afresh. Snapshots live in the user's cache folder (`$XDG_CACHE_HOME`, else ~/.cache,
+/chalice-devstack/snapshots); the newest KEEP are kept.
 """
 
 import contextlib
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project
@@ -111,7 +112,9 @@ def python_files(root: Path) -> Iterator[Path]:
         subfolders[:] = [
             name
             for name in subfolders
-            if not name.startswith(".") and name not in SKIPPED_FOLDERS and not (Path(folder, name, "pyvenv.cfg")).exists()
+            if not name.startswith(".")
+            and name not in SKIPPED_FOLDERS
+            and not (Path(folder, name, "pyvenv.cfg")).exists()
         ]
         yield from (Path(folder, name) for name in files if name.endswith(".py"))
 
@@ -141,7 +144,7 @@ def save_backends(path: Path) -> int:
 
     state = [
         (*_named(backends), account, region, backend)
-        for backends in list(BackendDict._instances)  # noqa: SLF001 - moto's list of the backends in use
+        for backends in list(BackendDict._instances)  # type: ignore[misc]  # moto lists the backends in use
         for account, region, backend in backends.iter_backends()
     ]
     buffer = io.BytesIO()
@@ -169,7 +172,10 @@ def _named(backends: Any) -> tuple[str, str]:
 class BackendPickler(pickle.Pickler):
     """Pickles what moto's backends hold that pickle cannot: locks (restored new) and RSA keys (as PEM)."""
 
-    LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+    LOCKS: ClassVar[dict[type, Any]] = {
+        type(threading.Lock()): threading.Lock,
+        type(threading.RLock()): threading.RLock,
+    }
 
     def __init__(self, file: io.BytesIO, protocol: int) -> None:
         super().__init__(file, protocol)

@@ -1,0 +1,162 @@
+"""Start-up snapshots: a start with the same inputs restores the provisioned, seeded state, not makes it again."""
+
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+
+from chalice_devstack.intrinsics import Scope
+from chalice_devstack.project import Project
+from chalice_devstack.snapshot import Snapshot, prune, start_key
+from chalice_devstack.testing import Devstack, cognito_token, running_devstack
+from tests.conftest import APPS_DIR, TEST_REGION
+
+RESTORED_LINE = "state         restored from the snapshot"
+# A table and a seed hook on top of the gateway app (a queue, a user pool with groups, Cognito-guarded routes).
+SEEDED_TABLE = """
+  NotesTable:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: gateway-notes
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+"""
+SEED_HOOK = '''
+import boto3
+
+
+def seed_all():
+    """Put the seeded note."""
+    boto3.client("dynamodb").put_item(TableName="gateway-notes", Item={"id": {"S": "seeded"}})
+    return {"notes": 1}
+'''
+
+
+@pytest.fixture
+def seeded_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """Given: the gateway app with a table and a seed hook, and an empty snapshot cache of its own."""
+    root = tmp_path / "gateway"
+    shutil.copytree(APPS_DIR / "gateway", root)
+    with (root / "infra" / "resources.yaml").open("a") as resources:
+        resources.write(SEEDED_TABLE)
+    (root / "seed.py").write_text(SEED_HOOK)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("DEVSTACK_SEED", "seed:seed_all")
+    return Project.at(root)
+
+
+def notes(stack: Devstack) -> list[str]:
+    """The ids in the notes table."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.endpoint_url, region_name=TEST_REGION)
+    return sorted(item["id"]["S"] for item in dynamodb.scan(TableName="gateway-notes")["Items"])
+
+
+def restored(stack: Devstack) -> bool:
+    """Whether that start says it restored a snapshot."""
+    return any(RESTORED_LINE in line for line in stack.output)
+
+
+def test_a_second_start_restores_what_the_first_provisioned_and_seeded_not_what_came_after(
+    seeded_project: Project,
+) -> None:
+    # Given: a first start, which provisions, seeds and saves a snapshot; then a note written once it is ready
+    with running_devstack(seeded_project, "dev", TEST_REGION) as first:
+        assert not restored(first)
+        boto3.client("dynamodb", endpoint_url=first.endpoint_url, region_name=TEST_REGION).put_item(
+            TableName="gateway-notes", Item={"id": {"S": "after-ready"}}
+        )
+        first_port = first.endpoint_url
+    # When: the project starts again, on other ports
+    with running_devstack(seeded_project, "dev", TEST_REGION) as second:
+        # Then: the state is the one start-up made: the seeded note, not the later one
+        assert second.endpoint_url != first_port
+        assert restored(second)
+        assert any('seeded        {"notes": 1}' in line for line in second.output)
+        assert notes(second) == ["seeded"]
+        # and it works: the queue URL the functions get names this endpoint, the pool signs tokens the API accepts
+        sqs = boto3.client("sqs", endpoint_url=second.endpoint_url, region_name=TEST_REGION)
+        queue_url = sqs.get_queue_url(QueueName="gateway-jobs")["QueueUrl"]
+        assert queue_url.startswith(second.endpoint_url)
+        sqs.send_message(QueueUrl=queue_url, MessageBody="{}")
+        token = cognito_token(second, "alice", groups=["staff"])
+        request = urllib.request.Request(f"{second.api_url}/cognito", headers={"Authorization": token})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+
+
+def test_a_damaged_snapshot_is_replaced_by_provisioning_afresh(seeded_project: Project) -> None:
+    # Given: a start that saved a snapshot, whose pickle is then damaged
+    with running_devstack(seeded_project, "dev", TEST_REGION):
+        pass
+    snapshot = Snapshot.for_start(seeded_project, "dev", TEST_REGION)
+    snapshot.backends_file.write_bytes(b"not a pickle")
+    # When: the project starts again
+    with running_devstack(seeded_project, "dev", TEST_REGION) as stack:
+        # Then: it says so, provisions and seeds as if there were none, and saves a good snapshot again
+        assert not restored(stack)
+        assert any("snapshot not restored" in line for line in stack.output)
+        assert notes(stack) == ["seeded"]
+    assert snapshot.backends_file.read_bytes() != b"not a pickle"
+
+
+def test_without_snapshots_every_start_provisions_afresh(
+    seeded_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: snapshots turned off
+    monkeypatch.setenv("DEVSTACK_SNAPSHOT", "false")
+    # When: the project starts twice
+    for _ in range(2):
+        with running_devstack(seeded_project, "dev", TEST_REGION) as stack:
+            # Then: neither restores, and nothing is saved
+            assert not restored(stack)
+    assert not Snapshot.for_start(seeded_project, "dev", TEST_REGION).backends_file.parent.exists()
+
+
+def test_the_key_follows_every_input_of_the_state(seeded_project: Project) -> None:
+    # Given: the key of the project as it is
+    key = start_key(seeded_project, "dev", TEST_REGION)
+    assert start_key(seeded_project, "dev", TEST_REGION) == key
+    # Then: another stage or region, or an edit to the resources, the config or any Python file, changes it
+    assert start_key(seeded_project, "prod", TEST_REGION) != key
+    assert start_key(seeded_project, "dev", "us-east-1") != key
+    seen = {key}
+    for path in (seeded_project.resources_file, seeded_project.chalice_config_file, seeded_project.root / "seed.py"):
+        path.write_text(path.read_text() + "\n# edited\n")
+        edited = start_key(seeded_project, "dev", TEST_REGION)
+        assert edited not in seen
+        seen.add(edited)
+
+
+def test_the_saved_scope_is_repointed_at_this_starts_endpoint(tmp_path: Path, seeded_project: Project) -> None:
+    # Given: a snapshot saved by a start on port 4566
+    snapshot = Snapshot.for_start(seeded_project, "dev", TEST_REGION, folder=tmp_path)
+    queue_url = "http://127.0.0.1:4566/123456789012/gateway-jobs"
+    scope = Scope({"Stage": "dev"}, {"JobsQueue": {"Ref": queue_url, "Arn": "arn:aws:sqs:eu-west-1:1:gateway-jobs"}})
+    snapshot.write_meta(scope, {"notes": 1}, "http://127.0.0.1:4566")
+    # When: a start on port 5000 reads it
+    read, seeded = snapshot.read_meta("http://127.0.0.1:5000")
+    # Then: the queue URL names port 5000, the rest is as saved
+    assert read.attributes["JobsQueue"] == {
+        "Ref": "http://127.0.0.1:5000/123456789012/gateway-jobs",
+        "Arn": "arn:aws:sqs:eu-west-1:1:gateway-jobs",
+    }
+    assert (read.parameters, seeded) == ({"Stage": "dev"}, {"notes": 1})
+
+
+def test_only_the_newest_snapshots_are_kept(tmp_path: Path) -> None:
+    # Given: five snapshots, oldest first
+    for age, key in enumerate("abcde"):
+        for name in (f"{key}.json", f"{key}.backends.pickle"):
+            (tmp_path / name).write_text("{}")
+            mtime = 1_000_000 + age
+            os.utime(tmp_path / name, (mtime, mtime))
+    # When: pruned to three
+    prune(tmp_path, keep=3)
+    # Then: the three newest remain, both files of each
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        f"{key}.{suffix}" for key in "cde" for suffix in ("backends.pickle", "json")
+    ]
