@@ -10,11 +10,10 @@ import pytest
 
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project
-from chalice_devstack.snapshot import Snapshot, prune, start_key
+from chalice_devstack.snapshot import RESTORED_NOTE, Snapshot, prune, start_key
 from chalice_devstack.testing import Devstack, cognito_token, running_devstack
 from tests.conftest import APPS_DIR, TEST_REGION
 
-RESTORED_LINE = "state         restored from the snapshot"
 # A table and a seed hook on top of the gateway app (a queue, a user pool with groups, Cognito-guarded routes).
 SEEDED_TABLE = """
   NotesTable:
@@ -57,7 +56,7 @@ def notes(stack: Devstack) -> list[str]:
 
 def restored(stack: Devstack) -> bool:
     """Whether that start says it restored a snapshot."""
-    return any(RESTORED_LINE in line for line in stack.output)
+    return RESTORED_NOTE.strip() in (line.strip() for line in stack.output)
 
 
 def test_a_second_start_restores_what_the_first_provisioned_and_seeded_not_what_came_after(

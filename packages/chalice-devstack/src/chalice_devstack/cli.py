@@ -129,7 +129,9 @@ def up(args: argparse.Namespace) -> None:
         if stack.seeded:
             print(f"  seeded        {json.dumps(stack.seeded, default=str)}", flush=True)
         if stack.restored:
-            print("  state         restored from the snapshot of an earlier start (--no-snapshot: afresh)", flush=True)
+            from chalice_devstack.snapshot import RESTORED_NOTE
+
+            print(RESTORED_NOTE, flush=True)
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
         while not stop.wait(IDLE_WAIT_SECONDS):  # a signal ends the wait early: its handler sets stop
             pass

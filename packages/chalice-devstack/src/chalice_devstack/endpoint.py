@@ -280,9 +280,7 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--restore", action="store_true", help="restore --snapshot before ready")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
-    import time as _t
 
-    print(f"CHILD start at {_t.time():.3f}", file=sys.stderr, flush=True)
     from chalice_devstack.serving import Forwarder, bind, serve_in_thread
 
     lazy = LazyApp()
@@ -299,16 +297,12 @@ def _child_main(argv: list[str] | None = None) -> None:
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-    import time as _t
 
-    print(f"CHILD moto_app+hooks done at {_t.time():.3f}", file=sys.stderr, flush=True)
     restored = args.restore and restore(args.snapshot)
-    print(f"CHILD restored at {_t.time():.3f}", file=sys.stderr, flush=True)
     if not restored:
         warm_services(aws, args.region, services)  # provisioning comes next: warm before it
     control = Forwarder(args.control_port)
     lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control), args.snapshot))
-    print(f"CHILD ready at {_t.time():.3f}", file=sys.stderr, flush=True)
     os.write(args.ready_fd, RESTORED if restored else READY)
     if restored:  # nothing to provision: warm while the parent starts the pollers and the API
         threading.Thread(target=warm_services, args=(aws, args.region, services), daemon=True).start()

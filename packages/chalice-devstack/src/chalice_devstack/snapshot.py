@@ -34,6 +34,8 @@ from typing import Any, ClassVar
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project
 
+# What `devstack up` prints when it started from a snapshot (tooling and tests look for it).
+RESTORED_NOTE = "  state         restored from the snapshot of an earlier start (--no-snapshot: afresh)"
 KEEP = 12  # snapshots kept; a start writes one only for inputs no kept snapshot has
 FORMAT = 1  # bump when what a snapshot holds changes shape
 # Folders never searched for the project's Python files: virtualenvs are found by their pyvenv.cfg.
