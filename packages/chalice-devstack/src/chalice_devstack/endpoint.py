@@ -28,6 +28,7 @@ the parent and calls `Control` directly.
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -280,7 +281,6 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--restore", action="store_true", help="restore --snapshot before ready")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
-
     from chalice_devstack.serving import Forwarder, bind, serve_in_thread
 
     lazy = LazyApp()
@@ -297,15 +297,14 @@ def _child_main(argv: list[str] | None = None) -> None:
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-
     restored = args.restore and restore(args.snapshot)
+    warm_up = functools.partial(warm_services, aws, args.region, services)
     if not restored:
-        warm_services(aws, args.region, services)  # provisioning comes next: warm before it
+        warm_up()  # provisioning comes next: warm before it
     control = Forwarder(args.control_port)
-    lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control), args.snapshot))
+    # After a restore nothing is provisioned: the parent asks for the warm-up once it is ready.
+    lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control), args.snapshot, warm_up if restored else None))
     os.write(args.ready_fd, RESTORED if restored else READY)
-    if restored:  # nothing to provision: warm while the parent starts the pollers and the API
-        threading.Thread(target=warm_services, args=(aws, args.region, services), daemon=True).start()
     os.close(args.ready_fd)
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.
     with contextlib.suppress(KeyboardInterrupt):
