@@ -13,7 +13,7 @@ pyproject.toml and the project's Python files (the seed hook and what it imports
 the resolved values that name the endpoint (queue URLs) are re-pointed at this start's. Data files a
 seed hook reads itself are not in the key: `up --no-snapshot` (setting `snapshot = false`) provisions
 afresh. Snapshots live in the user's cache folder (`$XDG_CACHE_HOME`, else ~/.cache,
-/chalice-devstack/snapshots); the newest KEEP are kept.
+/chalice-devstack/snapshots); the KEEP written or used last are kept.
 """
 
 import contextlib
@@ -122,7 +122,7 @@ def python_files(root: Path) -> Iterator[Path]:
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:
-    """Delete all but the `keep` newest snapshots in folder."""
+    """Delete all but the `keep` snapshots in folder written or used last (a start touches the one it restores)."""
     metas = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
     for meta in metas[keep:]:
         meta.unlink(missing_ok=True)

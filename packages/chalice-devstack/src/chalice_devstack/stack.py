@@ -235,6 +235,7 @@ class Stack:
         if self._snapshot.exists():
             try:
                 self._saved = self._snapshot.read_meta(settings.endpoint_url)
+                self._snapshot.meta_file.touch()  # pruning keeps the snapshots used last
             except (OSError, ValueError, KeyError):  # damaged: provision afresh and save a new one
                 self._snapshot.discard()
 
