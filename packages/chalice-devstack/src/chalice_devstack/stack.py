@@ -119,8 +119,9 @@ class Stack:
             self.app, self.project, settings.stage, settings.region, echo=self.echo, runtime=self._runtime()
         )
         self.control.registry = self.registry
-        for service in services:
-            self.client(service)  # botocore loads service models while the endpoint loads moto
+        if self._saved is None:  # provisioning calls every service: botocore loads them while the endpoint loads moto
+            for service in services:
+                self.client(service)
         ready_child()
         if self.restored and self._saved is not None:
             self.scope, self.seeded = self._saved
