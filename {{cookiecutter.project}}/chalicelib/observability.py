@@ -4,8 +4,9 @@ Every function, API and event alike, runs inside instrumented() (applied once, b
 middleware in chalicelib/middleware.py): Tracer's handler segment, log_metrics (one EMF line
 per invocation, and a ColdStart metric) and inject_lambda_context (cold_start,
 function_request_id and the other function keys, and the correlation id found at the
-trigger's JMESPath). Tracing is a no-op off Lambda (Powertools turns it off when
-LAMBDA_TASK_ROOT is unset, as under tests and devstack).
+trigger's JMESPath). Traces are recorded on Lambda only: off it (tests, devstack: no
+LAMBDA_TASK_ROOT) Powertools' Tracer would be a no-op that still imports the X-Ray SDK, a third
+of every local start's and test process's import time, so there is no Tracer there.
 
 The correlation id lives in Powertools' thread-safe keys (a context variable), not the
 logger's shared keys: Lambda runs one request per process, but devstack (and any threaded
@@ -17,6 +18,7 @@ CloudWatch turns into metrics with no API call. Services record a business outco
 happens (count); log_metrics publishes them once at the invocation's end.
 """
 
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +35,7 @@ CORRELATION_KEY = "correlation_id"
 
 logger = Logger(service=_settings.service_name, level=_settings.log_level)
 metrics = Metrics(service=_settings.service_name, namespace=_settings.service_name)
-tracer = Tracer(service=_settings.service_name)
+tracer = Tracer(service=_settings.service_name) if "LAMBDA_TASK_ROOT" in os.environ else None
 # An invocation that recorded no business outcome is normal (a read, an empty sweep): no EMF line, no warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -88,7 +90,6 @@ def instrumented(event: dict[str, Any], context: Any, correlation_id_path: str |
     """Run one invocation traced, its metrics published at its end, its logs tagged with the function's keys
     and the correlation id at correlation_id_path in the event (the function's request id if none)."""
 
-    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics(capture_cold_start_metric=True)
     @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
     def handler(_event: dict[str, Any], _context: Any) -> T:
@@ -96,5 +97,6 @@ def instrumented(event: dict[str, Any], context: Any, correlation_id_path: str |
         with correlated(logger.get_correlation_id() or context.aws_request_id):
             return run()
 
-    result: T = handler(event, context)
+    traced = tracer.capture_lambda_handler(handler, capture_response=False) if tracer is not None else handler
+    result: T = traced(event, context)
     return result
