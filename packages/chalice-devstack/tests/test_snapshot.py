@@ -1,7 +1,9 @@
 """Start-up snapshots: a start with the same inputs restores the provisioned, seeded state, not makes it again."""
 
+import json
 import os
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 
@@ -85,6 +87,32 @@ def test_a_second_start_restores_what_the_first_provisioned_and_seeded_not_what_
         request = urllib.request.Request(f"{second.api_url}/cognito", headers={"Authorization": token})
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200
+
+
+def test_a_restored_state_machine_comes_back_with_its_first_request_and_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the saga app (a state machine whose tasks are the app's functions), started once to save a snapshot
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "saga"
+    shutil.copytree(APPS_DIR / "saga", root)
+    project = Project.at(root)
+    with running_devstack(project, "dev", TEST_REGION):
+        pass
+    # When: it starts again from the snapshot (Step Functions' backends are restored on first need)
+    with running_devstack(project, "dev", TEST_REGION) as stack:
+        assert restored(stack)
+        sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url, region_name=TEST_REGION)
+        machines = sfn.list_state_machines()["stateMachines"]
+        # Then: the state machine is there, and an execution runs its tasks to the end
+        assert [machine["name"] for machine in machines] == ["saga-order"]
+        arn = machines[0]["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"order": "o-1"}))["executionArn"]
+        deadline = time.monotonic() + 30
+        while (status := sfn.describe_execution(executionArn=execution)["status"]) == "RUNNING":
+            assert time.monotonic() < deadline, "the execution did not end within 30 s"
+            time.sleep(0.05)
+        assert status == "SUCCEEDED"
 
 
 def test_a_damaged_snapshot_is_replaced_by_provisioning_afresh_in_one_process_too(seeded_project: Project) -> None:

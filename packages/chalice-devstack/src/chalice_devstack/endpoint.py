@@ -47,6 +47,7 @@ from chalice_devstack.event_rules import RULES_PATH, ScheduleRuleSync, is_events
 
 if TYPE_CHECKING:
     from chalice_devstack.lambda_api import LambdaApi
+    from chalice_devstack.snapshot import DeferredBackends
 
 HOST = "127.0.0.1"
 StartResponse = Callable[..., Any]
@@ -89,11 +90,13 @@ class Dispatcher:
         control: WSGIApp,
         rules: ScheduleRuleSync | None = None,
         snapshot: Path | None = None,
+        deferred: "DeferredBackends | None" = None,
         warm_up: Callable[[], None] | None = None,
     ) -> None:
         self.aws, self.control = aws, control
         self.rules = rules if rules is not None else ScheduleRuleSync(aws, control)
         self.snapshot = snapshot  # where POST /_devstack/snapshot pickles moto's backends
+        self.deferred = deferred  # backends a restore left until a request needs them (Step Functions')
         self.warm_up = warm_up  # what POST /_devstack/warm starts in a thread
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -112,7 +115,10 @@ class Dispatcher:
             return [b""]
         if path.startswith(CONTROL_PREFIX) or lambda_routes.handles(method, path):
             return self.control(environ, start_response)
-        if is_events_request(environ):
+        events = is_events_request(environ)
+        if self.deferred is not None and (events or is_step_functions_request(environ)):
+            self.deferred.restore()  # EventBridge too: a rule's target may start an execution
+        if events:
             self.rules.ensure()
         return self.aws(environ, start_response)
 
@@ -255,17 +261,28 @@ def warm_services(aws: WSGIApp, region: str, services: Iterable[str]) -> None:
     moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
 
 
-def restore(snapshot: Path) -> bool:
-    """Restore moto's backends from the start's snapshot; on any failure discard it (the parent provisions)."""
+def is_step_functions_request(environ: dict[str, Any]) -> bool:
+    """True for a Step Functions API call (its JSON protocol names the service in X-Amz-Target)."""
+    return str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("AWSStepFunctions.")
+
+
+def restore(snapshot: Path) -> "DeferredBackends | None":
+    """Restore moto's backends from the start's snapshot (but the deferred ones, returned); on any failure
+    discard the snapshot and return None (the parent provisions)."""
     from chalice_devstack.snapshot import restore_backends
 
     try:
-        restore_backends(snapshot)
+        return restore_backends(snapshot)
     except Exception as error:  # a snapshot from another moto, or a damaged file: provisioning remakes the state
         print(f"devstack: snapshot not restored ({type(error).__name__}: {error}); provisioning", file=sys.stderr)
         snapshot.unlink(missing_ok=True)
-        return False
-    return True
+        return None
+
+
+def warm_after_restore(deferred: "DeferredBackends", aws: WSGIApp, region: str, services: Iterable[str]) -> None:
+    """What a restored endpoint does once the parent is ready: the deferred backends, then the warm-up."""
+    deferred.restore()
+    warm_services(aws, region, services)
 
 
 def _child_main(argv: list[str] | None = None) -> None:
@@ -297,14 +314,16 @@ def _child_main(argv: list[str] | None = None) -> None:
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-    restored = args.restore and restore(args.snapshot)
-    warm_up = functools.partial(warm_services, aws, args.region, services)
-    if not restored:
-        warm_up()  # provisioning comes next: warm before it
+    deferred = restore(args.snapshot) if args.restore else None
+    warm_up = None
+    if deferred is None:
+        warm_services(aws, args.region, services)  # provisioning comes next: warm before it
+    else:  # nothing to provision: the parent asks for the warm-up once it is ready
+        warm_up = functools.partial(warm_after_restore, deferred, aws, args.region, services)
     control = Forwarder(args.control_port)
-    # After a restore nothing is provisioned: the parent asks for the warm-up once it is ready.
-    lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control), args.snapshot, warm_up if restored else None))
-    os.write(args.ready_fd, RESTORED if restored else READY)
+    rules = ScheduleRuleSync(aws, control)
+    lazy.set(Dispatcher(aws, control, rules, args.snapshot, deferred, warm_up))
+    os.write(args.ready_fd, READY if deferred is None else RESTORED)
     os.close(args.ready_fd)
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.
     with contextlib.suppress(KeyboardInterrupt):

@@ -37,7 +37,7 @@ from chalice_devstack.project import Project
 # What `devstack up` prints when it started from a snapshot (tooling and tests look for it).
 RESTORED_NOTE = "  state         restored from the snapshot of an earlier start (--no-snapshot: afresh)"
 KEEP = 12  # snapshots kept; a start writes one only for inputs no kept snapshot has
-FORMAT = 1  # bump when what a snapshot holds changes shape
+FORMAT = 2  # bump when what a snapshot holds changes shape
 # Folders never searched for the project's Python files: virtualenvs are found by their pyvenv.cfg.
 SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules"})
 
@@ -140,8 +140,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------------- moto's backends (endpoint side)
 
 
+# Restored on first need, not before ready: Step Functions' backends. Importing their interpreter is about
+# half of a restore, and they share no object with another service's (a state machine names its tasks by ARN).
+DEFERRED_MODULES = ("moto.stepfunctions.",)
+
+
 def save_backends(path: Path) -> int:
-    """Pickle every moto backend in use to path, in one pickle so shared objects stay shared; return its size."""
+    """Pickle every moto backend in use to path, the deferred ones apart; return the file's size.
+
+    Each part is one pickle, so objects shared between services (a table and its stream) stay shared.
+    """
     from moto.core.base_backend import BackendDict
 
     state = [
@@ -149,16 +157,45 @@ def save_backends(path: Path) -> int:
         for backends in list(BackendDict._instances)  # type: ignore[misc]  # moto lists the backends in use
         for account, region, backend in backends.iter_backends()
     ]
+    deferred = [entry for entry in state if entry[0].startswith(DEFERRED_MODULES)]
+    now = [entry for entry in state if entry not in deferred]
+    data = pickle.dumps({"now": _pickled(now), "deferred": _pickled(deferred)}, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_atomically(path, data)
+    return len(data)
+
+
+def restore_backends(path: Path) -> "DeferredBackends":
+    """Put the backends pickled in path back into moto, but the deferred ones: those the result restores."""
+    parts = pickle.loads(path.read_bytes())  # noqa: S301 - devstack's own file, in the user's cache folder
+    _put_back(parts["now"])
+    return DeferredBackends(parts["deferred"])
+
+
+class DeferredBackends:
+    """The backends a restore left for later; `restore()` puts them back (once, whoever asks first)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._lock = threading.Lock()
+
+    def restore(self) -> None:
+        """Put the deferred backends back into moto, if not done yet."""
+        with self._lock:
+            if self._data:
+                _put_back(self._data)
+                self._data = b""
+
+
+def _pickled(state: list[tuple[str, str, str, str, Any]]) -> bytes:
+    """One pickle of backends, with the reducers moto's objects need."""
     buffer = io.BytesIO()
     BackendPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
-    _write_atomically(path, buffer.getvalue())
-    return buffer.tell()
+    return buffer.getvalue()
 
 
-def restore_backends(path: Path) -> None:
-    """Put the backends pickled in path back into moto (replacing any of the same account and region)."""
-    state = pickle.loads(path.read_bytes())  # noqa: S301 - devstack's own file, in the user's cache folder
-    for module, name, account, region, backend in state:
+def _put_back(data: bytes) -> None:
+    """Unpickle backends and set each in its BackendDict (replacing any of the same account and region)."""
+    for module, name, account, region, backend in pickle.loads(data):  # noqa: S301 - as restore_backends
         getattr(importlib.import_module(module), name)[account][region] = backend
 
 

@@ -173,8 +173,10 @@ class Stack:
 
                 aws = endpoint.moto_app(services)
                 moto_hooks.install()  # moto here tells this process's pollers directly
-                self.restored = self._saved is not None and endpoint.restore(self._snapshot.backends_file)
-                lazy.set(endpoint.Dispatcher(aws, self.control, snapshot=self._snapshot_file()))
+                deferred = endpoint.restore(self._snapshot.backends_file) if self._saved is not None else None
+                self.restored = deferred is not None
+                warm_up = deferred.restore if deferred is not None else None
+                lazy.set(endpoint.Dispatcher(aws, self.control, None, self._snapshot_file(), deferred, warm_up))
 
             return load_moto
         control_socket = endpoint.listen(0)  # the child needs its port now; its server comes after the spawn
