@@ -28,6 +28,9 @@ TERMINAL = {"CONFIRMED", "CANCELLED"}
 # Mostly approvals; the rest exercise every saga path (a short product gives out-of-stock).
 TOKENS = ["tok_approve"] * 8 + ["tok_decline", "tok_transient_1"]
 PRODUCTS = ["espresso-beans"] * 5 + ["filter-papers"] * 4 + ["limited-mug"]
+# Between two reads of the orders: at least this, and at least as long as the last read took, so that
+# the bench's own reads (pages of orders: the API, a function, DynamoDB) use at most half the time.
+MIN_POLL_SECONDS = 0.1
 
 
 def call(api: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -116,6 +119,7 @@ def run(api: str, endpoint: str, count: int, timeout: float, seed: int) -> dict[
     finished: dict[str, tuple[float, str]] = {}
     deadline = start + timeout
     while len(finished) < len(posted) and time.monotonic() < deadline:
+        read_began = time.monotonic()
         cursor: str | None = None
         while True:
             query = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
@@ -127,7 +131,7 @@ def run(api: str, endpoint: str, count: int, timeout: float, seed: int) -> dict[
             cursor = page.get("next")
             if not cursor:
                 break
-        time.sleep(0.1)
+        time.sleep(max(MIN_POLL_SECONDS, time.monotonic() - read_began))
     latencies = [finished[order_id][0] - posted[order_id] for order_id in finished]
     elapsed = max((t for t, _ in finished.values()), default=time.monotonic()) - start
     statuses = [status for _, status in finished.values()]

@@ -237,7 +237,7 @@ def _child_main(argv: list[str] | None = None) -> None:
     warm(aws, args.region, services)
     from chalice_devstack import moto_fixes
 
-    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
+    moto_fixes.speed_up_step_functions()  # the warm-up loaded the interpreter if the project has a state machine
     control = Forwarder(args.control_port)
     lazy.set(Dispatcher(aws, control, ScheduleRuleSync(aws, control)))
     os.write(args.ready_fd, READY)
