@@ -167,19 +167,22 @@ def test_queue_counts_with_messages_visible_in_flight_and_delayed() -> None:
     assert counts == dict(zip(names, ["2", "1", "1"], strict=True))
 
 
-def test_the_server_finds_each_host_s_service_once() -> None:
+def test_the_server_finds_each_host_s_service_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given moto's server app, when it dispatches two requests to one host, it looks the host up once."""
-    from moto.moto_server import werkzeug_app
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     moto_fixes.dispatch_by_cached_host()
     lookups: list[str] = []
-    server = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
-    original = werkzeug_app.backends.list_of_moto_modules
-    werkzeug_app.backends.list_of_moto_modules = lambda: lookups.append("listed") or original()
-    try:
-        found = [server.get_backend_for_host(f"sqs.{TEST_REGION}.amazonaws.com") for _ in range(2)]
-    finally:
-        werkzeug_app.backends.list_of_moto_modules = original
+    listed = backends.list_of_moto_modules
+
+    def list_of_moto_modules() -> Any:
+        lookups.append("listed")
+        return listed()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", list_of_moto_modules)
+    server = DomainDispatcherApplication(create_backend_app)
+    found = [server.get_backend_for_host(f"sqs.{TEST_REGION}.amazonaws.com") for _ in range(2)]
 
     assert found == ["sqs", "sqs"]
     assert lookups == ["listed"]
@@ -192,7 +195,7 @@ def parse_tree_count() -> int:
     """How many definitions the interpreter has parsed since the cache was installed."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    parse = AmazonStateLanguageParser.parse
+    parse: Any = AmazonStateLanguageParser.parse
     assert getattr(parse, "keeps_trees", False)
     return int(parse.trees.cache_info().misses)
 

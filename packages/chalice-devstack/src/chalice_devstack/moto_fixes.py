@@ -221,9 +221,17 @@ def count_messages_once() -> None:
     if getattr(Queue.approximate_number_of_messages, "one_pass", False):
         return
     for attribute, index in _MESSAGE_COUNTS.items():
-        count = property(lambda queue, index=index: _message_counts(queue)[index])
-        count.fget.one_pass = True  # type: ignore[attr-defined]
-        setattr(Queue, attribute, count)
+        setattr(Queue, attribute, property(_counter(index)))
+
+
+def _counter(index: int) -> Callable[[Any], int]:
+    """A queue's count property: its `index` in _message_counts' answer."""
+
+    def count(queue: Any) -> int:
+        return _message_counts(queue)[index]
+
+    count.one_pass = True  # type: ignore[attr-defined]
+    return count
 
 
 # Queue's count properties -> their place in _message_counts' answer.
