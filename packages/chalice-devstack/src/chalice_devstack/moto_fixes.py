@@ -44,6 +44,10 @@ package directory and stats each entry (`list_of_moto_modules`): under a burst, 
 on that lock for a tenth of the endpoint's time. The service of a host never changes, so
 `dispatch_by_cached_host` remembers it per host.
 
+moto looks up the methods of a service's response class (inspect.getmembers) on every request to
+see whether it answers the action; a class's methods are what they are: `answers_from_known_methods`
+keeps each class's list.
+
 moto's SQS works out a queue's attributes on every SendMessage (it reads one of them), counting
 visible, delayed and in-flight messages with three clock reads per message. A queue nobody
 consumes (a fan-out subscriber such as a domain-events queue) grows all day, and every send to it
@@ -102,6 +106,7 @@ def apply(services: Collection[str] = ()) -> None:
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
     count_messages_once()
     dispatch_by_cached_host()
+    answers_from_known_methods()
     if "cognito-idp" in services:
         _fix_cognito()
 
@@ -212,6 +217,15 @@ def dispatch_by_cached_host() -> None:
 
     get_backend_for_host.cached = True  # type: ignore[attr-defined]
     module.DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+def answers_from_known_methods() -> None:
+    """List each response class's methods once, not on every request (idempotent)."""
+    from moto.core import responses
+    from moto.core.utils import method_names_from_class
+
+    if getattr(responses, "method_names_from_class") is method_names_from_class:  # noqa: B009 - not re-exported
+        setattr(responses, "method_names_from_class", functools.cache(method_names_from_class))  # noqa: B010
 
 
 def count_messages_once() -> None:

@@ -4,6 +4,7 @@ The parent imports this module only once it has started the endpoint child: werk
 of milliseconds to import, and the child's start is what `devstack ready` waits for.
 """
 
+import contextlib
 import http.client
 import io
 import json
@@ -55,7 +56,7 @@ class QuietHandler(WSGIRequestHandler):
             self.close_connection = True
 
     def make_environ(self) -> Any:
-        """werkzeug's environ, with the body read in full (when it has a length) so the stream is at the next request."""
+        """werkzeug's environ, with a body that has a length read in full, so the stream is at the next request."""
         environ = super().make_environ()
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             return environ
@@ -119,10 +120,8 @@ class KeepAliveServer(ThreadedWSGIServer):
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # closed meanwhile
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # closed meanwhile
 
 
 def bind(app: WSGIApp, port: int, listening: socket.socket | None = None) -> BaseWSGIServer:
