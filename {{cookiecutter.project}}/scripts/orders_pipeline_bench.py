@@ -78,16 +78,14 @@ def summary(single: dict[str, Any], burst: dict[str, Any], floor_ms: float) -> s
     )
 
 
-{%- if cookiecutter.include_auth == 'y' %}
 def new_user(api: str, endpoint: str) -> tuple[str, dict[str, str]]:
-    """A fresh user of the devstack's pool with a profile: its id, and the headers that sign its requests in."""
+    """A fresh user with a profile: its id, and the headers that sign its requests in (none without sign-in)."""
+{%- if cookiecutter.include_auth == 'y' %}
     signed_in = {"Authorization": cognito_token(endpoint, f"bench-{uuid.uuid4().hex[:10]}")}
     email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
     user = call(api, "PUT", "/users/me", {"name": "bench", "email": email}, signed_in)
     return user["id"], signed_in
 {%- else %}
-def new_user(api: str, endpoint: str) -> tuple[str, dict[str, str]]:
-    """A fresh user (its id), and the headers its requests need (none: the API has no sign-in)."""
     user = call(api, "POST", "/users", {"name": "bench", "email": f"bench-{uuid.uuid4().hex[:10]}@example.com"})
     return user["id"], {}
 {%- endif %}
