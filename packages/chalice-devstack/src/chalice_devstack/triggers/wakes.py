@@ -12,7 +12,6 @@ Sources are named by key: `sqs:<queue name>`, `dynamodb:<table name>`, `kinesis:
 import contextlib
 import heapq
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -96,32 +95,17 @@ SHARED = Wakes()
 
 
 def pipe_notifier(fd: int) -> Notify:
-    """A notify that hands notices to a thread writing `key delay` lines to a pipe (the endpoint child -> pollers).
+    """A notify that writes `key delay` lines to a pipe (the endpoint child -> devstack's pollers).
 
-    moto calls notify while it holds its locks (a DynamoDB write holds moto_fixes' write lock). A
-    write to the pipe gives up the interpreter lock, and in a busy endpoint getting it back waits
-    for other threads: the write lock stayed held meanwhile and DynamoDB writes queued behind it.
-    So notify only queues the notice; the thread writes what has queued up in one write, a notice
-    repeated meanwhile once. The pipe is non-blocking: if the reader ever falls behind, a notice
-    is dropped, and the safety poll picks its message up.
+    The pipe is non-blocking: if the reader ever falls behind, a notice is dropped, and the
+    safety poll picks its message up.
     """
     os.set_blocking(fd, False)
-    notices: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
 
     def notify(key: str, delay: float = 0.0) -> None:
-        notices.put((key, round(delay, 3)))
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(fd, f"{key} {delay:.3f}\n".encode())
 
-    def write_queued() -> None:
-        while True:
-            batch = {notices.get()}
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    batch.add(notices.get_nowait())
-            lines = "".join(f"{key} {delay:.3f}\n" for key, delay in batch)
-            with contextlib.suppress(BlockingIOError, BrokenPipeError):
-                os.write(fd, lines.encode())
-
-    threading.Thread(target=write_queued, name="devstack-notices", daemon=True).start()
     return notify
 
 
