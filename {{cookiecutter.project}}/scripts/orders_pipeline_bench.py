@@ -79,7 +79,7 @@ def summary(single: dict[str, Any], burst: dict[str, Any], floor_ms: float) -> s
 
 
 def new_user(api: str, endpoint: str) -> tuple[str, dict[str, str]]:
-    """A fresh user with a profile: its id, and the headers that sign its requests in (none without sign-in)."""
+    """A fresh user with a profile: its id, and the headers each of its requests carries."""
 {%- if cookiecutter.include_auth == 'y' %}
     signed_in = {"Authorization": cognito_token(endpoint, f"bench-{uuid.uuid4().hex[:10]}")}
     email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
@@ -94,7 +94,7 @@ def new_user(api: str, endpoint: str) -> tuple[str, dict[str, str]]:
 def run(api: str, endpoint: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
     """Place count orders for one fresh user, then poll its orders until all are terminal."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible workload mix, not security
-    user_id, signed_in = new_user(api, endpoint)
+    user_id, caller = new_user(api, endpoint)
     bodies = [
         {
 {%- if cookiecutter.include_auth != 'y' %}
@@ -109,7 +109,7 @@ def run(api: str, endpoint: str, count: int, timeout: float, seed: int) -> dict[
     start = time.monotonic()
 
     def post(body: dict[str, Any]) -> None:
-        order = call(api, "POST", "/orders", body, {"Idempotency-Key": str(uuid.uuid4()), **signed_in})
+        order = call(api, "POST", "/orders", body, {"Idempotency-Key": str(uuid.uuid4()), **caller})
         posted[order["id"]] = time.monotonic()
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -121,7 +121,7 @@ def run(api: str, endpoint: str, count: int, timeout: float, seed: int) -> dict[
         cursor: str | None = None
         while True:
             query = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
-            page = call(api, "GET", f"/users/{user_id}/orders{query}", headers=signed_in)
+            page = call(api, "GET", f"/users/{user_id}/orders{query}", headers=caller)
             now = time.monotonic()
             for order in page["items"]:
                 if order["status"] in TERMINAL and order["id"] not in finished:
