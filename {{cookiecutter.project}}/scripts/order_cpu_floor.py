@@ -23,6 +23,10 @@ from chalice_devstack.settings import load_settings
 from chalice_devstack.triggers.dynamodb import DynamoDBShards
 {%- endif %}
 from chalice_devstack.triggers.sqs import sqs_record
+{%- if cookiecutter.include_auth == 'y' %}
+
+from tests.auth_support import as_user, new_user_id
+{%- endif %}
 
 JSON = {"Content-Type": "application/json"}
 ORDER = {"items": [{"product_id": "kettle", "quantity": 1}], "payment_token": "tok_approve"}
@@ -42,8 +46,17 @@ class OrderPath:
         self.queue_url = self.sqs.get_queue_url(QueueName=self.settings.orders_queue)["QueueUrl"]
         attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         self.queue_arn, self.region = attributes["Attributes"]["QueueArn"], region
+{%- if cookiecutter.include_auth == 'y' %}
+        self.headers = {**JSON, **as_user(new_user_id())}
+        profile = json.dumps({"name": "Floor", "email": "f@example.com"})
+        self.user_id = client.http.put("/users/me", headers=self.headers, body=profile).json_body["id"]
+        self.order = json.dumps(ORDER)
+{%- else %}
+        self.headers = JSON
         user = client.http.post("/users", headers=JSON, body=json.dumps({"name": "Floor", "email": "f@example.com"}))
         self.user_id = user.json_body["id"]
+        self.order = json.dumps({"user_id": self.user_id, **ORDER})
+{%- endif %}
 {%- if cookiecutter.include_stream == 'y' %}
         dynamodb: Any = boto3.client("dynamodb", region_name=region)
         stream_arn = dynamodb.describe_table(TableName=self.settings.service_table)["Table"]["LatestStreamArn"]
@@ -55,7 +68,7 @@ class OrderPath:
 
     def run(self) -> None:
         """Place one order and call every function it reaches, as its triggers would."""
-        placed = self.client.http.post("/orders", headers=JSON, body=json.dumps({"user_id": self.user_id, **ORDER}))
+        placed = self.client.http.post("/orders", headers=self.headers, body=self.order)
         assert placed.status_code == 202, placed.json_body
         messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)["Messages"]
         records = [sqs_record(message, self.queue_arn, self.region) for message in messages]

@@ -19,11 +19,18 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+{%- if cookiecutter.include_auth == 'y' %}
+
+from chalice_devstack.testing import cognito_token
+{%- endif %}
 
 TERMINAL = {"CONFIRMED", "CANCELLED"}
 # Mostly approvals; the rest exercise every saga path (a short product gives out-of-stock).
 TOKENS = ["tok_approve"] * 8 + ["tok_decline", "tok_transient_1"]
 PRODUCTS = ["espresso-beans"] * 5 + ["filter-papers"] * 4 + ["limited-mug"]
+# Between two reads of the orders: at least this, and at least as long as the last read took, so that
+# the bench's own reads (pages of orders: the API, a function, DynamoDB) use at most half the time.
+MIN_POLL_SECONDS = 0.1
 
 
 def call(api: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -71,13 +78,28 @@ def summary(single: dict[str, Any], burst: dict[str, Any], floor_ms: float) -> s
     )
 
 
-def run(api: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
+def new_user(api: str, endpoint: str) -> tuple[str, dict[str, str]]:
+    """A fresh user with a profile: its id, and the headers each of its requests carries."""
+{%- if cookiecutter.include_auth == 'y' %}
+    signed_in = {"Authorization": cognito_token(endpoint, f"bench-{uuid.uuid4().hex[:10]}")}
+    email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
+    user = call(api, "PUT", "/users/me", {"name": "bench", "email": email}, signed_in)
+    return user["id"], signed_in
+{%- else %}
+    user = call(api, "POST", "/users", {"name": "bench", "email": f"bench-{uuid.uuid4().hex[:10]}@example.com"})
+    return user["id"], {}
+{%- endif %}
+
+
+def run(api: str, endpoint: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
     """Place count orders for one fresh user, then poll its orders until all are terminal."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible workload mix, not security
-    user = call(api, "POST", "/users", {"name": "bench", "email": f"bench-{uuid.uuid4().hex[:10]}@example.com"})
+    user_id, caller = new_user(api, endpoint)
     bodies = [
         {
-            "user_id": user["id"],
+{%- if cookiecutter.include_auth != 'y' %}
+            "user_id": user_id,
+{%- endif %}
             "items": [{"product_id": rng.choice(PRODUCTS), "quantity": rng.randint(1, 2)}],
             "payment_token": rng.choice(TOKENS),
         }
@@ -87,7 +109,7 @@ def run(api: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
     start = time.monotonic()
 
     def post(body: dict[str, Any]) -> None:
-        order = call(api, "POST", "/orders", body, {"Idempotency-Key": str(uuid.uuid4())})
+        order = call(api, "POST", "/orders", body, {"Idempotency-Key": str(uuid.uuid4()), **caller})
         posted[order["id"]] = time.monotonic()
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -95,9 +117,11 @@ def run(api: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
     finished: dict[str, tuple[float, str]] = {}
     deadline = start + timeout
     while len(finished) < len(posted) and time.monotonic() < deadline:
+        read_began = time.monotonic()
         cursor: str | None = None
         while True:
-            page = call(api, "GET", f"/users/{user['id']}/orders?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+            query = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            page = call(api, "GET", f"/users/{user_id}/orders{query}", headers=caller)
             now = time.monotonic()
             for order in page["items"]:
                 if order["status"] in TERMINAL and order["id"] not in finished:
@@ -105,7 +129,7 @@ def run(api: str, count: int, timeout: float, seed: int) -> dict[str, Any]:
             cursor = page.get("next")
             if not cursor:
                 break
-        time.sleep(0.1)
+        time.sleep(max(MIN_POLL_SECONDS, time.monotonic() - read_began))
     latencies = [finished[order_id][0] - posted[order_id] for order_id in finished]
     elapsed = max((t for t, _ in finished.values()), default=time.monotonic()) - start
     statuses = [status for _, status in finished.values()]
@@ -126,6 +150,7 @@ def main() -> None:
     """CLI: python -m scripts.orders_pipeline_bench [--orders 200] [--api URL]."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:4566")
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
@@ -133,8 +158,8 @@ def main() -> None:
     args = parser.parse_args()
     api = args.api.rstrip("/")
     floor_ms = cpu_floor_ms(args.floor_orders)
-    single = run(api, 1, args.timeout, args.seed)
-    burst = run(api, args.orders, args.timeout, args.seed)
+    single = run(api, args.endpoint, 1, args.timeout, args.seed)
+    burst = run(api, args.endpoint, args.orders, args.timeout, args.seed)
     print(json.dumps(burst, indent=2))
     print(summary(single, burst, floor_ms))
 

@@ -1,7 +1,9 @@
 """devstack's moto fixes: a cancelled DynamoDB transaction writes nothing and leaves the stream readable."""
 
+import json
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -127,3 +129,84 @@ def test_responses_read_the_same_with_the_serializer_cache(dynamodb: Any) -> Non
     assert len(moto_fixes._POSSIBLE_KEYS) > 0  # the serializer went through the cache
     described = dynamodb.describe_table(TableName=TABLE)["Table"]
     assert (described["TableName"], described["KeySchema"][0]["AttributeName"]) == (TABLE, "pk")
+
+
+def test_executions_of_one_definition_share_its_parse_tree_and_each_runs_its_own_program() -> None:
+    """Given a state machine on moto's interpreter, when it runs twice with different input, each gets its output."""
+    definition = json.dumps(
+        {
+            "StartAt": "Double",
+            "States": {"Double": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"}, "End": True}},
+        }
+    )
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name=TEST_REGION)
+        arn = sfn.create_state_machine(name="pure", definition=definition, roleArn=ROLE)["stateMachineArn"]
+        moto_fixes.speed_up_step_functions()  # the interpreter is loaded now, as after devstack's warm-up
+        parses = parse_tree_count()
+        outputs = [run_to_end(sfn, arn, {"n": n}) for n in (2, 5)]
+
+    assert outputs == [{"twice": 4}, {"twice": 10}]
+    assert parse_tree_count() - parses <= 1  # at most the first execution parsed (the create may have already)
+
+
+def test_queue_counts_with_messages_visible_in_flight_and_delayed() -> None:
+    """Given messages visible, received (in flight) and delayed, the queue's attributes count each kind."""
+    moto_fixes.apply()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=TEST_REGION)
+        url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+        for body in ("a", "b", "c"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        names.append("ApproximateNumberOfMessagesDelayed")
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+
+    assert counts == dict(zip(names, ["2", "1", "1"], strict=True))
+
+
+def test_the_server_finds_each_host_s_service_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given moto's server app, when it dispatches two requests to one host, it looks the host up once."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    moto_fixes.dispatch_by_cached_host()
+    lookups: list[str] = []
+    listed = backends.list_of_moto_modules
+
+    def list_of_moto_modules() -> Any:
+        lookups.append("listed")
+        return listed()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", list_of_moto_modules)
+    server = DomainDispatcherApplication(create_backend_app)
+    found = [server.get_backend_for_host(f"sqs.{TEST_REGION}.amazonaws.com") for _ in range(2)]
+
+    assert found == ["sqs", "sqs"]
+    assert lookups == ["listed"]
+
+
+ROLE = "arn:aws:iam::123456789012:role/machine"
+
+
+def parse_tree_count() -> int:
+    """How many definitions the interpreter has parsed since the cache was installed."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse: Any = AmazonStateLanguageParser.parse
+    assert getattr(parse, "keeps_trees", False)
+    return int(parse.trees.cache_info().misses)
+
+
+def run_to_end(sfn: Any, arn: str, payload: dict[str, Any]) -> Any:
+    """Start an execution and wait (short polls) for its output."""
+    name = f"run-{len(sfn.list_executions(stateMachineArn=arn)['executions'])}"
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
+    deadline = time.monotonic() + 10
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.01)
+    assert described["status"] == "SUCCEEDED", described
+    return json.loads(described["output"])

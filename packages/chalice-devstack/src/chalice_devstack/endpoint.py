@@ -58,7 +58,7 @@ CONTROL_PREFIX = "/_devstack/"
 CONSOLE_PREFIX = "/_devstack/console/"  # chalice_devstack.console: the browser console
 PEEK_PATH = CONSOLE_PREFIX + "peek"
 SNAPSHOT_PATH = CONTROL_PREFIX + "snapshot"  # POST: pickle moto's backends to the start's snapshot (snapshot.py)
-WARM_PATH = CONTROL_PREFIX + "warm"  # POST: build the services' apps now, in the background (after a restore)
+WARM_PATH = CONTROL_PREFIX + "warm"  # POST: warm up now, in the background, if start-up did not (a restore, --single)
 # On every answer of devstack's control plane and API: how a command tells a devstack from something else on a port.
 MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
@@ -258,7 +258,7 @@ def warm_services(aws: WSGIApp, region: str, services: Iterable[str]) -> None:
     warm(aws, region, services)
     from chalice_devstack import moto_fixes
 
-    moto_fixes.cache_step_functions_clients()  # the warm-up loaded the interpreter if the project has a state machine
+    moto_fixes.speed_up_step_functions()  # the warm-up loaded the interpreter if the project has a state machine
 
 
 def is_step_functions_request(environ: dict[str, Any]) -> bool:

@@ -93,7 +93,10 @@ def serve(connection: Connection, spec: WorkerSpec) -> None:
         message = f"Unable to import module 'app': {type(error).__name__}: {error}"
         connection.send(Init(FunctionError("Runtime.ImportModuleError", message)))
         return
-    connection.send(Init())
+    try:
+        connection.send(Init())
+    except OSError:  # devstack stopped while this environment started (BrokenPipeError): nothing to report to
+        return
     limit_memory(spec.memory_mb)
     output = OutputCapture()
     while True:

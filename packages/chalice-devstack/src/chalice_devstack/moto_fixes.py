@@ -33,7 +33,25 @@ These are installed only for a project that provisions Cognito: importing moto's
 moto's Step Functions interpreter makes a new boto3 client for every task it runs (a Lambda
 invoke per saga step): a seventh of the endpoint's CPU time in an orders burst. Its clients are
 all alike for one region and service (fixed keys, no retries), and botocore clients are
-thread-safe, so `cache_step_functions_clients` keeps one per region and service.
+thread-safe, so `speed_up_step_functions` keeps one per region and service. The interpreter also
+lexes and parses the state machine's definition anew for every execution (ANTLR, a twentieth of
+the endpoint's CPU in a burst); the parse tree depends on the definition only and nothing writes
+to it, so it is kept per definition, and each execution still builds its own program from it
+(the program's states hold per-execution state).
+
+moto's server finds the service of every request under one lock, and on the way lists moto's
+package directory and stats each entry (`list_of_moto_modules`): under a burst, requests queued
+on that lock for a tenth of the endpoint's time. The service of a host never changes, so
+`dispatch_by_cached_host` remembers it per host.
+
+moto looks up the methods of a service's response class (inspect.getmembers) on every request to
+see whether it answers the action; a class's methods are what they are: `answers_from_known_methods`
+keeps each class's list.
+
+moto's SQS works out a queue's attributes on every SendMessage (it reads one of them), counting
+visible, delayed and in-flight messages with three clock reads per message. A queue nobody
+consumes (a fan-out subscriber such as a domain-events queue) grows all day, and every send to it
+got slower: `count_messages_once` counts them in one pass with one clock read.
 """
 
 import functools
@@ -71,6 +89,9 @@ _MOTO_POSSIBLE_KEYS = AttributePicker.get_possible_keys
 # (picker type, its providers, object type, shape id, attribute) -> (the shape, its possible keys)
 _POSSIBLE_KEYS: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}
 _BOTO_CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
+_ASL_PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
+_DISPATCHER_MODULE = "moto.moto_server.werkzeug_app"
+PARSE_TREES_KEPT = 32  # state machine definitions whose parse trees are kept (a project has a handful)
 _CLIENTS_LOCK = threading.Lock()
 _MOTO_WRITES = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
 
@@ -83,6 +104,9 @@ def apply(services: Collection[str] = ()) -> None:
         setattr(DynamoDBBackend, name, atomic(write))
     Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
+    count_messages_once()
+    dispatch_by_cached_host()
+    answers_from_known_methods()
     if "cognito-idp" in services:
         _fix_cognito()
 
@@ -121,12 +145,18 @@ def _fix_cognito() -> None:
     CognitoIdpUserPool.get_user_extra_data_by_client_id = readable_attributes  # type: ignore[method-assign]
 
 
-def cache_step_functions_clients() -> None:
-    """Reuse the Step Functions interpreter's task clients, if the interpreter is loaded (idempotent).
+def speed_up_step_functions() -> None:
+    """Reuse the interpreter's task clients and definitions' parse trees, if the interpreter is loaded (idempotent).
 
     Call once moto has built the Step Functions backend (devstack's warm-up does): importing the
     interpreter only for this would cost a second at start-up for projects that never use it.
     """
+    _cache_task_clients()
+    _cache_parse_trees()
+
+
+def _cache_task_clients() -> None:
+    """One task client per region and service for the interpreter (moto makes one per task)."""
     module = sys.modules.get(_BOTO_CLIENT_MODULE)
     if module is None or getattr(module.boto_client_for, "cached", False):
         return
@@ -145,6 +175,99 @@ def cache_step_functions_clients() -> None:
     for loaded in list(sys.modules.values()):
         if getattr(loaded, "boto_client_for", None) is make:
             setattr(loaded, "boto_client_for", boto_client_for)  # noqa: B010 - modules that imported it by name
+
+
+def _cache_parse_trees() -> None:
+    """Parse each state machine definition once; every execution still builds its own program from the tree."""
+    module = sys.modules.get(_ASL_PARSER_MODULE)
+    if module is None or getattr(module.AmazonStateLanguageParser.parse, "keeps_trees", False):
+        return
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    moto_parse = module.AmazonStateLanguageParser.parse
+
+    @functools.lru_cache(maxsize=PARSE_TREES_KEPT)
+    def tree_of(definition: str) -> Any:
+        return moto_parse(definition)[1]  # raises (and keeps nothing) for a definition with errors
+
+    @functools.wraps(moto_parse)
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = tree_of(definition)
+        return Preprocessor().visit(tree), tree
+
+    parse.keeps_trees = True  # type: ignore[attr-defined]
+    parse.trees = tree_of  # type: ignore[attr-defined]  # its cache_info() shows the parses
+    module.AmazonStateLanguageParser.parse = staticmethod(parse)
+
+
+def dispatch_by_cached_host() -> None:
+    """Remember which moto service answers each host, if moto's server is loaded (idempotent)."""
+    module = sys.modules.get(_DISPATCHER_MODULE)
+    if module is None or getattr(module.DomainDispatcherApplication.get_backend_for_host, "cached", False):
+        return
+    moto_backend_for_host = module.DomainDispatcherApplication.get_backend_for_host
+    known: dict[tuple[int, str | None], Any] = {}
+
+    @functools.wraps(moto_backend_for_host)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        key = (id(self), host)  # moto's server calls this under its own lock
+        if key not in known:
+            known[key] = moto_backend_for_host(self, host)
+        return known[key]
+
+    get_backend_for_host.cached = True  # type: ignore[attr-defined]
+    module.DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+def answers_from_known_methods() -> None:
+    """List each response class's methods once, not on every request (idempotent)."""
+    from moto.core import responses
+    from moto.core.utils import method_names_from_class
+
+    if getattr(responses, "method_names_from_class") is method_names_from_class:  # noqa: B009 - not re-exported
+        setattr(responses, "method_names_from_class", functools.cache(method_names_from_class))  # noqa: B010
+
+
+def count_messages_once() -> None:
+    """A queue's message counts in one pass over its messages, with one clock read (idempotent)."""
+    from moto.sqs.models import Queue
+
+    if getattr(Queue.approximate_number_of_messages, "one_pass", False):
+        return
+    for attribute, index in _MESSAGE_COUNTS.items():
+        setattr(Queue, attribute, property(_counter(index)))
+
+
+def _counter(index: int) -> Callable[[Any], int]:
+    """A queue's count property: its `index` in _message_counts' answer."""
+
+    def count(queue: Any) -> int:
+        return _message_counts(queue)[index]
+
+    count.one_pass = True  # type: ignore[attr-defined]
+    return count
+
+
+# Queue's count properties -> their place in _message_counts' answer.
+_MESSAGE_COUNTS = {
+    "approximate_number_of_messages": 0,
+    "approximate_number_of_messages_not_visible": 1,
+    "approximate_number_of_messages_delayed": 2,
+}
+
+
+def _message_counts(queue: Any) -> tuple[int, int, int]:
+    """(visible and not delayed, not visible, delayed) messages of a moto queue, as moto's properties count them."""
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    visible = in_flight = delayed = 0
+    for message in list(queue._messages):
+        is_visible, is_delayed = now > message.visible_at, now < message.delayed_until
+        visible += is_visible and not is_delayed
+        in_flight += not is_visible
+        delayed += is_delayed
+    return visible, in_flight, delayed
 
 
 def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Generator[str]:

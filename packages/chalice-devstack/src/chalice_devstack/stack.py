@@ -21,6 +21,7 @@ AWS_ENDPOINT_URL set, and returns a JSON-able summary. Everything devstack knows
 project comes through `app.py`, `.chalice/config.json` and the resources file.
 """
 
+import functools
 import gc
 import importlib
 import importlib.util
@@ -147,8 +148,8 @@ class Stack:
         warm = getattr(self.registry.runtime, "warm", None)
         if warm is not None:
             warm()  # after ready: the forkserver's imports must not slow the start down
-        if self.restored:
-            self._endpoint_request(endpoint.WARM_PATH)  # moto builds its services' apps and Step Functions' clients
+        # moto builds its services' apps and Step Functions' clients (a no-op when the endpoint warmed before ready).
+        self._endpoint_request(endpoint.WARM_PATH)
 
     def _runtime(self) -> Any:
         """Where the functions run: execution environments, or this process with --single (None)."""
@@ -175,7 +176,11 @@ class Stack:
                 moto_hooks.install()  # moto here tells this process's pollers directly
                 deferred = endpoint.restore(self._snapshot.backends_file) if self._saved is not None else None
                 self.restored = deferred is not None
-                warm_up = deferred.restore if deferred is not None else None
+                # Nothing warms before ready in one process: the parent asks once it is ready.
+                if deferred is not None:
+                    warm_up = functools.partial(endpoint.warm_after_restore, deferred, aws, settings.region, services)
+                else:
+                    warm_up = functools.partial(endpoint.warm_services, aws, settings.region, services)
                 lazy.set(endpoint.Dispatcher(aws, self.control, None, self._snapshot_file(), deferred, warm_up))
 
             return load_moto
