@@ -68,7 +68,8 @@ def test_an_edit_reloads_the_function_keeping_the_aws_state_and_broken_code_keep
     (root / "chalicelib" / "answer.py").write_text("ANSWER = 2\n")
 
     stack.wait_until(lambda: answer(stack) == 2)
-    assert "devstack: reloaded chalicelib/answer.py (2 functions)" in stack.output
+    # The line reaches the output pipe apart from the answer: wait for it too.
+    stack.wait_until(lambda: "devstack: reloaded chalicelib/answer.py (2 functions)" in stack.output)
     assert notes(stack) == "1"
 
     (root / "app.py").write_text(APP.replace("def answer(event, context):", "def answer(event, context)"))

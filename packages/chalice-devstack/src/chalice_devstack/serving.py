@@ -156,10 +156,10 @@ class Forwarder:
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
-    def _connection(self) -> http.client.HTTPConnection:
-        """An idle pooled connection, or a new one."""
+    def _connection(self, pooled: bool = True) -> http.client.HTTPConnection:
+        """An idle pooled connection (unless not `pooled`), or a new one."""
         with self._lock:
-            if self._idle:
+            if pooled and self._idle:
                 return self._idle.pop()
         return http.client.HTTPConnection(HOST, self.port, timeout=900)
 
@@ -179,13 +179,16 @@ class Forwarder:
         headers["Content-Length"] = str(len(body))
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
-        for attempt in (1, 2):  # a keep-alive connection the peer closed: reconnect once
-            connection = self._connection()
+        for attempt in (1, 2):  # a keep-alive connection the peer closed: once more, on a new connection
+            connection = self._connection(pooled=attempt == 1)
             try:
                 connection.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
-                self._release(connection)
+                if response.will_close:  # the peer closes after this answer: the connection cannot be reused
+                    connection.close()
+                else:
+                    self._release(connection)
                 break
             except (ConnectionError, http.client.HTTPException, OSError):
                 connection.close()
