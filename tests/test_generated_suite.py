@@ -167,6 +167,9 @@ def test_fresh_install_has_every_dependency(template_dir: Path, tmp_path: Path) 
     assert "/users" in json.loads(result.stdout.strip().splitlines()[-1])
 
 
+# The all-on walk (every pattern on its devstack, signed in) goes to `make ci`: its API and patterns are the e2e
+# tests' of `make test`; the all-off walk keeps the live walk's runner in the fast path.
+@pytest.mark.parametrize("service", [pytest.param("all-on", marks=pytest.mark.ci), "all-off"], indirect=True)
 def test_demo_walk_answers_as_expected(service: Service) -> None:
     """Given a rendered service, when the demo walk runs in it, then every step gets its expected status."""
     # Free ports: the walk must not collide with a devstack the developer runs, or the other combination's.

@@ -41,6 +41,7 @@ def edit_json(path: Path, change: Callable[[Any], None]) -> None:
     path.write_text(json.dumps(data))
 
 
+@pytest.mark.slow  # the fast path keeps a one-stage package and the check without packaging (below)
 def test_a_complete_project_packages_and_checks_clean_in_every_stage(catalog: Path) -> None:
     """Given the catalog, when checked with both stages packaged and cfn-lint on, then nothing is reported."""
     result = devstack(catalog, "check", "--package")
