@@ -94,7 +94,7 @@ $(DEVSTACK_VENV)/.installed: $(VENV)/.installed $(DEVSTACK_DIR)/pyproject.toml
 # By test file (--dist loadfile): a module's devstack starts once, not on each worker that gets one of its tests.
 DEVSTACK_PYTEST := cd $(DEVSTACK_DIR) && .venv/bin/python -m pytest -n $(WORKERS) --dist loadfile --durations=5
 
-devstack-test: $(DEVSTACK_VENV)/.installed ## chalice-devstack's tests but the `slow` ones (both stages packaged, the docs walk, the browser)
+devstack-test: $(DEVSTACK_VENV)/.installed ## chalice-devstack's tests but the `slow` ones (its costliest end-to-end runs: pyproject.toml names them)
 	@echo "==> chalice-devstack tests (not slow)"
 	@$(DEVSTACK_PYTEST) -m 'not slow'
 
