@@ -139,7 +139,7 @@ def run_together(found: list[Suite], env: dict[str, str]) -> tuple[float, list[T
 def report(suite: Suite, timing: Timing) -> None:
     """Print a suite's row and its slowest tests."""
     figures = f"{timing.seconds:>7.1f} s {timing.cpu_seconds:>7.1f} s CPU  load {timing.load:>4.1f}"
-    print(f"{suite.label:<46} {figures}   {'' if timing.ok else 'FAILED: '}{timing.summary}")
+    print(f"{suite.label:<58} {figures}   {'' if timing.ok else 'FAILED: '}{timing.summary}")
     for seconds, test in timing.slowest:
         print(f"    {seconds:>7.1f} s  {test.removeprefix('tests/')}")
     for line in timing.not_passed:
@@ -149,7 +149,7 @@ def report(suite: Suite, timing: Timing) -> None:
 
 def total(label: str, wall: float, timings: list[Timing]) -> str:
     """A sum row: the wall time given and the suites' CPU times added up."""
-    return f"{label:<46} {wall:>7.1f} s {sum(t.cpu_seconds for t in timings):>7.1f} s CPU"
+    return f"{label:<58} {wall:>7.1f} s {sum(t.cpu_seconds for t in timings):>7.1f} s CPU"
 
 
 def bench(workers: int, skip_ci: bool, env: dict[str, str]) -> bool:
