@@ -55,6 +55,7 @@ lock: ## Re-lock the template (uv.lock, requirements-*.txt) and the generated se
 # make test runs its two suites side by side: they share nothing, and each leaves a core idle at times (a worker
 # done while the other ends its last long test, devstacks waiting on events); --output-sync prints each whole.
 test: install $(DEVSTACK_VENV)/.installed ## chalice-devstack's tests and the template's, side by side (every combination; all-on/all-off fast paths)
+	@echo "==> chalice-devstack's tests and the template's, side by side: each suite's output shows when it ends"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target devstack-test template-test
 
 template-test: install ## The template's tests of make test (-m 'not ci')
