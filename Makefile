@@ -14,10 +14,10 @@ DEVSTACK_VENV := $(DEVSTACK_DIR)/.venv
 DEVSTACK_PYTHON := $(DEVSTACK_VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock test ci bench-tests lint demo baseline clean devstack-test devstack-lint browser
+.PHONY: help install lock test template-test ci bench-tests lint demo baseline clean devstack-test devstack-test-all devstack-lint browser
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create $(VENV) with the template's dev tools (uv when present, pip otherwise)
 
@@ -52,11 +52,17 @@ lock: ## Re-lock the template (uv.lock, requirements-*.txt) and the generated se
 # first (tests/conftest.py), except the generated services' `make test` (marked fast_path), which their
 # `make test-all` contains. --maxschedchunk 1: a worker takes the next test when it is free (by default the first
 # worker is handed the first quarter of the list, every long test with it). Nothing runs only outside CI.
-test: install devstack-test ## chalice-devstack's tests, then the template's (every combination; all-on/all-off fast paths)
+# make test runs its two suites side by side: they share nothing, and each leaves a core idle at times (a worker
+# done while the other ends its last long test, devstacks waiting on events); --output-sync prints each whole.
+test: install $(DEVSTACK_VENV)/.installed ## chalice-devstack's tests and the template's, side by side (every combination; all-on/all-off fast paths)
+	@echo "==> chalice-devstack's tests and the template's, side by side: each suite's output shows when it ends"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target devstack-test template-test
+
+template-test: install ## The template's tests of make test (-m 'not ci')
 	@echo "==> template tests ($(WORKERS) workers); the first run also builds the generated service's venv in .cache/"
 	@$(PYTHON) -m pytest -n $(WORKERS) --dist worksteal --durations=8 -m 'not ci'
 
-ci: install browser devstack-test ## What CI runs (.ci/run): make browser, chalice-devstack's tests, every template test but fast_path
+ci: install browser devstack-test-all ## What CI runs (.ci/run): make browser, all of chalice-devstack's tests, every template test but fast_path
 	@echo "==> every template test but the fast path make test ($(WORKERS) workers, longest first): all-on/all-off make test-all and lessons, a fresh pip install, the rest"
 	@$(PYTHON) -m pytest -n $(WORKERS) --dist load --maxschedchunk 1 --durations=10 -m 'not fast_path'
 
@@ -86,9 +92,16 @@ $(DEVSTACK_VENV)/.installed: $(VENV)/.installed $(DEVSTACK_DIR)/pyproject.toml
 	@VIRTUAL_ENV=$(abspath $(DEVSTACK_VENV)) $(VENV)/bin/uv pip install -q --compile-bytecode -e '$(DEVSTACK_DIR)[test]'
 	@touch $@
 
-devstack-test: $(DEVSTACK_VENV)/.installed ## chalice-devstack's own tests (its test apps, the new-project walk)
-	@echo "==> chalice-devstack tests"
-	@cd $(DEVSTACK_DIR) && .venv/bin/python -m pytest -n $(WORKERS) --durations=5
+# By test file (--dist loadfile): a module's devstack starts once, not on each worker that gets one of its tests.
+DEVSTACK_PYTEST := cd $(DEVSTACK_DIR) && .venv/bin/python -m pytest -n $(WORKERS) --dist loadfile --durations=5
+
+devstack-test: $(DEVSTACK_VENV)/.installed ## chalice-devstack's tests but the `slow` ones (its costliest end-to-end runs: pyproject.toml names them)
+	@echo "==> chalice-devstack tests (not slow)"
+	@$(DEVSTACK_PYTEST) -m 'not slow'
+
+devstack-test-all: $(DEVSTACK_VENV)/.installed ## All of chalice-devstack's tests (its test apps, the new-project walk, the browser)
+	@echo "==> chalice-devstack tests, all"
+	@$(DEVSTACK_PYTEST)
 
 devstack-lint: $(DEVSTACK_VENV)/.installed ## ruff + mypy on chalice-devstack
 	@cd $(DEVSTACK_DIR) && .venv/bin/python -m ruff check . && .venv/bin/python -m ruff format --check . && .venv/bin/python -m mypy

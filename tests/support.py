@@ -114,10 +114,18 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def is_build_output(path: Path) -> bool:
+    """Whether path lies in what building or importing a package writes beside its sources (bytecode, egg-info)."""
+    return any(part == "__pycache__" or part.endswith(".egg-info") for part in path.parts)
+
+
 def tree_digest(root: Path, pattern: str = "*.py") -> str:
-    """A short hash of the names and contents of root's files matching pattern (e.g. a package's sources)."""
+    """A short hash of the names and contents of root's source files matching pattern (build output left out).
+
+    An install from the folder writes src/*.egg-info: counted, it would give the next worker another digest.
+    """
     digest = hashlib.sha256()
-    for path in sorted(found for found in root.rglob(pattern) if found.is_file() and "__pycache__" not in found.parts):
+    for path in sorted(found for found in root.rglob(pattern) if found.is_file() and not is_build_output(found)):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

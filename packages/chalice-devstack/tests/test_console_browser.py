@@ -36,7 +36,7 @@ CHROMIUM_FLAGS = (
 )
 WAIT_SECONDS = 20.0
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def missing_browser() -> str | None:

@@ -255,6 +255,7 @@ def test_the_settings_example_is_valid(tmp_path: Path, monkeypatch: pytest.Monke
     assert load_settings(tmp_path).model_dump(include=set(written)) == written
 
 
+@pytest.mark.slow
 def test_new_project_walk(walk: Walk) -> None:
     """Given fresh `chalice new-project` output, when the page's steps are followed, then its handler runs."""
     for block in blocks(walk.page):

@@ -179,6 +179,7 @@ curl -s "http://127.0.0.1:$DEVSTACK_API_PORT/"; echo
 """
 
 
+@pytest.mark.slow  # a devstack and the lessons end to end; the fast path keeps the runner's tests above
 def test_the_command_starts_a_devstack_runs_the_lessons_and_exits_1_on_a_false_promise(tmp_path: Path) -> None:
     """Given a Chalice project and a lesson calling its API, when `devstack lessons` runs, then it passes; edited false,
     it exits 1 with the report."""

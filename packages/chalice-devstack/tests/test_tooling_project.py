@@ -41,6 +41,7 @@ def edit_json(path: Path, change: Callable[[Any], None]) -> None:
     path.write_text(json.dumps(data))
 
 
+@pytest.mark.slow  # the fast path keeps a one-stage package and the check without packaging (below)
 def test_a_complete_project_packages_and_checks_clean_in_every_stage(catalog: Path) -> None:
     """Given the catalog, when checked with both stages packaged and cfn-lint on, then nothing is reported."""
     result = devstack(catalog, "check", "--package")
@@ -84,6 +85,7 @@ def test_package_names_functions_by_stage_and_ships_bytecode(catalog: Path, tmp_
     assert "app.py" in entries and any(entry.startswith("__pycache__/app.") for entry in entries)
 
 
+@pytest.mark.slow  # a benchmark's command end to end: make ci
 def test_cold_start_times_every_function_against_the_floor(catalog: Path) -> None:
     """Given the catalog, when its cold starts are measured, then every function has a time beside the floor."""
     result = devstack(catalog, "bench", "cold-start", "--runs", "1", "--json")
@@ -93,6 +95,7 @@ def test_cold_start_times_every_function_against_the_floor(catalog: Path) -> Non
     assert figures["floor_s"] > 0 and all(seconds > 0 for seconds in figures["functions_s"].values())
 
 
+@pytest.mark.slow  # the fast path keeps test_tooling_profile's grouping
 def test_profile_splits_a_request_into_groups_that_add_up(catalog: Path) -> None:
     """Given a write route, when profiled, then every group has a share, the shares sum to 1 and the project shows."""
     body = '{"id": "{uuid}", "name": "lamp"}'
