@@ -46,6 +46,7 @@ from chalice_devstack.settings import Settings
 log = logging.getLogger("devstack")
 
 CHILD_START_TIMEOUT = 30.0
+POLLED_SERVICES = frozenset({"sqs", "dynamodbstreams", "kinesis", "s3", "sns"})  # what the pollers' set-up calls
 STOP_SECONDS = 0.8
 
 
@@ -120,9 +121,10 @@ class Stack:
             self.app, self.project, settings.stage, settings.region, echo=self.echo, runtime=self._runtime()
         )
         self.control.registry = self.registry
-        if self._saved is None:  # provisioning calls every service: botocore loads them while the endpoint loads moto
-            for service in services:
-                self.client(service)
+        # botocore loads the service models while the endpoint loads moto: every service's for provisioning,
+        # after a restore only those the pollers call before ready.
+        for service in services if self._saved is None else [s for s in services if s in POLLED_SERVICES]:
+            self.client(service)
         ready_child()
         if self.restored and self._saved is not None:
             self.scope, self.seeded = self._saved
@@ -145,9 +147,14 @@ class Stack:
         gc.freeze()
         self.control.ready = True
         self.ready_seconds = time.perf_counter() - began
+        # After ready, beside the first requests: warming must not slow the start down.
+        threading.Thread(target=self._warm_up, name="devstack-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        """Start the forkserver (it imports the app's dependencies) and have the endpoint warm up if it has not."""
         warm = getattr(self.registry.runtime, "warm", None)
         if warm is not None:
-            warm()  # after ready: the forkserver's imports must not slow the start down
+            warm()
         # moto builds its services' apps and Step Functions' clients (a no-op when the endpoint warmed before ready).
         self._endpoint_request(endpoint.WARM_PATH)
 
