@@ -1,5 +1,5 @@
 """`python -m chalice_devstack`: the same as the `devstack` command."""
 
-from chalice_devstack.cli import main
+from chalice_devstack.launch import main
 
 main()

@@ -62,14 +62,23 @@ WARM_PATH = CONTROL_PREFIX + "warm"  # POST: warm up now, in the background, if 
 # On every answer of devstack's control plane and API: how a command tells a devstack from something else on a port.
 MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
+POLLED_SERVICES = frozenset({"sqs", "dynamodbstreams", "kinesis", "s3", "sns"})  # what the pollers' set-up calls
 RESTORED = b"restored\n"  # ready, with the state restored from the start's snapshot
+
+
+def import_moto() -> None:
+    """Import moto's server (and devstack's fixes, not applied yet), trimmed by moto_startup."""
+    from chalice_devstack import moto_startup
+
+    moto_startup.apply()  # before moto builds its first backend
+    import moto.moto_server.werkzeug_app  # noqa: F401 - the import is the point
+
+    from chalice_devstack import moto_fixes, serving  # noqa: F401
 
 
 def moto_app(services: Collection[str] = ()) -> WSGIApp:
     """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets), fixed for `services`."""
-    from chalice_devstack import moto_startup
-
-    moto_startup.apply()  # before moto builds its first backend
+    import_moto()
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -288,8 +297,9 @@ def warm_after_restore(deferred: "DeferredBackends", aws: WSGIApp, region: str, 
 def _child_main(argv: list[str] | None = None) -> None:
     """The endpoint as a child process: bind, load and warm moto, tell the parent; serve until stdin closes."""
     parser = argparse.ArgumentParser(prog="python -m devstack.endpoint")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--control-port", type=int, required=True)
+    parser.add_argument("--early", action="store_true", help="import moto, then read the other flags from stdin")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--control-port", type=int)
     parser.add_argument("--ready-fd", type=int, required=True)
     parser.add_argument("--wake-fd", type=int, help="a pipe for the pollers' wake-ups (triggers/wakes.py)")
     parser.add_argument("--region", default="us-east-1")
@@ -297,6 +307,16 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--snapshot", type=Path, help="the start's snapshot of moto's backends (snapshot.py)")
     parser.add_argument("--restore", action="store_true", help="restore --snapshot before ready")
     args = parser.parse_args(argv)
+    if args.early:  # chalice_devstack.endpoint_child: moto first, then the settings devstack sends
+        import_moto()
+        line = sys.stdin.buffer.readline()
+        if not line:
+            return  # devstack ended (or runs in one process) before it needed us
+        sent = json.loads(line)
+        os.environ.update(sent["environment"])
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), *sent["flags"]])
+    if args.port is None or args.control_port is None:
+        parser.error("--port and --control-port are required")
     os.environ["MOTO_PORT"] = str(args.port)  # moto's Step Functions tasks call Lambda here
     from chalice_devstack.serving import Forwarder, bind, serve_in_thread
 
@@ -318,7 +338,8 @@ def _child_main(argv: list[str] | None = None) -> None:
     warm_up = None
     if deferred is None:
         warm_services(aws, args.region, services)  # provisioning comes next: warm before it
-    else:  # nothing to provision: the parent asks for the warm-up once it is ready
+    else:  # nothing to provision: the services the pollers call now, the rest once the parent asks
+        warm(aws, args.region, [service for service in services if service in POLLED_SERVICES])
         warm_up = functools.partial(warm_after_restore, deferred, aws, args.region, services)
     control = Forwarder(args.control_port)
     rules = ScheduleRuleSync(aws, control)

@@ -46,7 +46,6 @@ from chalice_devstack.settings import Settings
 log = logging.getLogger("devstack")
 
 CHILD_START_TIMEOUT = 30.0
-POLLED_SERVICES = frozenset({"sqs", "dynamodbstreams", "kinesis", "s3", "sns"})  # what the pollers' set-up calls
 STOP_SECONDS = 0.8
 
 
@@ -123,7 +122,7 @@ class Stack:
         self.control.registry = self.registry
         # botocore loads the service models while the endpoint loads moto: every service's for provisioning,
         # after a restore only those the pollers call before ready.
-        for service in services if self._saved is None else [s for s in services if s in POLLED_SERVICES]:
+        for service in services if self._saved is None else [s for s in services if s in endpoint.POLLED_SERVICES]:
             self.client(service)
         ready_child()
         if self.restored and self._saved is not None:
@@ -171,7 +170,10 @@ class Stack:
         settings = self.settings
         os.environ["MOTO_PORT"] = str(settings.aws_port)
         if settings.single:
+            from chalice_devstack.endpoint_child import discard_early
             from chalice_devstack.serving import bind
+
+            discard_early()
 
             lazy = endpoint.LazyApp()
             self._serve(bind(lazy, settings.aws_port), "endpoint")
@@ -191,34 +193,27 @@ class Stack:
                 lazy.set(endpoint.Dispatcher(aws, self.control, None, self._snapshot_file(), deferred, warm_up))
 
             return load_moto
+        from chalice_devstack import endpoint_child
+
         control_socket = endpoint.listen(0)  # the child needs its port now; its server comes after the spawn
-        read_fd, write_fd = os.pipe()
-        wake_read_fd, wake_write_fd = os.pipe()
-        self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        child = endpoint_child.take()  # spawned as `devstack up` began, when it could be
+        self._child = child.process
+        environment = {name: value for name, value in os.environ.items() if name.startswith(("AWS_", "MOTO_"))}
+        child.configure(
             [
-                sys.executable,
-                "-m",
-                "chalice_devstack.endpoint",
                 "--port",
                 str(settings.aws_port),
                 "--control-port",
                 str(control_socket.getsockname()[1]),
-                "--ready-fd",
-                str(write_fd),
-                "--wake-fd",
-                str(wake_write_fd),
                 "--region",
                 settings.region,
                 "--warm",
                 ",".join(services),
                 *self._snapshot_arguments(),
             ],
-            cwd=self.project.root,
-            stdin=subprocess.PIPE,
-            pass_fds=(write_fd, wake_write_fd),
+            environment,
         )
-        os.close(write_fd)
-        os.close(wake_write_fd)
+        read_fd, wake_read_fd = child.ready_fd, child.wake_fd
         from chalice_devstack.triggers.wakes import relay_notices
 
         relay_notices(wake_read_fd)
