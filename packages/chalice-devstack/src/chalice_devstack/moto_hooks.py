@@ -2,14 +2,14 @@
 
 Hooked where moto changes the state, not where a request arrives, so every path counts:
 SendMessage(Batch), S3/SNS/EventBridge deliveries to a queue and DLQ moves all add a message
-(`Queue.add_message`); ChangeMessageVisibility(Batch) makes one visible now or later; every
-DynamoDB write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems, PartiQL)
-of a stream-enabled table appends a record (`StreamShard.add`); a Kinesis put adds a record
+(`Queue.add_message`); ChangeMessageVisibility(Batch) makes one visible now or later; every DynamoDB
+write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems, PartiQL) of a
+stream-enabled table appends a record (`StreamShard.add`); a Kinesis put adds a record
 (`Stream.put_record`; PutRecords once, after its last record). The notice goes after moto's own
-method returns, so the state is there when the poller reads. A sweep every `SWEEP_SECONDS` reports the queues where a message turned
-visible meanwhile (a visibility timeout or DelaySeconds ended): a look at moto's objects in
-this process, far cheaper than each poller asking over HTTP. Pinned to the moto minor version
-devstack is tested against.
+method returns, so the state is there when the poller reads. A sweep every `SWEEP_SECONDS` reports
+the queues where a message turned visible meanwhile (a visibility timeout or DelaySeconds ended): a
+look at moto's objects in this process, far cheaper than each poller asking over HTTP. Pinned to the
+moto minor version devstack is tested against.
 """
 
 import functools
