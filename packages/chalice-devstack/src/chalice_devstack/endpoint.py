@@ -288,9 +288,10 @@ def restore(snapshot: Path) -> "DeferredBackends | None":
         return None
 
 
-def warm_after_restore(deferred: "DeferredBackends", aws: WSGIApp, region: str, services: Iterable[str]) -> None:
-    """What a restored endpoint does once the parent is ready: the deferred backends, then the warm-up."""
-    deferred.restore()
+def warm_after_ready(deferred: "DeferredBackends | None", aws: WSGIApp, region: str, services: Iterable[str]) -> None:
+    """What an endpoint that did not warm before ready does once asked: the backends a restore deferred, the warm-up."""
+    if deferred is not None:
+        deferred.restore()
     warm_services(aws, region, services)
 
 
@@ -340,7 +341,7 @@ def _child_main(argv: list[str] | None = None) -> None:
         warm_services(aws, args.region, services)  # provisioning comes next: warm before it
     else:  # nothing to provision: the services the pollers call now, the rest once the parent asks
         warm(aws, args.region, [service for service in services if service in POLLED_SERVICES])
-        warm_up = functools.partial(warm_after_restore, deferred, aws, args.region, services)
+        warm_up = functools.partial(warm_after_ready, deferred, aws, args.region, services)
     control = Forwarder(args.control_port)
     rules = ScheduleRuleSync(aws, control)
     lazy.set(Dispatcher(aws, control, rules, args.snapshot, deferred, warm_up))

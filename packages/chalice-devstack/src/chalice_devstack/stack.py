@@ -3,9 +3,10 @@
 Start-up order (the default, two-process layout):
 
 1. check the ports, parse the resources file (fail fast, one line each);
-2. take a free loopback port for the control server, start the endpoint child
-   (`python -m chalice_devstack.endpoint`), which binds the AWS port, imports moto and warms the services
-   the resources use;
+2. take a free loopback port for the control server and hand the endpoint child
+   (`python -m chalice_devstack.endpoint`) its settings: `devstack up` spawned it before its own imports
+   (chalice_devstack.endpoint_child), so it is already importing moto; it binds the AWS port and warms the
+   services the resources use;
 3. meanwhile import the Chalice app here (the slow parts overlap) and build the registry;
 4. once the child reports ready: provision the resources, run the seed hook, have the child save
    a snapshot of that state, start the pollers and the API, check that the API answers, print
@@ -34,14 +35,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice_devstack import endpoint
+from chalice_devstack.endpoint_child import DROPPED_VARIABLES
 from chalice_devstack.errors import CommandError
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project, ProjectFileError, offline_aws_environment
 from chalice_devstack.provision import services_used
 from chalice_devstack.settings import Settings
+
+if TYPE_CHECKING:
+    from chalice_devstack.snapshot import Snapshot
 
 log = logging.getLogger("devstack")
 
@@ -85,7 +90,7 @@ class Stack:
     _reloader: Any = None  # chalice_devstack.reload.Reloader
     _preload: list[str] = field(default_factory=list)  # what importing the app loaded: the forkserver's imports
     _services: list[str] = field(default_factory=list)  # the AWS services the resources use
-    _snapshot: Any = None  # chalice_devstack.snapshot.Snapshot: this start's, None with `snapshot = false`
+    _snapshot: "Snapshot | None" = None  # this start's; None with `snapshot = false`
     _saved: tuple[Scope, Any] | None = None  # the snapshot's scope and seed summary, when it can be restored
     control: endpoint.Control = field(default_factory=endpoint.Control)
 
@@ -105,8 +110,8 @@ class Stack:
             os.environ.update(local_environment(self.project, settings))
         except ProjectFileError as error:
             raise StartError(str(error)) from None
-        os.environ.pop("AWS_PROFILE", None)
-        os.environ.pop("AWS_SESSION_TOKEN", None)
+        for name in DROPPED_VARIABLES:
+            os.environ.pop(name, None)
         services = self._services = services_used(self.template)
         self._find_snapshot()
         ready_child = self._start_endpoint(services)
@@ -183,14 +188,12 @@ class Stack:
 
                 aws = endpoint.moto_app(services)
                 moto_hooks.install()  # moto here tells this process's pollers directly
-                deferred = endpoint.restore(self._snapshot.backends_file) if self._saved is not None else None
+                snapshot = self._snapshot_file()
+                deferred = endpoint.restore(snapshot) if snapshot is not None and self._saved is not None else None
                 self.restored = deferred is not None
                 # Nothing warms before ready in one process: the parent asks once it is ready.
-                if deferred is not None:
-                    warm_up = functools.partial(endpoint.warm_after_restore, deferred, aws, settings.region, services)
-                else:
-                    warm_up = functools.partial(endpoint.warm_services, aws, settings.region, services)
-                lazy.set(endpoint.Dispatcher(aws, self.control, None, self._snapshot_file(), deferred, warm_up))
+                warm_up = functools.partial(endpoint.warm_after_ready, deferred, aws, settings.region, services)
+                lazy.set(endpoint.Dispatcher(aws, self.control, None, snapshot, deferred, warm_up))
 
             return load_moto
         from chalice_devstack import endpoint_child
