@@ -170,6 +170,36 @@ def test_queue_counts_with_messages_visible_in_flight_and_delayed() -> None:
     assert counts == dict(zip(names, ["2", "1", "1"], strict=True))
 
 
+def test_a_long_poll_hides_a_message_for_the_visibility_timeout_in_force_when_it_takes_it() -> None:
+    """Given a long poll waiting on an empty queue, when the queue's VisibilityTimeout drops to 1 s and a message
+    arrives, then the poll hides the message for 1 s, not for the 60 s in force when the poll began."""
+    from moto.sqs.models import sqs_backends
+
+    moto_fixes.apply()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=TEST_REGION)
+        url = sqs.create_queue(QueueName="shortened", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+        queue = sqs_backends["123456789012"][TEST_REGION].queues["shortened"]
+        with ThreadPoolExecutor(1) as pool:
+            poll = pool.submit(sqs.receive_message, QueueUrl=url, WaitTimeSeconds=5)
+            waiting_poll(queue)
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1"})
+            sent_ms = time.time() * 1000
+            sqs.send_message(QueueUrl=url, MessageBody="late")
+            assert len(poll.result(timeout=10)["Messages"]) == 1
+        hidden_ms = queue._messages[0].visible_at - sent_ms
+
+    assert hidden_ms < 5_000
+
+
+def waiting_poll(queue: Any) -> None:
+    """Return once a ReceiveMessage long poll waits on the moto queue (a short poll of the queue's waiters)."""
+    deadline = time.monotonic() + 10
+    while not queue._messages_lock._waiters:
+        assert time.monotonic() < deadline, "no long poll started"
+        time.sleep(0.01)
+
+
 def test_the_server_finds_each_host_s_service_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given moto's server app, when it dispatches two requests to one host, it looks the host up once."""
     from moto import backends

@@ -52,11 +52,18 @@ moto's SQS works out a queue's attributes on every SendMessage (it reads one of 
 visible, delayed and in-flight messages with three clock reads per message. A queue nobody
 consumes (a fan-out subscriber such as a domain-events queue) grows all day, and every send to it
 got slower: `count_messages_once` counts them in one pass with one clock read.
+
+A ReceiveMessage without its own VisibilityTimeout hides what it takes for the queue's. moto reads that
+attribute when the request arrives, so a long poll that began before SetQueueAttributes shortened it
+hid a message sent during the poll for the old time (a poison message that should come back after 1 s
+stayed away for 60). `receive_with_current_visibility` reads the queue's attribute each time the poll
+looks at the queue, so a message is hidden for the visibility in force when it is taken.
 """
 
 import functools
 import sys
 import threading
+import time
 from collections.abc import Callable, Collection, Generator
 from typing import Any
 
@@ -105,6 +112,7 @@ def apply(services: Collection[str] = ()) -> None:
     Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
     count_messages_once()
+    receive_with_current_visibility()
     dispatch_by_cached_host()
     answers_from_known_methods()
     if "cognito-idp" in services:
@@ -246,6 +254,61 @@ def _counter(index: int) -> Callable[[Any], int]:
 
     count.one_pass = True  # type: ignore[attr-defined]
     return count
+
+
+# Set while moto answers a ReceiveMessage that names no VisibilityTimeout (the queue's applies).
+_RECEIVE = threading.local()
+
+
+def receive_with_current_visibility() -> None:
+    """A long poll hides each message for the queue's VisibilityTimeout when it takes it (idempotent)."""
+    from moto.sqs.models import SQSBackend
+    from moto.sqs.responses import SQSResponse
+
+    if getattr(SQSBackend.receive_message, "current_visibility", False):
+        return
+    answer, receive = SQSResponse.receive_message, SQSBackend.receive_message
+
+    @functools.wraps(answer)
+    def receive_message_answer(self: Any) -> Any:
+        _RECEIVE.queue_visibility = self._get_param("VisibilityTimeout") is None
+        try:
+            return answer(self)
+        finally:
+            _RECEIVE.queue_visibility = False
+
+    @functools.wraps(receive)
+    def receive_message(
+        self: SQSBackend,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:
+        if not (wait_seconds_timeout and getattr(_RECEIVE, "queue_visibility", False)):
+            return receive(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names)
+
+        def look(visibility: int) -> list[Any]:
+            """One pass over the queue, no waiting, hiding what it takes for `visibility` seconds."""
+            return receive(self, queue_name, count, 0, visibility, message_attribute_names)
+
+        return _long_poll(look, self.get_queue(queue_name), wait_seconds_timeout)
+
+    receive_message.current_visibility = True  # type: ignore[attr-defined]
+    SQSResponse.receive_message = receive_message_answer  # type: ignore[method-assign]
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+
+
+def _long_poll(look: Callable[[int], list[Any]], queue: Any, seconds: float) -> list[Any]:
+    """moto's long poll as one look at the queue after another, each with the queue's VisibilityTimeout then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        messages = look(queue.visibility_timeout)
+        left = deadline - time.monotonic()
+        if messages or left <= 0:
+            return messages
+        queue.wait_for_messages(min(left, 1.0))  # woken by a new message; at most a second for one turning visible
 
 
 # Queue's count properties -> their place in _message_counts' answer.
