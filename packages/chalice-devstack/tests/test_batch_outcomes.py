@@ -11,7 +11,7 @@ from chalice.app import Chalice, SQSEvent
 from chalice_devstack.functions import FunctionRegistry
 from chalice_devstack.project import Project
 from chalice_devstack.status import render
-from chalice_devstack.triggers.base import BatchItems
+from chalice_devstack.triggers.base import BatchItems, to_cfn_resource_name
 from tests.conftest import TEST_REGION
 
 
@@ -111,3 +111,14 @@ def test_without_report_batch_item_failures_a_returned_list_is_a_success_as_on_a
     event, items = sqs_batch("a", "b")
     registry.invoke("quiet", event, "sqs:quiet", BatchItems(items.ids, report_item_failures=False))
     assert lines[-1].endswith(" ok")
+
+
+NAMES = ["handle_orders", "on-upload", "a__b--c", "x", "sweep_stale_items-sqs-event-source", "9lives_x"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_resource_names_are_the_ones_chalice_package_writes(name: str) -> None:
+    """Given a function or event source name, devstack looks up the resource `chalice package` would name."""
+    from chalice.utils import to_cfn_resource_name as chalice_name
+
+    assert to_cfn_resource_name(name) == chalice_name(name)

@@ -16,7 +16,6 @@ import base64
 import binascii
 import json
 import time
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -61,6 +60,8 @@ class PoolDirectory:
 
     def key_set(self, pool_id: str) -> "KeySet":
         """The pool's signing keys, as its JWKS URL serves them."""
+        import urllib.request  # here: ~10 ms of every start otherwise, and only Cognito authorizers fetch a JWKS
+
         from joserfc.jwk import KeySet
 
         if pool_id not in self._key_sets:

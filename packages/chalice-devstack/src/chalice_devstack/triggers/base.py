@@ -1,17 +1,29 @@
 """What every trigger shares: the invoker it calls, the mapping patch it reads, how a batch response reads."""
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalice.utils import to_cfn_resource_name
-
 from chalice_devstack.intrinsics import Scope, resolve
 from chalice_devstack.project import LOCAL_ACCOUNT_ID
 
 Clients = Callable[[str], Any]
+NOT_IN_CFN_NAMES = re.compile(r"[^A-Za-z0-9]+")
+
+
+def to_cfn_resource_name(name: str) -> str:
+    """A name as `chalice package` names its resource: CamelCase, alphanumerics only (chalice.utils' rule).
+
+    Not imported from chalice.utils: that module imports click, about 80 ms of every `devstack up`.
+    """
+    if not name:
+        raise ValueError(f"Invalid name: {name!r}")
+    for separator in "-_":
+        name = "".join(part[0].upper() + part[1:] for part in name.split(separator) if part)
+    return NOT_IN_CFN_NAMES.sub("", name)
 
 
 class TriggerError(Exception):

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalice.app import ScheduledEventConfig
-from chalice.utils import to_cfn_resource_name
 
 from chalice_devstack.project import LOCAL_ACCOUNT_ID
 from chalice_devstack.schedules import Schedule, ScheduleExpressionError, parse
-from chalice_devstack.triggers.base import Discovery, Invoker, Outcome, TriggerError
+from chalice_devstack.triggers.base import Discovery, Invoker, Outcome, TriggerError, to_cfn_resource_name
 
 # The wait for the next fire time is on the monotonic clock; re-reading the wall clock this often
 # catches a laptop that slept or a clock that was set.
