@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
+from chalice_devstack import http_headers
 from chalice_devstack.endpoint import HOST, StartResponse, WSGIApp
 
 SHUTDOWN_POLL_SECONDS = 0.5
@@ -126,6 +127,7 @@ class KeepAliveServer(ThreadedWSGIServer):
 
 def bind(app: WSGIApp, port: int, listening: socket.socket | None = None) -> BaseWSGIServer:
     """A threaded keep-alive WSGI server on 127.0.0.1:port (OSError: taken), or on an `endpoint.listen` socket."""
+    http_headers.install()
     fd = listening.fileno() if listening is not None else None
     server = KeepAliveServer(HOST, port, app, QuietHandler, fd=fd)
     if listening is not None:
