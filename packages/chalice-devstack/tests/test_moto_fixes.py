@@ -200,6 +200,74 @@ def waiting_poll(queue: Any) -> None:
         time.sleep(0.01)
 
 
+def test_responses_read_the_same_when_structures_are_asked_only_for_their_members(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given an item of every attribute type, queue messages and a state machine, then every answer reads the same
+    whether the serializer asks a dict for every member of a structure (moto's way) or only those it holds."""
+    from moto.core.serialize import ResponseSerializer
+
+    moto_fixes.apply()
+    fixed = answers_of_every_shape()
+    monkeypatch.setattr(ResponseSerializer, "_serialize_type_structure", moto_fixes._MOTO_STRUCTURE)
+    assert answers_of_every_shape() == fixed
+
+
+def answers_of_every_shape() -> list[Any]:
+    """DynamoDB, SQS and Step Functions answers with nested structures, maps, lists, sets and binaries."""
+    item = {
+        "pk": {"S": "k"},
+        "n": {"N": "1.5"},
+        "b": {"B": b"\x00\x01"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"x"]},
+        "m": {"M": {"inner": {"L": [{"S": "x"}, {"NULL": True}, {"BOOL": False}, {"M": {}}]}}},
+    }
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=TEST_REGION)
+        dynamodb.create_table(
+            TableName="shapes",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        dynamodb.put_item(TableName="shapes", Item=item)
+        sqs = boto3.client("sqs", region_name=TEST_REGION)
+        url = sqs.create_queue(QueueName="shapes")["QueueUrl"]
+        attributes = {
+            "kind": {"DataType": "String", "StringValue": "a"},
+            "raw": {"DataType": "Binary", "BinaryValue": b"1"},
+        }
+        sqs.send_message(QueueUrl=url, MessageBody="m", MessageAttributes=attributes)
+        answers = [
+            dynamodb.get_item(TableName="shapes", Key={"pk": {"S": "k"}}, ReturnConsumedCapacity="TOTAL"),
+            dynamodb.query(
+                TableName="shapes", KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": "k"}}
+            ),
+            dynamodb.batch_get_item(RequestItems={"shapes": {"Keys": [{"pk": {"S": "k"}}]}}),
+            dynamodb.update_item(
+                TableName="shapes",
+                Key={"pk": {"S": "k"}},
+                UpdateExpression="SET n = :n",
+                ExpressionAttributeValues={":n": {"N": "2"}},
+                ReturnValues="ALL_NEW",
+            ),
+            dynamodb.describe_table(TableName="shapes")["Table"]["KeySchema"],
+            sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]),
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"]),
+        ]
+    for answer in answers:
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+            for message in answer.get("Messages", []):
+                message.pop("ReceiptHandle")  # these two are new for every message and receive
+                message.pop("MessageId")
+                message["Attributes"] = {k: v for k, v in message["Attributes"].items() if "Timestamp" not in k}
+    return answers
+
+
 def test_the_server_finds_each_host_s_service_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given moto's server app, when it dispatches two requests to one host, it looks the host up once."""
     from moto import backends

@@ -20,7 +20,10 @@ put event: `rule_send_to_targets` skips schedule rules.
 moto's response serializer asks six alias providers, anew for every attribute of every response,
 which names an attribute may go by; the answer depends only on the picker, the object's type, the
 response shape and the attribute, so `possible_keys` works it out once per such tuple (it took
-about a sixth of the CPU time of a DynamoDB-heavy test suite).
+about a sixth of the CPU time of a DynamoDB-heavy test suite). It also asked for every member of
+every structure, though a dict answer holds few of them: a DynamoDB attribute value is a structure
+of ten members holding one. `serialize_present_members` asks only for the members one of whose
+names is in the dict (the others answer nothing), unless a response transformer may make one up.
 
 moto gives every user pool a random id, so nothing written before start-up (.chalice/config.json's
 ARN for a CognitoUserPoolAuthorizer) could name a provisioned pool. Provisioning tags the pools of
@@ -67,7 +70,7 @@ import time
 from collections.abc import Callable, Collection, Generator
 from typing import Any
 
-from moto.core.serialize import AttributePicker, AttributePickerContext
+from moto.core.serialize import AttributePicker, AttributePickerContext, ResponseSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -93,6 +96,9 @@ Cancellation = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
 
 _MOTO_SEND_TO_TARGETS = Rule.send_to_targets
 _MOTO_POSSIBLE_KEYS = AttributePicker.get_possible_keys
+_MOTO_STRUCTURE = ResponseSerializer._serialize_type_structure
+# (picker type, its providers, member shape id, member) -> (the shape, the member's names, None if one is a path)
+_MEMBER_NAMES: dict[tuple[Any, ...], tuple[Any, tuple[str, ...] | None]] = {}
 # (picker type, its providers, object type, shape id, attribute) -> (the shape, its possible keys)
 _POSSIBLE_KEYS: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}
 _BOTO_CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
@@ -111,6 +117,7 @@ def apply(services: Collection[str] = ()) -> None:
         setattr(DynamoDBBackend, name, atomic(write))
     Rule.send_to_targets = rule_send_to_targets  # type: ignore[method-assign]
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
+    ResponseSerializer._serialize_type_structure = serialize_present_members  # type: ignore[method-assign]
     count_messages_once()
     receive_with_current_visibility()
     dispatch_by_cached_host()
@@ -341,6 +348,36 @@ def possible_keys(self: AttributePicker, context: AttributePickerContext) -> Gen
         known = (context.shape, list(_MOTO_POSSIBLE_KEYS(self, context)))
         _POSSIBLE_KEYS[cache_key] = known
     yield from known[1]
+
+
+def serialize_present_members(self: ResponseSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    """moto's structure serializer, asking a dict only for the members it holds (moto 5.1's body otherwise)."""
+    picker = self._value_picker
+    if type(value) is not dict or not isinstance(picker, AttributePicker) or picker.response_transformers:
+        _MOTO_STRUCTURE(self, serialized, value, shape, key)
+        return
+    wrapper = self.MAP_TYPE() if key else serialized
+    for member_key, member_shape in shape.members.items():
+        member_shape.parent = shape
+        names = _member_names(self, picker, value, member_shape, member_key)
+        if names is None or any(name in value for name in names):
+            self._serialize_structure_member(wrapper, value, member_shape, member_key)
+    if key:
+        self._default_serialize(serialized, wrapper, shape, key)
+
+
+def _member_names(
+    serializer: ResponseSerializer, picker: AttributePicker, value: dict[str, Any], shape: Any, member: str
+) -> tuple[str, ...] | None:
+    """The keys a dict may hold a structure member under, as the picker tries them; None when one is a path."""
+    cache_key = (type(picker), tuple(picker.alias_providers), id(shape), member)
+    known = _MEMBER_NAMES.get(cache_key)
+    if known is None or known[0] is not shape:  # the shape is kept, so its id is never reused
+        context = AttributePickerContext(value, member, shape, serializer.operation_model)
+        names = tuple(picker.get_possible_keys(context))
+        known = (shape, None if any("." in name for name in names) else names)
+        _MEMBER_NAMES[cache_key] = known
+    return known[1]
 
 
 def atomic(write: Callable[..., Any]) -> Callable[..., Any]:
