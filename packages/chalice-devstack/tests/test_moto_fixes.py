@@ -153,6 +153,17 @@ def test_executions_of_one_definition_share_its_parse_tree_and_each_runs_its_own
     assert parse_tree_count() - parses <= 1  # at most the first execution parsed (the create may have already)
 
 
+def test_step_functions_tasks_share_one_client_per_region_and_service() -> None:
+    """Given moto's interpreter loaded, when its tasks ask for a Lambda client twice, they get the same one."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    with mock_aws():
+        moto_fixes.speed_up_step_functions()
+        clients = [lambda_eval_utils.boto_client_for(region=TEST_REGION, service="lambda") for _ in range(2)]
+
+    assert clients[0] is clients[1]
+
+
 def test_queue_counts_with_messages_visible_in_flight_and_delayed() -> None:
     """Given messages visible, received (in flight) and delayed, the queue's attributes count each kind."""
     moto_fixes.apply()

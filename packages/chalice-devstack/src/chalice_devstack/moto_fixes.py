@@ -188,7 +188,9 @@ def _cache_task_clients() -> None:
 
     boto_client_for.cached = True  # type: ignore[attr-defined]
     for loaded in list(sys.modules.values()):
-        if getattr(loaded, "boto_client_for", None) is make:
+        # The module's own names, not getattr: a module-level __getattr__ (moto has lazy ones) would load
+        # what it stands for, half a second of imports and JSON models that compete with the first requests.
+        if getattr(loaded, "__dict__", {}).get("boto_client_for") is make:
             setattr(loaded, "boto_client_for", boto_client_for)  # noqa: B010 - modules that imported it by name
 
 
