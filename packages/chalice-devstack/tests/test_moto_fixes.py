@@ -159,7 +159,8 @@ def test_step_functions_tasks_share_one_client_per_region_and_service() -> None:
 
     with mock_aws():
         moto_fixes.speed_up_step_functions()
-        clients = [lambda_eval_utils.boto_client_for(region=TEST_REGION, service="lambda") for _ in range(2)]
+        client_for = vars(lambda_eval_utils)["boto_client_for"]  # the name the module imported, as tasks call it
+        clients = [client_for(region=TEST_REGION, service="lambda") for _ in range(2)]
 
     assert clients[0] is clients[1]
 
