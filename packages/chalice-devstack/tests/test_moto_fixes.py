@@ -78,6 +78,30 @@ def test_the_stream_keeps_flowing_to_existing_readers_after_a_cancelled_transact
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["taken", "after"]
 
 
+def test_one_update_expression_parsed_once_updates_each_item_with_its_own_values(dynamodb: Any) -> None:
+    """Given one UpdateExpression used three times, each item gets its values, and a bad expression fails each time."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # untyped
+
+    expression = "SET n = if_not_exists(n, :zero) + :step, tag = :tag"
+    for pk, step in (("a", 1), ("b", 5), ("a", 2)):
+        dynamodb.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": pk}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues={":zero": {"N": "0"}, ":step": {"N": str(step)}, ":tag": {"S": f"{pk}{step}"}},
+        )
+    items = {item["pk"]["S"]: item for item in dynamodb.scan(TableName=TABLE)["Items"]}
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            dynamodb.update_item(TableName=TABLE, Key={"pk": {"S": "a"}}, UpdateExpression="SET = broken")
+
+    assert {pk: (item["n"]["N"], item["tag"]["S"]) for pk, item in items.items()} == {
+        "a": ("3", "a2"),
+        "b": ("5", "b5"),
+    }
+    assert UpdateExpressionParser.make.cache_info().hits >= 2
+
+
 def test_two_operations_on_one_item_are_rejected(dynamodb: Any) -> None:
     with pytest.raises(ClientError, match="multiple operations"):
         dynamodb.transact_write_items(TransactItems=[put_if_absent("x"), put_if_absent("x")])

@@ -56,6 +56,10 @@ visible, delayed and in-flight messages with three clock reads per message. A qu
 consumes (a fan-out subscriber such as a domain-events queue) grows all day, and every send to it
 got slower: `count_messages_once` counts them in one pass with one clock read.
 
+moto parses an UpdateExpression twice per UpdateItem (once to check the names it uses, once to run
+it), and anew for every request. Its users only read the tree or deep-copy it before they change it
+(UpdateExpressionValidator), so `parse_update_expressions_once` keeps the tree of each expression.
+
 A ReceiveMessage without its own VisibilityTimeout hides what it takes for the queue's. moto reads that
 attribute when the request arrives, so a long poll that began before SetQueueAttributes shortened it
 hid a message sent during the poll for the old time (a poison message that should come back after 1 s
@@ -105,6 +109,7 @@ _BOTO_CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
 _ASL_PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
 _DISPATCHER_MODULE = "moto.moto_server.werkzeug_app"
 PARSE_TREES_KEPT = 32  # state machine definitions whose parse trees are kept (a project has a handful)
+UPDATE_EXPRESSIONS_KEPT = 256  # UpdateExpression trees kept (a project writes a few dozen distinct ones)
 _CLIENTS_LOCK = threading.Lock()
 _MOTO_WRITES = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
 
@@ -119,6 +124,7 @@ def apply(services: Collection[str] = ()) -> None:
     AttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign]
     ResponseSerializer._serialize_type_structure = serialize_present_members  # type: ignore[method-assign]
     count_messages_once()
+    parse_update_expressions_once()
     receive_with_current_visibility()
     dispatch_by_cached_host()
     answers_from_known_methods()
@@ -263,6 +269,16 @@ def _counter(index: int) -> Callable[[Any], int]:
 
     count.one_pass = True  # type: ignore[attr-defined]
     return count
+
+
+def parse_update_expressions_once() -> None:
+    """Keep the parse tree of each UpdateExpression (idempotent); a bad one still raises every time."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # untyped
+
+    if hasattr(UpdateExpressionParser.make, "cache_info"):
+        return
+    tree_of = functools.lru_cache(maxsize=UPDATE_EXPRESSIONS_KEPT)(UpdateExpressionParser.make)
+    UpdateExpressionParser.make = staticmethod(tree_of)
 
 
 # Set while moto answers a ReceiveMessage that names no VisibilityTimeout (the queue's applies).
