@@ -190,3 +190,33 @@ def test_only_the_newest_snapshots_are_kept(tmp_path: Path) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         f"{key}.{suffix}" for key in "cde" for suffix in ("backends.pickle", "json")
     ]
+
+
+def signed_by(service: str) -> dict[str, str]:
+    """A WSGI environ with a SigV4 Authorization header for `service`."""
+    scope = f"Credential=KEY/20261207/{TEST_REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    return {"HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 {scope}"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "waits"),
+    [
+        ({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"}, False),
+        ({"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}, False),
+        ({"HTTP_X_AMZ_TARGET": "DynamoDBStreams_20120810.GetRecords"}, False),
+        (signed_by("s3"), False),
+        (signed_by("sns"), False),
+        ({"HTTP_X_AMZ_TARGET": "AWSStepFunctions.StartExecution"}, True),
+        ({"HTTP_X_AMZ_TARGET": "AWSCognitoIdentityProviderService.InitiateAuth"}, True),
+        ({"HTTP_X_AMZ_TARGET": "AWSEvents.PutEvents"}, True),
+        (signed_by("iam"), True),
+        ({"PATH_INFO": "/us-east-1_Pool/.well-known/jwks.json"}, True),
+    ],
+)
+def test_only_calls_to_the_polled_services_go_ahead_of_the_deferred_backends(
+    environ: dict[str, str], waits: bool
+) -> None:
+    """Given a request to the endpoint, it waits for the deferred backends unless the pollers' services answer it."""
+    from chalice_devstack.endpoint import needs_deferred_backends
+
+    assert needs_deferred_backends(environ) is waits

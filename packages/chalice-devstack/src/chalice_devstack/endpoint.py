@@ -63,6 +63,8 @@ WARM_PATH = CONTROL_PREFIX + "warm"  # POST: warm up now, in the background, if 
 MARKER_HEADER = "X-Devstack"
 READY = b"ready\n"
 POLLED_SERVICES = frozenset({"sqs", "dynamodbstreams", "kinesis", "s3", "sns"})  # what the pollers' set-up calls
+# The X-Amz-Target prefixes of the JSON-protocol services the pollers and the functions' data calls use.
+POLLED_TARGETS = ("AmazonSQS.", "DynamoDB_20120810.", "DynamoDBStreams_20120810.", "Kinesis_20131202.")
 RESTORED = b"restored\n"  # ready, with the state restored from the start's snapshot
 
 
@@ -125,8 +127,8 @@ class Dispatcher:
         if path.startswith(CONTROL_PREFIX) or lambda_routes.handles(method, path):
             return self.control(environ, start_response)
         events = is_events_request(environ)
-        if self.deferred is not None and (events or is_step_functions_request(environ)):
-            self.deferred.restore()  # EventBridge too: a rule's target may start an execution
+        if self.deferred is not None and needs_deferred_backends(environ):
+            self.deferred.restore()
         if events:
             self.rules.ensure()
         return self.aws(environ, start_response)
@@ -270,9 +272,18 @@ def warm_services(aws: WSGIApp, region: str, services: Iterable[str]) -> None:
     moto_fixes.speed_up_step_functions()  # the warm-up loaded the interpreter if the project has a state machine
 
 
-def is_step_functions_request(environ: dict[str, Any]) -> bool:
-    """True for a Step Functions API call (its JSON protocol names the service in X-Amz-Target)."""
-    return str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("AWSStepFunctions.")
+def needs_deferred_backends(environ: dict[str, Any]) -> bool:
+    """False only for a call to a service the pollers use (snapshot.DEFERRED_MODULES reach none of them).
+
+    JSON-protocol services name themselves in X-Amz-Target, the others in their signature's scope
+    (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`). Anything else (EventBridge, whose rules may
+    start an execution; Cognito's unsigned JWKS) waits for the deferred backends.
+    """
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+    if target:
+        return not target.startswith(POLLED_TARGETS)
+    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+    return not any(f"/{service}/aws4_request" in authorization for service in POLLED_SERVICES)
 
 
 def restore(snapshot: Path) -> "DeferredBackends | None":
@@ -343,6 +354,9 @@ def _child_main(argv: list[str] | None = None) -> None:
         warm(aws, args.region, [service for service in services if service in POLLED_SERVICES])
         warm_up = functools.partial(warm_after_ready, deferred, aws, args.region, services)
     control = Forwarder(args.control_port)
+    from chalice_devstack import moto_fixes
+
+    moto_fixes.invoke_tasks_through(control)  # Step Functions' Lambda tasks: the route Lambda requests take
     rules = ScheduleRuleSync(aws, control)
     lazy.set(Dispatcher(aws, control, rules, args.snapshot, deferred, warm_up))
     os.write(args.ready_fd, READY if deferred is None else RESTORED)

@@ -36,7 +36,8 @@ These are installed only for a project that provisions Cognito: importing moto's
 moto's Step Functions interpreter makes a new boto3 client for every task it runs (a Lambda
 invoke per saga step): a seventh of the endpoint's CPU time in an orders burst. Its clients are
 all alike for one region and service (fixed keys, no retries), and botocore clients are
-thread-safe, so `speed_up_step_functions` keeps one per region and service. The interpreter also
+thread-safe, so `speed_up_step_functions` keeps one per region and service; its Lambda tasks call
+devstack's Lambda route in-process instead (`invoke_tasks_through`, task_invoker.py). The interpreter also
 lexes and parses the state machine's definition anew for every execution (ANTLR, a twentieth of
 the endpoint's CPU in a burst); the parse tree depends on the definition only and nothing writes
 to it, so it is kept per definition, and each execution still builds its own program from it
@@ -111,6 +112,7 @@ _DISPATCHER_MODULE = "moto.moto_server.werkzeug_app"
 PARSE_TREES_KEPT = 32  # state machine definitions whose parse trees are kept (a project has a handful)
 UPDATE_EXPRESSIONS_KEPT = 256  # UpdateExpression trees kept (a project writes a few dozen distinct ones)
 _CLIENTS_LOCK = threading.Lock()
+_LAMBDA_ROUTE: list[Any] = []  # the LambdaRoute Step Functions' Lambda tasks use (invoke_tasks_through)
 _MOTO_WRITES = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
 
 
@@ -186,6 +188,8 @@ def _cache_task_clients() -> None:
 
     @functools.wraps(make)
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if service == "lambda" and _LAMBDA_ROUTE:
+            return _LAMBDA_ROUTE[0]
         # moto's own ignores state_credentials too: every task client has the same fixed keys.
         with _CLIENTS_LOCK:
             if (region, service) not in clients:
@@ -198,6 +202,13 @@ def _cache_task_clients() -> None:
         # what it stands for, half a second of imports and JSON models that compete with the first requests.
         if getattr(loaded, "__dict__", {}).get("boto_client_for") is make:
             setattr(loaded, "boto_client_for", boto_client_for)  # noqa: B010 - modules that imported it by name
+
+
+def invoke_tasks_through(route: Any) -> None:
+    """Have the interpreter's Lambda tasks call devstack's Lambda route (a WSGI app) directly: task_invoker.py."""
+    from chalice_devstack.task_invoker import LambdaRoute
+
+    _LAMBDA_ROUTE[:] = [LambdaRoute(route)]
 
 
 def _cache_parse_trees() -> None:

@@ -140,9 +140,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------------- moto's backends (endpoint side)
 
 
-# Restored on first need, not before ready: Step Functions' backends. Importing their interpreter is about
-# half of a restore, and they share no object with another service's (a state machine names its tasks by ARN).
-DEFERRED_MODULES = ("moto.stepfunctions.",)
+# Restored on first need, not before ready: the backends of services no poller calls and no polled service's
+# backend reaches into. Importing Step Functions' interpreter is about half of a restore, Cognito's and IAM's
+# models a tenth more; they share no object with another service's (a state machine names its tasks by ARN).
+DEFERRED_MODULES = ("moto.stepfunctions.", "moto.cognitoidp.", "moto.iam.")
 
 
 def save_backends(path: Path) -> int:
@@ -180,6 +181,8 @@ class DeferredBackends:
 
     def restore(self) -> None:
         """Put the deferred backends back into moto, if not done yet."""
+        if not self._data:  # done: most requests after the first few
+            return
         with self._lock:
             if self._data:
                 _put_back(self._data)

@@ -129,6 +129,8 @@ class Stack:
         # after a restore only those the pollers call before ready.
         for service in services if self._saved is None else [s for s in services if s in endpoint.POLLED_SERVICES]:
             self.client(service)
+        if self._saved is not None:  # the endpoint restores the AWS state: its pollers need no call to plan
+            self._plan_pollers(self._saved[0])
         ready_child()
         if self.restored and self._saved is not None:
             self.scope, self.seeded = self._saved
@@ -137,6 +139,9 @@ class Stack:
             self._provision()
             self._seed()
             self._save_snapshot()
+        if self._pollers is None or not self.restored:
+            assert self.scope is not None
+            self._plan_pollers(self.scope)
         self._start_pollers()
         self._start_api()
         self._start_alarms()
@@ -184,7 +189,7 @@ class Stack:
             self._serve(bind(lazy, settings.aws_port), "endpoint")
 
             def load_moto() -> None:
-                from chalice_devstack import moto_hooks
+                from chalice_devstack import moto_fixes, moto_hooks
 
                 aws = endpoint.moto_app(services)
                 moto_hooks.install()  # moto here tells this process's pollers directly
@@ -193,6 +198,7 @@ class Stack:
                 self.restored = deferred is not None
                 # Nothing warms before ready in one process: the parent asks once it is ready.
                 warm_up = functools.partial(endpoint.warm_after_ready, deferred, aws, settings.region, services)
+                moto_fixes.invoke_tasks_through(self.control)  # Step Functions' Lambda tasks: the Lambda route
                 lazy.set(endpoint.Dispatcher(aws, self.control, None, snapshot, deferred, warm_up))
 
             return load_moto
@@ -340,18 +346,27 @@ class Stack:
         except Exception as error:
             raise StartError(f"seed hook {self.settings.seed} failed: {type(error).__name__}: {error}") from None
 
+    def _plan_pollers(self, scope: Scope) -> None:
+        """The app's event sources and their pollers, not started: no AWS call (while the endpoint still starts)."""
+        from chalice_devstack.pollers import Pollers, TriggerError, discover
+
+        cap = self.settings.max_batching_window
+        mappings = discover(self.app, self.template, scope, self.settings.stage).with_batching_window_cap(cap)
+        try:
+            self._pollers = Pollers(mappings, self.registry, self.client, self.settings.region)
+        except TriggerError as error:  # a schedule expression AWS would refuse
+            raise StartError(str(error)) from None
+
     def _start_pollers(self) -> None:
         """Run the app's event sources; refuse (one line) a trigger AWS would refuse to create."""
-        from chalice_devstack.pollers import Pollers, TriggerError, check_visibility, discover
+        from chalice_devstack.pollers import TriggerError, check_visibility
 
-        assert self.scope is not None
+        mappings = self._pollers.mappings
         cap = self.settings.max_batching_window
-        mappings = discover(self.app, self.template, self.scope, self.settings.stage).with_batching_window_cap(cap)
         if cap is not None:
             self.echo(f"batching windows capped at {cap:g} s (max_batching_window): batches go sooner than on AWS")
         try:
             check_visibility(mappings.queues, self._timeout_of, self.client("sqs"))
-            self._pollers = Pollers(mappings, self.registry, self.client, self.settings.region)
             self._pollers.start()
         except TriggerError as error:
             raise StartError(str(error)) from None
