@@ -3,6 +3,7 @@
 import http.server
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from chalice.app import CloudWatchEvent, DynamoDBEvent, KinesisEvent, S3Event, SNSEvent, SQSEvent
 
+from chalice_devstack import cli
 from chalice_devstack.cli import SAMPLE_KINDS, sample_event
 from chalice_devstack.testing import Devstack, free_port, running_devstack
 from tests.conftest import TEST_REGION, devstack_command, port_flag, write_project
@@ -187,3 +189,30 @@ def test_token_from_a_port_something_else_answers_is_one_line_and_exit_2(tmp_pat
     assert result.stderr.startswith(
         f"devstack: something that is not devstack answers on http://127.0.0.1:{server.server_port}"
     )
+
+
+def test_a_sigterm_ends_up_s_wait_and_the_wakeup_fd_is_given_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given `up` waiting for a signal, when another thread sends the process SIGTERM, the wait ends at once
+    (a watchdog signals the main thread after 10 s: a wait the first signal did not end still ends, and says so)."""
+    monkeypatch.setattr(cli, "IDLE_WAIT_SECONDS", 3600.0)
+    stop, rescued, main_thread = threading.Event(), threading.Event(), threading.main_thread().ident
+    assert main_thread is not None
+
+    def rescue() -> None:
+        rescued.set()
+        signal.pthread_kill(main_thread, signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    watchdog = threading.Timer(10.0, rescue)
+    sender = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
+    try:
+        watchdog.start()
+        sender.start()
+        cli.wait_for_signal(stop)
+    finally:
+        watchdog.cancel()
+        sender.join()
+        signal.signal(signal.SIGTERM, previous)
+
+    assert stop.is_set() and not rescued.is_set()
+    assert signal.set_wakeup_fd(-1) == -1  # none was set before the wait, none is after

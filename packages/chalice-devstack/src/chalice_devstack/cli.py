@@ -33,7 +33,7 @@ from chalice_devstack.settings import HOST, Settings, load_settings
 Command = Callable[[argparse.Namespace], None]
 Arguments = Callable[[argparse.ArgumentParser], None]
 COMMANDS: dict[str, tuple[str, Arguments, Command]] = {}
-# `up` waits for a signal in slices this long (a signal ends a slice at once).
+# `up` waits for a signal in slices this long (a signal ends a slice at once: wait_for_signal).
 IDLE_WAIT_SECONDS = 60.0
 
 
@@ -105,6 +105,29 @@ def up_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def wait_for_signal(stop: threading.Event) -> None:
+    """Block until a signal handler sets stop (SIGINT's raises KeyboardInterrupt here instead).
+
+    The kernel may hand a process's signal to any of its threads, and Python runs the handler only
+    when the main thread next runs; a main thread asleep in Event.wait would sleep on. The wakeup fd
+    gets a byte from whichever thread the signal reached, so the select below returns at once.
+    """
+    import select
+    import socket
+
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    try:
+        while not stop.is_set():
+            if select.select([reader], [], [], IDLE_WAIT_SECONDS)[0]:
+                reader.recv(64)  # the handler has run by now (or runs at the next bytecode): stop is set
+    finally:
+        signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+
+
 @command("up", "start the AWS endpoint, the event sources and the API (Ctrl-C stops them)", up_flags)
 def up(args: argparse.Namespace) -> None:
     """Start devstack and run until Ctrl-C (or SIGTERM)."""
@@ -133,8 +156,7 @@ def up(args: argparse.Namespace) -> None:
 
             print(RESTORED_NOTE, flush=True)
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
-        while not stop.wait(IDLE_WAIT_SECONDS):  # a signal ends the wait early: its handler sets stop
-            pass
+        wait_for_signal(stop)
     except StartError:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
