@@ -2,7 +2,8 @@
 
 Orders/s to a terminal state, p50/p95 time from POST to CONFIRMED/CANCELLED, and orders lost
 (not terminal within the timeout; must be 0). Start devstack first (`make dev`). Before the
-burst, one order's latency alone, and the CPU floor of one order (scripts/order_cpu_floor.py:
+burst, one order's latency alone (after one order that starts the environments an order needs:
+their cold starts are not the pipeline's latency), and the CPU floor of one order (scripts/order_cpu_floor.py:
 its AWS calls and handler code in one process): the burst's orders/s against what the floor
 allows on the machine's cores, and its p95 against the single order's latency.
 """
@@ -158,6 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     api = args.api.rstrip("/")
     floor_ms = cpu_floor_ms(args.floor_orders)
+    run(api, args.endpoint, 1, args.timeout, args.seed)  # warms the functions one order runs
     single = run(api, args.endpoint, 1, args.timeout, args.seed)
     burst = run(api, args.endpoint, args.orders, args.timeout, args.seed)
     print(json.dumps(burst, indent=2))
