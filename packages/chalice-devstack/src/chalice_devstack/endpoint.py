@@ -107,7 +107,7 @@ class Dispatcher:
         self.aws, self.control = aws, control
         self.rules = rules if rules is not None else ScheduleRuleSync(aws, control)
         self.snapshot = snapshot  # where POST /_devstack/snapshot pickles moto's backends
-        self.deferred = deferred  # backends a restore left until a request needs them (Step Functions')
+        self.deferred = deferred  # backends a restore left until a request needs them (snapshot.DEFERRED_MODULES)
         self.warm_up = warm_up  # what POST /_devstack/warm starts in a thread
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -139,7 +139,7 @@ class Stack:
             self._provision()
             self._seed()
             self._save_snapshot()
-        if self._pollers is None or not self.restored:
+        if not self.restored:  # planned above from the saved scope only when the endpoint restored it
             assert self.scope is not None
             self._plan_pollers(self.scope)
         self._start_pollers()

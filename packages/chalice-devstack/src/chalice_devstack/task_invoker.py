@@ -39,12 +39,11 @@ class LambdaRoute:
         name, payload, qualifier = parameters["FunctionName"], parameters.get("Payload"), parameters.get("Qualifier")
         body = payload.encode() if isinstance(payload, str) else payload or b""
         headers = {header: parameters.get(member) for member, header in INPUT_HEADERS.items()}
-        path = INVOKE_PATH
         query = f"Qualifier={quote(qualifier)}" if qualifier else ""
-        raw_path = path.format(quote(name, safe=""))
+        raw_path = INVOKE_PATH.format(quote(name, safe=""))
         environ = {
             "REQUEST_METHOD": "POST",
-            "PATH_INFO": path.format(name),  # decoded, as a WSGI server gives it
+            "PATH_INFO": INVOKE_PATH.format(name),  # decoded, as a WSGI server gives it
             "QUERY_STRING": query,
             "RAW_URI": f"{raw_path}?{query}" if query else raw_path,  # what the relay to the functions' process sends
             "CONTENT_LENGTH": str(len(body)),
@@ -75,6 +74,6 @@ def _error(status: int, headers: dict[str, str], data: bytes) -> dict[str, Any]:
         body = json.loads(data) if data else {}
     except ValueError:
         body = {}
-    message = body.get("message") or body.get("Message") or "" if isinstance(body, dict) else ""
+    message = (body.get("message") or body.get("Message") or "") if isinstance(body, dict) else ""
     code = headers.get("x-amzn-errortype", "").split(":", 1)[0] or str(status)
     return {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
