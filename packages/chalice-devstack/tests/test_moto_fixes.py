@@ -244,9 +244,29 @@ def test_responses_read_the_same_when_structures_are_asked_only_for_their_member
     from moto.core.serialize import ResponseSerializer
 
     moto_fixes.apply()
+    write = moto_fixes._dynamodb_value
+    values: list[Any] = []
+
+    def noted(serializer: Any, value: dict[str, Any]) -> Any:
+        values.append(value)
+        return write(serializer, value)
+
+    monkeypatch.setattr(moto_fixes, "_dynamodb_value", noted)
     fixed = answers_of_every_shape()
+    assert {"NULL": True} in values  # item values, down to the nested ones, went the short way
     monkeypatch.setattr(ResponseSerializer, "_serialize_type_structure", moto_fixes._MOTO_STRUCTURE)
     assert answers_of_every_shape() == fixed
+
+
+def stream_images(dynamodb: Any, table: str) -> list[Any]:
+    """The keys and images of the records on a table's stream (not their ids and times, new for every table)."""
+    streams = boto3.client("dynamodbstreams", region_name=TEST_REGION)
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    images = ("Keys", "NewImage", "OldImage")
+    return [{name: record["dynamodb"].get(name) for name in images} for record in records]
 
 
 def answers_of_every_shape() -> list[Any]:
@@ -291,6 +311,7 @@ def answers_of_every_shape() -> list[Any]:
                 ReturnValues="ALL_NEW",
             ),
             dynamodb.describe_table(TableName="shapes")["Table"]["KeySchema"],
+            stream_images(dynamodb, "shapes"),
             sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]),
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"]),
         ]

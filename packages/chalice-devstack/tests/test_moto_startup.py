@@ -5,20 +5,30 @@ botocore's Loader), which this test process must not inherit.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import botocore
 
 from chalice_devstack.provision import services_used
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
-def run_python(code: str) -> dict[str, object]:
-    """Run code in a fresh interpreter in the project; return the JSON object it prints last."""
+def run_python(code: str, cache: Path | None = None) -> dict[str, object]:
+    """Run code in a fresh interpreter in the project, devstack caching in `cache`; return the JSON it prints last."""
+    environment = {**os.environ, **({"XDG_CACHE_HOME": str(cache)} if cache is not None else {})}
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", code],
+        cwd=PACKAGE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -82,6 +92,48 @@ def test_loaders_share_parsed_files_only_with_the_same_search_paths(tmp_path: Pa
     )
     # Then: the two default loaders share one parse; the loader that sees other files does not
     assert result == {"same": True, "other": False, "operations": True}
+
+
+# Loads SQS's model in a fresh interpreter with devstack's shortcuts; prints which JSON files it parsed.
+LOAD_SQS_MODEL = (
+    "import json\n"
+    "import botocore.loaders\n"
+    "from chalice_devstack import moto_startup\n"
+    "parsed = []\n"
+    "parse = botocore.loaders.json.loads\n"
+    "botocore.loaders.json.loads = lambda text, **options: parsed.append(1) or parse(text, **options)\n"
+    "moto_startup.apply()\n"
+    "model = botocore.loaders.create_loader().load_service_model('sqs', 'service-2')\n"
+    "print(json.dumps({'parsed': len(parsed), 'operations': 'SendMessage' in model['operations']}))\n"
+)
+
+
+def test_a_json_model_is_parsed_once_then_read_from_its_kept_pickle(tmp_path: Path) -> None:
+    # Given: an empty cache folder; When: two processes, one after the other, load SQS's model
+    first = run_python(LOAD_SQS_MODEL, cache=tmp_path)
+    second = run_python(LOAD_SQS_MODEL, cache=tmp_path)
+    # Then: the first parsed its JSON and kept the parse in its botocore release's folder; the second parsed none
+    assert first["parsed"] != 0
+    assert second == {"parsed": 0, "operations": True}
+    [release] = (tmp_path / "chalice-devstack" / "botocore").iterdir()
+    assert release.name == botocore.__version__
+    assert list(release.iterdir())
+
+
+def test_a_damaged_kept_parse_is_parsed_again_and_other_releases_are_removed(tmp_path: Path) -> None:
+    # Given: another botocore release's folder, and this release's parses kept, then all damaged
+    stale = tmp_path / "chalice-devstack" / "botocore" / "0.0.1"
+    stale.mkdir(parents=True)
+    run_python(LOAD_SQS_MODEL, cache=tmp_path)
+    release = tmp_path / "chalice-devstack" / "botocore" / botocore.__version__
+    for kept in release.iterdir():
+        kept.write_bytes(b"not a pickle")
+    # When: a process loads the model again
+    again = run_python(LOAD_SQS_MODEL, cache=tmp_path)
+    # Then: it parsed the JSON (same answer), the other release is gone, and a good parse is kept again
+    assert again["parsed"] != 0 and again["operations"] is True
+    assert not stale.exists()
+    assert run_python(LOAD_SQS_MODEL, cache=tmp_path)["parsed"] == 0
 
 
 def test_warm_up_answers_every_service_devstack_uses_and_creates_nothing() -> None:

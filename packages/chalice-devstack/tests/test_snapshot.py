@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import shutil
 import time
 import urllib.request
@@ -10,9 +11,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from chalice_devstack.cognito import POOL_ID_TAG
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.project import Project
-from chalice_devstack.snapshot import RESTORED_NOTE, Snapshot, prune, start_key
+from chalice_devstack.snapshot import RESTORED_NOTE, DeferredBackends, Snapshot, prune, start_key
 from chalice_devstack.testing import Devstack, cognito_token, running_devstack
 from tests.conftest import APPS_DIR, TEST_REGION
 
@@ -87,6 +89,22 @@ def test_a_second_start_restores_what_the_first_provisioned_and_seeded_not_what_
         request = urllib.request.Request(f"{second.api_url}/cognito", headers={"Authorization": token})
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200
+        # and Cognito, restored after ready, came back with devstack's fixes: a tagged pool gets its stable id
+        cognito = boto3.client("cognito-idp", endpoint_url=second.endpoint_url, region_name=TEST_REGION)
+        wanted = f"{TEST_REGION}_restored1"
+        pool = cognito.create_user_pool(PoolName="later", UserPoolTags={POOL_ID_TAG: wanted})["UserPool"]
+        assert pool["Id"] == wanted
+
+
+def test_deferred_backends_come_back_once_and_call_what_they_need_first() -> None:
+    # Given: backends a restore deferred (none here), and what they need before their first request
+    calls: list[str] = []
+    deferred = DeferredBackends(pickle.dumps([]), then=lambda: calls.append("fixed"))
+    # When: two requests need them
+    deferred.restore()
+    deferred.restore()
+    # Then: they were put back, and fixed, once
+    assert calls == ["fixed"]
 
 
 def test_a_restored_state_machine_comes_back_with_its_first_request_and_runs(

@@ -78,15 +78,16 @@ def import_moto() -> None:
     from chalice_devstack import moto_fixes, serving  # noqa: F401
 
 
-def moto_app(services: Collection[str] = ()) -> WSGIApp:
-    """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets), fixed for `services`."""
+def moto_app(services: Collection[str] = (), restoring: bool = False) -> WSGIApp:
+    """moto's server app with the Step Functions interpreter on (what `/moto-api/config` sets), fixed for `services`
+    (when restoring, but for the services whose backends come back later: `restore` fixes those)."""
     import_moto()
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from chalice_devstack import moto_fixes
 
-    moto_fixes.apply(services)
+    moto_fixes.apply(services, skip_deferred=restoring)
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     app: WSGIApp = DomainDispatcherApplication(create_backend_app)
     return app
@@ -286,16 +287,18 @@ def needs_deferred_backends(environ: dict[str, Any]) -> bool:
     return not any(f"/{service}/aws4_request" in authorization for service in POLLED_SERVICES)
 
 
-def restore(snapshot: Path) -> "DeferredBackends | None":
+def restore(snapshot: Path, services: Collection[str]) -> "DeferredBackends | None":
     """Restore moto's backends from the start's snapshot (but the deferred ones, returned); on any failure
-    discard the snapshot and return None (the parent provisions)."""
+    discard the snapshot, fix moto for every service and return None (the parent provisions)."""
+    from chalice_devstack import moto_fixes
     from chalice_devstack.snapshot import restore_backends
 
     try:
-        return restore_backends(snapshot)
+        return restore_backends(snapshot, then=functools.partial(moto_fixes.apply, services))
     except Exception as error:  # a snapshot from another moto, or a damaged file: provisioning remakes the state
         print(f"devstack: snapshot not restored ({type(error).__name__}: {error}); provisioning", file=sys.stderr)
         snapshot.unlink(missing_ok=True)
+        moto_fixes.apply(services)
         return None
 
 
@@ -340,13 +343,13 @@ def _child_main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     serve_in_thread(server, "endpoint")
     services = args.warm.split(",") if args.warm else []
-    aws = moto_app(services)
+    aws = moto_app(services, restoring=args.restore)
     if args.wake_fd is not None:
         from chalice_devstack import moto_hooks
         from chalice_devstack.triggers.wakes import pipe_notifier
 
         moto_hooks.install(pipe_notifier(args.wake_fd))
-    deferred = restore(args.snapshot) if args.restore else None
+    deferred = restore(args.snapshot, services) if args.restore else None
     warm_up = None
     if deferred is None:
         warm_services(aws, args.region, services)  # provisioning comes next: warm before it

@@ -25,13 +25,14 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
 from chalice_devstack.intrinsics import Scope
+from chalice_devstack.moto_startup import cache_home, write_atomically
 from chalice_devstack.project import Project
 
 # What `devstack up` prints when it started from a snapshot (tooling and tests look for it).
@@ -44,8 +45,7 @@ SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules"})
 
 def cache_folder() -> Path:
     """Where snapshots live: $XDG_CACHE_HOME (else ~/.cache) /chalice-devstack/snapshots."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "chalice-devstack" / "snapshots"
+    return cache_home() / "snapshots"
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Snapshot:
         """Save the start's scope and seed summary, atomically; then keep only the newest KEEP snapshots."""
         scope_data = {"parameters": scope.parameters, "attributes": scope.attributes}
         meta = {"format": FORMAT, "endpoint_url": endpoint_url, "scope": scope_data, "seeded": seeded}
-        _write_atomically(self.meta_file, json.dumps(meta, default=str).encode())
+        write_atomically(self.meta_file, json.dumps(meta, default=str).encode())
         prune(self.meta_file.parent)
 
     def discard(self) -> None:
@@ -129,14 +129,6 @@ def prune(folder: Path, keep: int = KEEP) -> None:
         meta.with_suffix(".backends.pickle").unlink(missing_ok=True)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file, so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-
-
 # ---------------------------------------------------------------------- moto's backends (endpoint side)
 
 
@@ -161,22 +153,24 @@ def save_backends(path: Path) -> int:
     deferred = [entry for entry in state if entry[0].startswith(DEFERRED_MODULES)]
     now = [entry for entry in state if entry not in deferred]
     data = pickle.dumps({"now": _pickled(now), "deferred": _pickled(deferred)}, protocol=pickle.HIGHEST_PROTOCOL)
-    _write_atomically(path, data)
+    write_atomically(path, data)
     return len(data)
 
 
-def restore_backends(path: Path) -> "DeferredBackends":
-    """Put the backends pickled in path back into moto, but the deferred ones: those the result restores."""
+def restore_backends(path: Path, then: Callable[[], None] = lambda: None) -> "DeferredBackends":
+    """Put the backends pickled in path back into moto, but the deferred ones: those the result restores
+    (and calls `then`, before any request reaches them)."""
     parts = pickle.loads(path.read_bytes())  # noqa: S301 - devstack's own file, in the user's cache folder
     _put_back(parts["now"])
-    return DeferredBackends(parts["deferred"])
+    return DeferredBackends(parts["deferred"], then)
 
 
 class DeferredBackends:
     """The backends a restore left for later; `restore()` puts them back (once, whoever asks first)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, then: Callable[[], None] = lambda: None) -> None:
         self._data = data
+        self._then = then  # what the deferred services need before their first request (moto_fixes)
         self._lock = threading.Lock()
 
     def restore(self) -> None:
@@ -186,6 +180,7 @@ class DeferredBackends:
         with self._lock:
             if self._data:
                 _put_back(self._data)
+                self._then()
                 self._data = b""
 
 
@@ -245,7 +240,9 @@ def _private_key(pem: bytes) -> Any:
     """An RSA private key from PEM (cryptography's loader is a builtin pickle cannot name)."""
     from cryptography.hazmat.primitives import serialization
 
-    return serialization.load_pem_private_key(pem, None)
+    # The key was valid when moto made it and is read back from devstack's own file: checking it
+    # again (a primality test, 45 ms a key) would be a tenth of a restored start.
+    return serialization.load_pem_private_key(pem, None, unsafe_skip_rsa_key_validation=True)
 
 
 def _public_key(pem: bytes) -> Any:

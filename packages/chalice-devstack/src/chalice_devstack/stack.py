@@ -191,10 +191,11 @@ class Stack:
             def load_moto() -> None:
                 from chalice_devstack import moto_fixes, moto_hooks
 
-                aws = endpoint.moto_app(services)
-                moto_hooks.install()  # moto here tells this process's pollers directly
                 snapshot = self._snapshot_file()
-                deferred = endpoint.restore(snapshot) if snapshot is not None and self._saved is not None else None
+                restoring = snapshot is not None and self._saved is not None
+                aws = endpoint.moto_app(services, restoring)
+                moto_hooks.install()  # moto here tells this process's pollers directly
+                deferred = endpoint.restore(snapshot, services) if snapshot is not None and restoring else None
                 self.restored = deferred is not None
                 # Nothing warms before ready in one process: the parent asks once it is ready.
                 warm_up = functools.partial(endpoint.warm_after_ready, deferred, aws, settings.region, services)
