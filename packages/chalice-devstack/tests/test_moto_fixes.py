@@ -236,6 +236,30 @@ def waiting_poll(queue: Any) -> None:
         time.sleep(0.01)
 
 
+def test_each_request_is_routed_to_its_operation_once(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: the fixed moto, counting how often its routers look for an operation
+    from moto.core.routing import JSONRouter
+
+    looks: list[str] = []
+    match = JSONRouter._match
+
+    def looked(self: JSONRouter, request: Any) -> Any:
+        looks.append(request.path)
+        return match(self, request)
+
+    monkeypatch.setattr(JSONRouter, "_match", looked)
+    sqs = boto3.client("sqs", region_name=TEST_REGION)
+    url = sqs.create_queue(QueueName="routed")["QueueUrl"]
+    looks.clear()
+    # When: a DynamoDB call and an SQS call (whose router knows a queue-URL path) each arrive
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "routed"}})
+    sqs.send_message(QueueUrl=url, MessageBody="routed")
+    # Then: each was routed once, and both did what they asked
+    assert looks == ["/", "/"]
+    assert dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "routed"}})["Item"] == {"pk": {"S": "routed"}}
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "routed"
+
+
 def test_responses_read_the_same_when_structures_are_asked_only_for_their_members(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -136,6 +136,7 @@ def apply(services: Collection[str] = (), *, skip_deferred: bool = False) -> Non
     receive_with_current_visibility()
     dispatch_by_cached_host()
     answers_from_known_methods()
+    route_each_request_once()
     if "cognito-idp" in services and not skip_deferred:
         _fix_cognito()
 
@@ -266,6 +267,43 @@ def answers_from_known_methods() -> None:
 
     if getattr(responses, "method_names_from_class") is method_names_from_class:  # noqa: B009 - not re-exported
         setattr(responses, "method_names_from_class", functools.cache(method_names_from_class))  # noqa: B010
+
+
+def route_each_request_once() -> None:
+    """Find a request's operation once, not three times, and try no resource path on a request to `/` (idempotent).
+
+    moto asks its router for the operation when it sets a request up, when it parses the parameters
+    and when it calls the action: each time SQS's router matched the queue-URL template against
+    `/` too, and werkzeug raised NotFound for it.
+    """
+    from moto.core.responses import BaseResponse
+    from moto.core.routing import RPCRouter
+
+    route = BaseResponse._get_action
+    if getattr(route, "once_per_request", False):
+        return
+    path_params = RPCRouter._get_path_params
+
+    @functools.wraps(route)
+    def action_of(self: BaseResponse) -> str:
+        request = self.normalized_request  # S3's response object serves every request: remember whose action it is
+        known = self.__dict__.get("_devstack_action")
+        if known is not None and known[0] is request:
+            return str(known[1])
+        action = route(self)
+        if action is not None:
+            self.__dict__["_devstack_action"] = (request, action)
+        return action
+
+    @functools.wraps(path_params)
+    def resource_params(self: RPCRouter, request: Any) -> dict[str, Any]:
+        if request.path in ("", "/"):  # no template matches the root: none names only a slash
+            return {}
+        return path_params(self, request)
+
+    action_of.once_per_request = True  # type: ignore[attr-defined]
+    BaseResponse._get_action = action_of  # type: ignore[method-assign]
+    RPCRouter._get_path_params = resource_params  # type: ignore[method-assign]
 
 
 def count_messages_once() -> None:
