@@ -44,6 +44,7 @@ from urllib.parse import unquote
 
 from chalice_devstack import lambda_routes
 from chalice_devstack.event_rules import RULES_PATH, ScheduleRuleSync, is_events_request, schedule_rules
+from chalice_devstack.moto_direct import DirectCalls
 
 if TYPE_CHECKING:
     from chalice_devstack.lambda_api import LambdaApi
@@ -89,8 +90,7 @@ def moto_app(services: Collection[str] = (), restoring: bool = False) -> WSGIApp
 
     moto_fixes.apply(services, skip_deferred=restoring)
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
-    app: WSGIApp = DomainDispatcherApplication(create_backend_app)
-    return app
+    return DirectCalls(DomainDispatcherApplication(create_backend_app))
 
 
 class Dispatcher:
