@@ -100,6 +100,7 @@ def test_one_update_expression_parsed_once_updates_each_item_with_its_own_values
         "b": ("5", "b5"),
     }
     assert UpdateExpressionParser.make.cache_info().hits >= 2
+    assert "_devstack_pickle" in vars(UpdateExpressionParser.make(expression))  # each update's copy came from it
 
 
 def test_two_operations_on_one_item_are_rejected(dynamodb: Any) -> None:
