@@ -15,7 +15,7 @@ from chalice.app import Chalice, CognitoUserPoolAuthorizer
 from moto import mock_aws
 
 from chalice_devstack import moto_fixes
-from chalice_devstack.cognito import gateway_claims, pool_arn, unverified_claims
+from chalice_devstack.cognito import CLIENT_KNOWN_SECONDS, PoolDirectory, gateway_claims, pool_arn, unverified_claims
 from chalice_devstack.intrinsics import Scope
 from chalice_devstack.provision import provision
 from chalice_devstack.testing import gateway_test_client, inprocess_cognito_token
@@ -186,3 +186,34 @@ def test_claims_become_strings_as_api_gateway_writes_them() -> None:
         "iat": "Tue Apr 04 17:39:39 UTC 2023",
         "sub": "abc",
     }
+
+
+class CountingIdp:
+    """A cognito-idp client that knows one app client and counts the lookups."""
+
+    class exceptions:  # noqa: N801 - boto3's attribute name
+        class ResourceNotFoundException(Exception):
+            """As boto3 raises for an unknown client."""
+
+    def __init__(self) -> None:
+        self.lookups: list[str] = []
+
+    def describe_user_pool_client(self, UserPoolId: str, ClientId: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        self.lookups.append(ClientId)
+        if ClientId != "known":
+            raise self.exceptions.ResourceNotFoundException(ClientId)
+        return {"UserPoolClient": {"ClientId": ClientId, "UserPoolId": UserPoolId}}
+
+
+def test_an_app_client_found_is_not_asked_for_again_for_a_while_and_an_unknown_one_always_is() -> None:
+    # Given: a pool directory on a clock that stands still until told
+    idp, now = CountingIdp(), [100.0]
+    pools = PoolDirectory("http://127.0.0.1:1", lambda _service: idp, clock=lambda: now[0])
+    # When: each client is checked twice, then the known one again once its time is up
+    checks = [pools.has_client(POOL_ID, client) for client in ("known", "known", "gone", "gone")]
+    now[0] += CLIENT_KNOWN_SECONDS
+    checks.append(pools.has_client(POOL_ID, "known"))
+    # Then: the answers are right, and only the first known lookup was spared its repeat
+    assert checks == [True, True, False, False, True]
+    assert idp.lookups == ["known", "gone", "gone", "known"]
+

@@ -30,6 +30,9 @@ Clock = Callable[[], float]
 # The tag provisioning puts on a pool it creates: moto_fixes gives the pool that id (and drops the tag).
 POOL_ID_TAG = "devstack:pool-id"
 MAX_POOL_ID_LENGTH = 55  # Cognito's limit
+# How long an app client found in its pool is taken as there without asking again. API Gateway keeps an
+# authorizer's result for 300 s by default; without this, every request cost one more call to the endpoint.
+CLIENT_KNOWN_SECONDS = 60.0
 
 
 def stable_pool_id(region: str, logical_id: str) -> str:
@@ -52,11 +55,13 @@ class InvalidToken(Exception):
 
 
 class PoolDirectory:
-    """What the endpoint knows about a user pool: its JWKS and its app clients (JWKS cached: moto's key is fixed)."""
+    """What the endpoint knows about a user pool: its JWKS (cached: moto's key is fixed) and its app clients
+    (one found is taken as there for CLIENT_KNOWN_SECONDS; one not found is asked for again next time)."""
 
-    def __init__(self, endpoint_url: str, clients: Callable[[str], Any]) -> None:
-        self.endpoint_url, self._clients = endpoint_url.rstrip("/"), clients
+    def __init__(self, endpoint_url: str, clients: Callable[[str], Any], clock: Clock = time.monotonic) -> None:
+        self.endpoint_url, self._clients, self._clock = endpoint_url.rstrip("/"), clients, clock
         self._key_sets: dict[str, KeySet] = {}
+        self._clients_found: dict[tuple[str, str], float] = {}  # (pool, client) -> when it was last found
 
     def key_set(self, pool_id: str) -> "KeySet":
         """The pool's signing keys, as its JWKS URL serves them."""
@@ -72,19 +77,24 @@ class PoolDirectory:
 
     def has_client(self, pool_id: str, client_id: str) -> bool:
         """True when client_id is an app client of the pool (False when the pool does not exist)."""
+        found = self._clients_found.get((pool_id, client_id))
+        if found is not None and self._clock() - found < CLIENT_KNOWN_SECONDS:
+            return True
         idp = self._clients("cognito-idp")
         try:
             idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
         except idp.exceptions.ResourceNotFoundException:
+            self._clients_found.pop((pool_id, client_id), None)
             return False
+        self._clients_found[(pool_id, client_id)] = self._clock()
         return True
 
 
 class InProcessPools(PoolDirectory):
     """The pools of moto in this process (mock_aws): moto's one public key, from its package, is every pool's JWKS."""
 
-    def __init__(self, clients: Callable[[str], Any]) -> None:
-        super().__init__("", clients)
+    def __init__(self, clients: Callable[[str], Any], clock: Clock = time.monotonic) -> None:
+        super().__init__("", clients, clock)
 
     def key_set(self, pool_id: str) -> "KeySet":
         """The pool's signing keys (the same for every pool moto makes)."""
