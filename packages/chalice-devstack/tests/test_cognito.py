@@ -216,4 +216,3 @@ def test_an_app_client_found_is_not_asked_for_again_for_a_while_and_an_unknown_o
     # Then: the answers are right, and only the first known lookup was spared its repeat
     assert checks == [True, True, False, False, True]
     assert idp.lookups == ["known", "gone", "gone", "known"]
-
