@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,32 @@ def test_a_sigterm_ends_up_s_wait_and_the_wakeup_fd_is_given_back(monkeypatch: p
 
     assert stop.is_set() and not rescued.is_set()
     assert signal.set_wakeup_fd(-1) == -1  # none was set before the wait, none is after
+
+
+# A route reporting the garbage collector of the process it runs in: devstack's own, with --single.
+COLLECTOR_APP = """
+import gc
+
+from chalice import Chalice
+
+app = Chalice(app_name="collector")
+
+
+@app.route("/gc")
+def collector():
+    return {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}
+"""
+
+
+def test_a_started_devstack_collects_garbage_again_with_start_ups_objects_frozen(tmp_path: Path) -> None:
+    # Given: the collector app (devstack up pauses the collector for its start)
+    project = write_project(tmp_path / "collector", "collector")
+    (project.root / "app.py").write_text(COLLECTOR_APP)
+    # When: devstack is up in one process, and the route is asked
+    with (
+        running_devstack(project, "dev", TEST_REGION, single=True) as stack,
+        urllib.request.urlopen(f"{stack.api_url}/gc", timeout=10) as answer,
+    ):
+        state = json.loads(answer.read())
+    # Then: the pause is over, and what start-up made is out of the collector's way
+    assert state == {"enabled": True, "frozen": True}

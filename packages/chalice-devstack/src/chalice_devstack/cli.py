@@ -131,6 +131,7 @@ def wait_for_signal(stop: threading.Event) -> None:
 @command("up", "start the AWS endpoint, the event sources and the API (Ctrl-C stops them)", up_flags)
 def up(args: argparse.Namespace) -> None:
     """Start devstack and run until Ctrl-C (or SIGTERM)."""
+    from chalice_devstack.launch import resume_collection
     from chalice_devstack.stack import Stack, StartError
 
     project, settings = project_and_settings(args)
@@ -156,6 +157,7 @@ def up(args: argparse.Namespace) -> None:
 
             print(RESTORED_NOTE, flush=True)
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
+        resume_collection()  # launch.main paused it for start-up
         wait_for_signal(stop)
     except StartError:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -44,6 +44,7 @@ from urllib.parse import unquote
 
 from chalice_devstack import lambda_routes
 from chalice_devstack.event_rules import RULES_PATH, ScheduleRuleSync, is_events_request, schedule_rules
+from chalice_devstack.launch import pause_collection, resume_collection
 from chalice_devstack.moto_direct import DirectCalls
 
 if TYPE_CHECKING:
@@ -322,6 +323,7 @@ def _child_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--snapshot", type=Path, help="the start's snapshot of moto's backends (snapshot.py)")
     parser.add_argument("--restore", action="store_true", help="restore --snapshot before ready")
     args = parser.parse_args(argv)
+    pause_collection()  # until ready: see chalice_devstack.launch
     if args.early:  # chalice_devstack.endpoint_child: moto first, then the settings devstack sends
         import_moto()
         line = sys.stdin.buffer.readline()
@@ -364,6 +366,7 @@ def _child_main(argv: list[str] | None = None) -> None:
     lazy.set(Dispatcher(aws, control, rules, args.snapshot, deferred, warm_up))
     os.write(args.ready_fd, READY if deferred is None else RESTORED)
     os.close(args.ready_fd)
+    resume_collection()
     # The parent holds our stdin: when it exits (even when killed) we read EOF and stop too.
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.buffer.read()
