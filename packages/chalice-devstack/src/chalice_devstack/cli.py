@@ -157,7 +157,9 @@ def up(args: argparse.Namespace) -> None:
 
             print(RESTORED_NOTE, flush=True)
         print(f"devstack ready in {stack.ready_seconds:.2f}s (stage {settings.stage}; Ctrl-C stops)", flush=True)
-        resume_collection()  # launch.main paused it for start-up
+        # launch.main paused the collector for start-up; what start-up built (moto, service models, the
+        # app) lives as long as devstack, so the collector's full passes need not walk it again and again.
+        resume_collection()
         wait_for_signal(stop)
     except StartError:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -290,16 +290,16 @@ def needs_deferred_backends(environ: dict[str, Any]) -> bool:
 
 def restore(snapshot: Path, services: Collection[str]) -> "DeferredBackends | None":
     """Restore moto's backends from the start's snapshot (but the deferred ones, returned); on any failure
-    discard the snapshot, fix moto for every service and return None (the parent provisions)."""
+    discard the snapshot, fix the deferred services now and return None (the parent provisions)."""
     from chalice_devstack import moto_fixes
     from chalice_devstack.snapshot import restore_backends
 
     try:
-        return restore_backends(snapshot, then=functools.partial(moto_fixes.apply, services))
+        return restore_backends(snapshot, then=functools.partial(moto_fixes.apply_deferred, services))
     except Exception as error:  # a snapshot from another moto, or a damaged file: provisioning remakes the state
         print(f"devstack: snapshot not restored ({type(error).__name__}: {error}); provisioning", file=sys.stderr)
         snapshot.unlink(missing_ok=True)
-        moto_fixes.apply(services)
+        moto_fixes.apply_deferred(services)
         return None
 
 

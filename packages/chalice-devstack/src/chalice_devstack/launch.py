@@ -13,10 +13,10 @@ def main() -> None:
     arguments = sys.argv[1:]
     if arguments[:1] == ["up"]:
         pause_collection()  # `devstack up` resumes it once ready
-    if arguments[:1] == ["up"] and not {"--single", "-h", "--help"} & set(arguments):
-        from chalice_devstack.endpoint_child import start_early
+        if not {"--single", "-h", "--help"} & set(arguments):
+            from chalice_devstack.endpoint_child import start_early
 
-        start_early()
+            start_early()
     from chalice_devstack.cli import main as cli_main
 
     cli_main()

@@ -23,7 +23,7 @@ class DirectCalls:
 
     def __init__(self, aws: Any) -> None:
         self.aws = aws  # moto's DomainDispatcherApplication
-        self._root_views: dict[int, tuple[Any, View | None]] = {}  # per Flask app: (the app, its POST / view)
+        self._root_views: dict[Any, View | None] = {}  # per service's Flask app (they live as long as moto)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer one request: directly when it is an SDK call to `/`, else through moto's Flask apps."""
@@ -37,16 +37,15 @@ class DirectCalls:
 
     def _root_view(self, app: Any, environ: dict[str, Any]) -> View | None:
         """The callback a service's Flask app routes `POST /` to (found once per app), or None if it routes none."""
-        known = self._root_views.get(id(app))
-        if known is None or known[0] is not app:
+        if app not in self._root_views:
             view: View | None
             try:
                 endpoint, _ = app.url_map.bind_to_environ(environ).match("/", "POST")
                 view = app.view_functions[endpoint].callback
             except (HTTPException, RequestRedirect, AttributeError, KeyError):  # no such rule, or not moto's kind
                 view = None
-            known = self._root_views[id(app)] = (app, view)
-        return known[1]
+            self._root_views[app] = view
+        return self._root_views[app]
 
 
 def answer(app: Any, view: View, environ: dict[str, Any]) -> Any:

@@ -125,7 +125,7 @@ def apply(services: Collection[str] = (), *, skip_deferred: bool = False) -> Non
     """Replace moto's TransactWriteItems, single-item writes and rule delivery with faithful versions (idempotent);
     with `cognito-idp` among the services the project provisions, give its user pools their stable ids.
 
-    skip_deferred leaves the Cognito fix (importing its models: 70 ms) to a later call, for a start
+    skip_deferred leaves the Cognito fix (importing its models: 70 ms) to `apply_deferred`, for a start
     that restores Cognito's backends only on first need (snapshot.DEFERRED_MODULES).
     """
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
@@ -140,7 +140,13 @@ def apply(services: Collection[str] = (), *, skip_deferred: bool = False) -> Non
     dispatch_by_cached_host()
     answers_from_known_methods()
     route_each_request_once()
-    if "cognito-idp" in services and not skip_deferred:
+    if not skip_deferred:
+        apply_deferred(services)
+
+
+def apply_deferred(services: Collection[str]) -> None:
+    """The fixes of the services a restore brings back on first need (snapshot.DEFERRED_MODULES), idempotent."""
+    if "cognito-idp" in services:
         _fix_cognito()
 
 
@@ -454,7 +460,7 @@ def serialize_present_members(self: ResponseSerializer, serialized: Any, value: 
     if type(value) is not dict or not isinstance(picker, AttributePicker) or picker.response_transformers:
         _MOTO_STRUCTURE(self, serialized, value, shape, key)
         return
-    if shape.name == "AttributeValue" and frozenset(shape.members) == DYNAMODB_VALUE_KINDS:
+    if shape.name == "AttributeValue" and shape.members.keys() == DYNAMODB_VALUE_KINDS:
         written = _dynamodb_value(self, value)
         if written is not None:
             self._default_serialize(serialized, written, shape, key)

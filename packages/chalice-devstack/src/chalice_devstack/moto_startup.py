@@ -21,6 +21,7 @@ import importlib.util
 import os
 import pickle
 import shutil
+import stat
 import sys
 import threading
 import types
@@ -84,10 +85,13 @@ def keep_parsed_json(folder: Path) -> None:
 
     @functools.wraps(parse)
     def load_file(self: JSONFileLoader, full_path: str, open_method: Any) -> Any:
-        if not os.path.isfile(full_path):
+        try:
+            found = os.stat(full_path)
+        except OSError:
+            found = None
+        if found is None or not stat.S_ISREG(found.st_mode):
             return None  # as botocore answers a file it does not ship
-        stat = os.stat(full_path)
-        kept = release / (hashlib.sha256(f"{full_path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:32])
+        kept = release / (hashlib.sha256(f"{full_path}:{found.st_size}:{found.st_mtime_ns}".encode()).hexdigest()[:32])
         with contextlib.suppress(Exception):  # missing, or damaged in any way pickle can fail: parse it again
             return pickle.loads(kept.read_bytes())  # noqa: S301 - devstack's own file, in the user's cache folder
         data = parse(self, full_path, open_method)

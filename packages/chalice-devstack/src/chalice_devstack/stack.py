@@ -23,7 +23,6 @@ project comes through `app.py`, `.chalice/config.json` and the resources file.
 """
 
 import functools
-import gc
 import importlib
 import importlib.util
 import logging
@@ -151,9 +150,6 @@ class Stack:
         from chalice_devstack.console.server import ConsoleApp
 
         self.control.console = ConsoleApp(self)
-        # What start-up built (moto, service models, the app) lives as long as the stack: the
-        # collector's full passes need not walk it again and again while the stack idles.
-        gc.freeze()
         self.control.ready = True
         self.ready_seconds = time.perf_counter() - began
         # After ready, beside the first requests: warming must not slow the start down.
